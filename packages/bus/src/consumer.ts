@@ -1,0 +1,199 @@
+import { SpanKind, SpanStatusCode, trace, context as otelContext } from '@opentelemetry/api';
+import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
+import type { EntityManager, MikroORM } from '@domiq/db';
+import { streamForSubject, type EventContract } from '@domiq/proto/events';
+import type { Logger } from '@domiq/logging';
+import { extractTraceContext } from '@domiq/telemetry';
+import { appendEvent, EventHeaders, type AppendEventOptions } from './outbox.ts';
+import { metrics } from './metrics.ts';
+import { isNotFound } from './nats.ts';
+
+const tracer = trace.getTracer('@domiq/bus');
+
+/** Thrown by a handler for a message that can never succeed; it goes to the dead-letter stream at once. */
+export class PoisonMessageError extends Error {
+  override name = 'PoisonMessageError';
+}
+
+export interface HandlerContext<T> {
+  /** Transactional entity manager: the handler's writes, its emitted events and the processed-event row commit together. */
+  em: EntityManager;
+  payload: T;
+  eventId: string;
+  subject: string;
+  deliveryCount: number;
+  logger: Logger;
+  /** Appends an outbox event caused by this one. */
+  emit<U>(contract: EventContract<U>, payload: U, opts: AppendEventOptions): void;
+}
+
+export interface EventHandler<T> {
+  /** Durable consumer name, unique per service and handler (e.g. `conversations-message-received`). */
+  durable: string;
+  contract: EventContract<T>;
+  handle(ctx: HandlerContext<T>): Promise<void>;
+}
+
+export function defineHandler<T>(handler: EventHandler<T>): EventHandler<T> {
+  return handler;
+}
+
+export interface ConsumerOptions {
+  orm: MikroORM;
+  nc: NatsConnection;
+  schema: string;
+  logger: Logger;
+  concurrency: number;
+  maxDeliver: number;
+  ackWaitMs?: number;
+}
+
+/** Backoff for `nak`: 200 ms, 400 ms, ... capped at 10 s. */
+export function redeliveryDelay(deliveryCount: number): number {
+  return Math.min(10_000, 200 * 2 ** Math.max(0, deliveryCount - 1));
+}
+
+/**
+ * Runs one durable pull consumer: bounded concurrency, a transaction per message with a processed-event
+ * record for idempotency, ack only after commit, nak with backoff on failure, and dead-lettering with
+ * the reason once `maxDeliver` is reached or the message is poison.
+ */
+export class EventConsumer<T> {
+  readonly #handler: EventHandler<T>;
+  readonly #opts: ConsumerOptions;
+  #messages: ConsumerMessages | undefined;
+  #loop: Promise<void> | undefined;
+  readonly #inflight = new Set<Promise<void>>();
+  #stopping = false;
+
+  constructor(handler: EventHandler<T>, opts: ConsumerOptions) {
+    this.#handler = handler;
+    this.#opts = opts;
+  }
+
+  async start(): Promise<void> {
+    const { nc } = this.#opts;
+    const { durable, contract } = this.#handler;
+    const stream = streamForSubject(contract.subject);
+    const jsm = await jetstreamManager(nc);
+    const config = {
+      durable_name: durable,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      filter_subject: contract.subject,
+      max_deliver: this.#opts.maxDeliver,
+      ack_wait: (this.#opts.ackWaitMs ?? 30_000) * 1_000_000,
+      max_ack_pending: Math.max(64, this.#opts.concurrency * 8),
+    };
+    try {
+      await jsm.consumers.info(stream, durable);
+      await jsm.consumers.update(stream, durable, { max_deliver: config.max_deliver, ack_wait: config.ack_wait, max_ack_pending: config.max_ack_pending });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      await jsm.consumers.add(stream, config);
+    }
+    const consumer = await jetstream(nc).consumers.get(stream, durable);
+    this.#messages = await consumer.consume({ max_messages: this.#opts.concurrency * 2 });
+    this.#loop = this.#run(this.#messages);
+  }
+
+  async #run(messages: ConsumerMessages): Promise<void> {
+    const limit = this.#opts.concurrency;
+    for await (const msg of messages) {
+      const task = this.#process(msg).finally(() => this.#inflight.delete(task));
+      this.#inflight.add(task);
+      // Bounded concurrency: pull the next message only when a slot is free.
+      while (this.#inflight.size >= limit) await Promise.race(this.#inflight);
+      if (this.#stopping) break;
+    }
+  }
+
+  async #process(msg: JsMsg): Promise<void> {
+    const { durable, contract } = this.#handler;
+    const { logger, schema, orm } = this.#opts;
+    const h = msg.headers ?? natsHeaders();
+    const eventId = h.get(EventHeaders.eventId) || h.get('Nats-Msg-Id') || `${msg.info.stream}:${msg.seq}`;
+    const parent = extractTraceContext(h, otelContext.active());
+    const started = process.hrtime.bigint();
+    await tracer.startActiveSpan(
+      `${msg.subject} process`,
+      { kind: SpanKind.CONSUMER, attributes: { 'messaging.system': 'nats', 'messaging.destination.name': msg.subject, 'messaging.consumer.group.name': durable, 'messaging.message.id': eventId, 'messaging.operation.type': 'process' } },
+      parent,
+      async (span) => {
+        const log = logger.child({ consumer: durable, event_id: eventId });
+        try {
+          let payload: T;
+          try {
+            payload = contract.codec.fromJSON(JSON.parse(new TextDecoder().decode(msg.data)));
+          } catch (err) {
+            throw new PoisonMessageError(`undecodable payload: ${String(err)}`);
+          }
+          const outcome = await orm.em.fork().transactional(async (em) => {
+            const claimed = await em.execute<Array<{ ok: number }>>(
+              `insert into "${schema}".processed_event (consumer, event_id, subject, processed_at) values (?, ?, ?, now())
+               on conflict do nothing returning 1 as ok`,
+              [durable, eventId, msg.subject],
+            );
+            if (claimed.length === 0) return 'duplicate' as const;
+            await this.#handler.handle({
+              em,
+              payload,
+              eventId,
+              subject: msg.subject,
+              deliveryCount: msg.info.deliveryCount,
+              logger: log,
+              emit: (c, p, o) => appendEvent(em, c, p, { causationMsgId: eventId, ...o }),
+            });
+            return 'handled' as const;
+          });
+          msg.ack();
+          metrics.consumed.inc({ consumer: durable, outcome });
+        } catch (err) {
+          span.recordException(err as Error);
+          span.setStatus({ code: SpanStatusCode.ERROR, message: String(err) });
+          const poison = err instanceof PoisonMessageError;
+          if (poison || msg.info.deliveryCount >= this.#opts.maxDeliver) {
+            await this.#deadLetter(msg, eventId, poison ? String((err as Error).message) : `gave up after ${msg.info.deliveryCount} deliveries: ${String(err)}`);
+            log.error({ err: String(err), deliveries: msg.info.deliveryCount }, 'event dead-lettered');
+            metrics.consumed.inc({ consumer: durable, outcome: 'dead_lettered' });
+          } else {
+            const delay = redeliveryDelay(msg.info.deliveryCount);
+            log.warn({ err: String(err), deliveries: msg.info.deliveryCount, retry_in_ms: delay }, 'event handling failed, will retry');
+            msg.nak(delay);
+            metrics.consumed.inc({ consumer: durable, outcome: 'retried' });
+          }
+        } finally {
+          metrics.handleSeconds.observe({ consumer: durable }, Number(process.hrtime.bigint() - started) / 1e9);
+          span.end();
+        }
+      },
+    );
+  }
+
+  async #deadLetter(msg: JsMsg, eventId: string, reason: string): Promise<void> {
+    const h = natsHeaders();
+    for (const [k, v] of msg.headers ?? []) for (const value of v) h.append(k, value);
+    h.set('DomIQ-Dlq-Reason', reason.slice(0, 1000));
+    h.set('DomIQ-Dlq-Subject', msg.subject);
+    h.set('DomIQ-Dlq-Consumer', this.#handler.durable);
+    h.set('DomIQ-Dlq-Stream-Seq', String(msg.seq));
+    h.set('DomIQ-Dlq-Deliveries', String(msg.info.deliveryCount));
+    try {
+      await jetstream(this.#opts.nc).publish(`dlq.${this.#handler.durable}`, msg.data, { headers: h, msgID: `dlq:${this.#handler.durable}:${eventId}` });
+      msg.term(reason.slice(0, 200));
+    } catch (err) {
+      // Could not park it: leave it for redelivery rather than lose it.
+      this.#opts.logger.error({ err: String(err) }, 'dead-letter publish failed');
+      msg.nak(redeliveryDelay(msg.info.deliveryCount));
+    }
+  }
+
+  /** Stops intake, waits for in-flight messages to commit and ack. */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    await this.#messages?.close();
+    await this.#loop?.catch(() => undefined);
+    await Promise.allSettled([...this.#inflight]);
+  }
+}

@@ -1,0 +1,7 @@
+import { Counter, Histogram } from 'prom-client';
+
+export const metrics = {
+  published: new Counter({ name: 'domiq_events_published_total', help: 'Outbox rows published to JetStream' }),
+  consumed: new Counter({ name: 'domiq_events_consumed_total', help: 'Events handled, by consumer and outcome', labelNames: ['consumer', 'outcome'] }),
+  handleSeconds: new Histogram({ name: 'domiq_event_handle_seconds', help: 'Time to handle one event (transaction included)', labelNames: ['consumer'], buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] }),
+};

@@ -1,0 +1,237 @@
+import pg from 'pg';
+import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
+import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
+import type { EntityManager, MikroORM } from '@domiq/db';
+import type { EventContract } from '@domiq/proto/events';
+import type { Logger } from '@domiq/logging';
+import { contextFromTraceparent, currentTraceparent, injectTraceHeaders } from '@domiq/telemetry';
+import { EventLog } from './outbox.entity.ts';
+import { metrics } from './metrics.ts';
+
+const tracer = trace.getTracer('@domiq/bus');
+
+export interface AppendEventOptions {
+  entityId: string;
+  accountId?: string | null;
+  conversationId?: string | null;
+  customerId?: string | null;
+  resolutionId?: string | null;
+  actorType?: 'user' | 'system' | 'ai' | 'automation' | 'api';
+  actorId?: string | null;
+  correlationId?: string | null;
+  causationMsgId?: string | null;
+}
+
+/**
+ * Adds an outbox row to the unit of work; it commits with the caller's transaction or not at all.
+ * The payload is the proto3 JSON of the contract's message.
+ */
+export function appendEvent<T>(em: EntityManager, contract: EventContract<T>, payload: T, opts: AppendEventOptions): void {
+  em.create(EventLog, {
+    eventType: contract.eventType,
+    entityType: contract.entityType,
+    entityId: opts.entityId,
+    payload: contract.codec.toJSON(payload) as Record<string, unknown>,
+    subject: contract.subject,
+    accountId: opts.accountId ?? null,
+    conversationId: opts.conversationId ?? null,
+    customerId: opts.customerId ?? null,
+    resolutionId: opts.resolutionId ?? null,
+    actorType: opts.actorType ?? 'system',
+    actorId: opts.actorId ?? null,
+    correlationId: opts.correlationId ?? null,
+    causationMsgId: opts.causationMsgId ?? null,
+    traceparent: currentTraceparent(),
+  });
+}
+
+/** Header names every published event carries besides Nats-Msg-Id and traceparent. */
+export const EventHeaders = {
+  eventId: 'DomIQ-Event-Id',
+  eventType: 'DomIQ-Event-Type',
+  accountId: 'DomIQ-Account-Id',
+  correlationId: 'DomIQ-Correlation-Id',
+} as const;
+
+interface OutboxRow {
+  id: string | number;
+  subject: string;
+  event_type: string;
+  payload: unknown;
+  account_id: string | null;
+  correlation_id: string | null;
+  traceparent: string | null;
+}
+
+export interface OutboxRelayOptions {
+  orm: MikroORM;
+  nc: NatsConnection;
+  /** The service's schema; also the prefix of every event id it publishes (`<schema>:<row id>`). */
+  schema: string;
+  databaseUrl: string;
+  logger: Logger;
+  batchSize?: number;
+  pollMs?: number;
+}
+
+/**
+ * Publishes committed event_log rows to JetStream in id order, with `<schema>:<id>` as Nats-Msg-Id so a
+ * republish after a crash is dropped by the stream's duplicate window, and records each publication.
+ * Woken by NOTIFY from the insert trigger; polls as a backstop.
+ */
+export class OutboxRelay {
+  readonly #opts: Required<Omit<OutboxRelayOptions, 'orm' | 'nc' | 'logger'>> & OutboxRelayOptions;
+  readonly #js: JetStreamClient;
+  #listener: pg.Client | undefined;
+  #running = false;
+  #wake: (() => void) | undefined;
+  #loop: Promise<void> | undefined;
+  #floor = 0;
+  #lastFullScan = 0;
+
+  constructor(opts: OutboxRelayOptions) {
+    this.#opts = { batchSize: 200, pollMs: 1000, ...opts };
+    this.#js = jetstream(opts.nc);
+  }
+
+  get channel(): string {
+    return `domiq_outbox_${this.#opts.schema}`;
+  }
+
+  async start(): Promise<void> {
+    this.#running = true;
+    await this.#listen();
+    this.#loop = this.#run();
+  }
+
+  async #listen(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.#opts.databaseUrl });
+    client.on('notification', () => this.#wake?.());
+    // A dropped LISTEN connection only costs latency (the poll still runs); reconnect quietly.
+    client.on('error', () => {
+      this.#listener = undefined;
+      setTimeout(() => this.#running && void this.#listen().catch(() => undefined), 1000);
+    });
+    await client.connect();
+    await client.query(`listen ${this.channel}`);
+    this.#listener = client;
+  }
+
+  async #run(): Promise<void> {
+    let failures = 0;
+    while (this.#running) {
+      try {
+        const published = await this.publishPending();
+        failures = 0;
+        if (published > 0) continue;
+      } catch (err) {
+        failures++;
+        this.#opts.logger.warn({ err: String(err), failures }, 'outbox relay: publish failed, will retry');
+      }
+      const delay = failures ? Math.min(5000, 100 * 2 ** failures) : this.#opts.pollMs;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, delay);
+        this.#wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+      this.#wake = undefined;
+    }
+  }
+
+  /** Publishes one batch of unpublished rows; returns how many were published. */
+  async publishPending(): Promise<number> {
+    const { schema, batchSize } = this.#opts;
+    const em = this.#opts.orm.em.fork();
+    // Rows committed late with a lower id than already-published ones are caught by the periodic full scan.
+    const fullScan = Date.now() - this.#lastFullScan > 30_000;
+    const floor = fullScan ? 0 : this.#floor;
+    if (fullScan) this.#lastFullScan = Date.now();
+    const rows = await em.execute<OutboxRow[]>(
+      `select e.id, e.subject, e.event_type, e.payload, e.account_id, e.correlation_id, e.traceparent
+         from "${schema}".event_log e
+        where e.id > ? and not exists (select 1 from "${schema}".event_log_publication p where p.event_id = e.id)
+        order by e.id limit ?`,
+      [floor, batchSize],
+    );
+    if (rows.length === 0) return 0;
+    const acks = await Promise.allSettled(rows.map((row) => this.#publish(row)));
+    const done: Array<{ id: number; seq: number; duplicate: boolean }> = [];
+    let firstError: unknown;
+    acks.forEach((r, i) => {
+      if (r.status === 'fulfilled') done.push({ id: Number(rows[i]!.id), ...r.value });
+      else firstError ??= r.reason;
+    });
+    if (done.length > 0) {
+      await em.execute(
+        `insert into "${schema}".event_log_publication (event_id, stream_seq, duplicate)
+         select * from unnest(?::bigint[], ?::bigint[], ?::boolean[]) on conflict do nothing`,
+        [done.map((d) => d.id), done.map((d) => d.seq), done.map((d) => d.duplicate)],
+      );
+      metrics.published.inc(done.length);
+    }
+    if (firstError) throw firstError;
+    this.#floor = Math.max(0, Number(rows[0]!.id) - 1 - 1000);
+    return done.length;
+  }
+
+  async #publish(row: OutboxRow): Promise<{ seq: number; duplicate: boolean }> {
+    const eventId = `${this.#opts.schema}:${row.id}`;
+    const parent = contextFromTraceparent(row.traceparent, context.active());
+    return tracer.startActiveSpan(
+      `${row.subject} publish`,
+      { kind: SpanKind.PRODUCER, attributes: { 'messaging.system': 'nats', 'messaging.destination.name': row.subject, 'messaging.message.id': eventId, 'messaging.operation.type': 'send' } },
+      parent,
+      async (span) => {
+        try {
+          const h = natsHeaders();
+          h.set(EventHeaders.eventId, eventId);
+          h.set(EventHeaders.eventType, row.event_type);
+          if (row.account_id) h.set(EventHeaders.accountId, row.account_id);
+          if (row.correlation_id) h.set(EventHeaders.correlationId, row.correlation_id);
+          h.set('Content-Type', 'application/json');
+          injectTraceHeaders(h);
+          const ack = await this.#js.publish(row.subject, JSON.stringify(row.payload), { msgID: eventId, headers: h, timeout: 5000 });
+          return { seq: ack.seq, duplicate: ack.duplicate };
+        } catch (err) {
+          span.setStatus({ code: SpanStatusCode.ERROR, message: String(err) });
+          throw err;
+        } finally {
+          span.end();
+        }
+      },
+    );
+  }
+
+  /** Stops the loop after publishing everything already committed (graceful shutdown). */
+  async stop(flushTimeoutMs = 5000): Promise<void> {
+    this.#running = false;
+    this.#wake?.();
+    await this.#loop;
+    const deadline = Date.now() + flushTimeoutMs;
+    this.#lastFullScan = 0;
+    while (Date.now() < deadline) {
+      try {
+        if ((await this.publishPending()) === 0) break;
+      } catch (err) {
+        this.#opts.logger.warn({ err: String(err) }, 'outbox relay: flush on shutdown failed; rows stay for the next start');
+        break;
+      }
+    }
+    await this.#listener?.end().catch(() => undefined);
+  }
+}
+
+/** SQL for the trigger that wakes the relay on every insert (used by each service's first migration). */
+export function outboxNotifySql(schema: string): string[] {
+  return [
+    `create or replace function "${schema}".notify_outbox() returns trigger language plpgsql as $$
+begin
+  perform pg_notify('domiq_outbox_${schema}', '');
+  return null;
+end $$`,
+    `create trigger trg_event_log_notify after insert on "${schema}".event_log for each statement execute function "${schema}".notify_outbox()`,
+  ];
+}

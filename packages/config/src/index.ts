@@ -1,0 +1,44 @@
+import { z } from 'zod';
+
+export { z };
+
+/** Thrown when the environment does not satisfy a service's schema; the message names every bad variable. */
+export class ConfigError extends Error {
+  readonly variables: string[];
+  constructor(issues: Array<{ variable: string; problem: string }>) {
+    super(`invalid configuration: ${issues.map((i) => `${i.variable}: ${i.problem}`).join('; ')}`);
+    this.name = 'ConfigError';
+    this.variables = issues.map((i) => i.variable);
+  }
+}
+
+export const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+export const url = (protocols: string[]) =>
+  z.string().refine((v) => {
+    try {
+      return protocols.includes(new URL(v).protocol.replace(/:$/, ''));
+    } catch {
+      return false;
+    }
+  }, `must be a ${protocols.join(' or ')} URL`);
+
+/** Variables every service reads. */
+export const baseConfigShape = {
+  DATABASE_URL: url(['postgres', 'postgresql']).default('postgres://postgres@127.0.0.1:5432/domiq'),
+  NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10_000),
+  CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
+  CONSUMER_MAX_DELIVER: z.coerce.number().int().min(2).max(100).default(6),
+};
+
+export function loadConfig<S extends z.ZodRawShape>(shape: S, env: NodeJS.ProcessEnv = process.env): z.infer<z.ZodObject<S>> {
+  const result = z.object(shape).safeParse(env);
+  if (result.success) return result.data;
+  throw new ConfigError(
+    result.error.issues.map((issue) => ({
+      variable: String(issue.path[0] ?? '?'),
+      problem: issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message,
+    })),
+  );
+}

@@ -1,0 +1,65 @@
+import { MikroORM, type EntityManager, type Options } from '@mikro-orm/postgresql';
+import { Migrator } from '@mikro-orm/migrations';
+import type { EntitySchema } from '@mikro-orm/core';
+
+export { defineEntity, p } from '@mikro-orm/core';
+export type { EntityManager, MikroORM };
+export { appendOnlySql, updatedAtTriggerSql } from './sql.ts';
+
+export interface ServiceDatabaseOptions {
+  /** PostgreSQL schema the service owns; no other service reads it. */
+  schema: string;
+  clientUrl: string;
+  entities: EntitySchema<any, any>[];
+  /** Absolute path of the service's `src/db/migrations` folder (migrations + snapshot are committed there). */
+  migrationsPath: string;
+  debug?: boolean;
+  poolMax?: number;
+}
+
+export function databaseConfig(opts: ServiceDatabaseOptions): Options {
+  return {
+    clientUrl: opts.clientUrl,
+    schema: opts.schema,
+    entities: opts.entities,
+    extensions: [Migrator],
+    debug: opts.debug ?? false,
+    pool: { max: opts.poolMax ?? 10 },
+    // Entities are plain schemas; serialising an entity must never follow a lazy reference by accident.
+    forceUndefined: false,
+    migrations: {
+      path: opts.migrationsPath,
+      pathTs: opts.migrationsPath,
+      glob: '!(*.d).ts',
+      tableName: 'mikro_orm_migrations',
+      schema: opts.schema,
+      snapshotName: `.snapshot-${opts.schema}`,
+      snapshotOnMigrate: false,
+      emit: 'ts',
+      silent: true,
+      allOrNothing: true,
+      transactional: true,
+    },
+  };
+}
+
+export async function openDatabase(opts: ServiceDatabaseOptions): Promise<MikroORM> {
+  return MikroORM.init(databaseConfig(opts));
+}
+
+/** Creates the service's schema if needed and applies pending migrations; safe to run concurrently with itself. */
+export async function migrate(orm: MikroORM, schema: string): Promise<string[]> {
+  const em = orm.em.fork();
+  // Two replicas starting at once must not run the same migration twice.
+  return em.transactional(async (tx) => {
+    await tx.execute(`select pg_advisory_xact_lock(hashtext(?))`, [`domiq-migrate-${schema}`]);
+    await tx.execute(`create schema if not exists "${schema}"`);
+    const done = await orm.migrator.up();
+    return done.map((m) => m.name);
+  });
+}
+
+/** A fresh entity manager for one unit of work (a gRPC call, a NATS message). */
+export function forkEm(orm: MikroORM): EntityManager {
+  return orm.em.fork({ clear: true });
+}

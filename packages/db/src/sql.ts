@@ -1,0 +1,26 @@
+/** SQL the ORM cannot express; migrations call these so every service gets the same definitions. */
+
+/** Refuses UPDATE, DELETE and TRUNCATE on an append-only table (the event_log / outbox). */
+export function appendOnlySql(schema: string, table: string): string[] {
+  const fn = `"${schema}".refuse_${table}_change`;
+  return [
+    `create or replace function ${fn}() returns trigger language plpgsql as $$
+begin
+  raise exception '${table} is append-only: % refused', tg_op using errcode = 'raise_exception';
+end $$`,
+    `create trigger trg_${table}_no_update before update or delete on "${schema}"."${table}" for each row execute function ${fn}()`,
+    `create trigger trg_${table}_no_truncate before truncate on "${schema}"."${table}" for each statement execute function ${fn}()`,
+  ];
+}
+
+/** The seed's update_updated_at() trigger for a table with an updated_at column. */
+export function updatedAtTriggerSql(schema: string, table: string): string[] {
+  return [
+    `create or replace function "${schema}".update_updated_at() returns trigger language plpgsql as $$
+begin
+  new.updated_at = now();
+  return new;
+end $$`,
+    `create trigger trg_${table}_updated_at before update on "${schema}"."${table}" for each row execute function "${schema}".update_updated_at()`,
+  ];
+}

@@ -1,0 +1,158 @@
+import type { Server as HttpServer } from 'node:http';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { baseConfigShape, ConfigError, loadConfig, port, z } from '@domiq/config';
+import { createLogger, type Logger } from '@domiq/logging';
+import { openDatabase, migrate, type MikroORM } from '@domiq/db';
+import { busEntities, connectNats, EventConsumer, OutboxRelay, provisionStreams, type EventHandler } from '@domiq/bus';
+import { startGrpcServer, type GrpcService, type RunningGrpcServer } from '@domiq/grpc';
+import { stopTelemetry } from '@domiq/telemetry';
+import type { StreamName } from '@domiq/proto/events';
+import type { EntitySchema } from '@mikro-orm/core';
+import { startOpsServer } from './ops.server.ts';
+
+export interface ServiceDefinition<S extends z.ZodRawShape> {
+  /** Service name; also its PostgreSQL schema (with `-` as `_`) and its event-id prefix. */
+  name: string;
+  config: S;
+  entities: EntitySchema<any, any>[];
+  migrationsPath: string;
+  /** Streams the service publishes to (consumed streams are provisioned by their owners and by the consumer). */
+  streams: StreamName[];
+  defaultGrpcPort: number;
+  defaultOpsPort: number;
+}
+
+export type ServiceConfig<S extends z.ZodRawShape> = z.infer<z.ZodObject<typeof baseConfigShape & S & { GRPC_PORT: ReturnType<typeof port>; OPS_PORT: ReturnType<typeof port>; BIND_HOST: z.ZodDefault<z.ZodString> }>>;
+
+/** Loads configuration or ends the process with a message that names each bad variable. */
+export function loadServiceConfig<S extends z.ZodRawShape>(def: ServiceDefinition<S>): ServiceConfig<S> {
+  try {
+    return loadConfig({ ...baseConfigShape, GRPC_PORT: port(def.defaultGrpcPort), OPS_PORT: port(def.defaultOpsPort), BIND_HOST: z.string().default('127.0.0.1'), ...def.config }) as ServiceConfig<S>;
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${def.name}: ${err.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw err;
+  }
+}
+
+/**
+ * What every service stands on: config, logger, its ORM (migrated), NATS with its streams, the outbox relay,
+ * the ops server, and an ordered graceful shutdown on SIGTERM/SIGINT that loses nothing.
+ */
+export class Platform<C> {
+  readonly logger: Logger;
+  readonly schema: string;
+  #draining = false;
+  #grpc: RunningGrpcServer | undefined;
+  readonly #http: HttpServer[] = [];
+  readonly #consumers: EventConsumer<any>[] = [];
+  #relay!: OutboxRelay;
+  #ops: HttpServer | undefined;
+  orm!: MikroORM;
+  nc!: NatsConnection;
+  opsPort = 0;
+  grpcPort = 0;
+  readonly #stopHooks: Array<() => Promise<void> | void> = [];
+
+  readonly name: string;
+  readonly config: C & ServiceConfig<{}>;
+
+  constructor(name: string, config: C & ServiceConfig<{}>) {
+    this.name = name;
+    this.config = config;
+    this.logger = createLogger(name, config.LOG_LEVEL);
+    this.schema = name.replaceAll('-', '_');
+  }
+
+  static async start<S extends z.ZodRawShape>(def: ServiceDefinition<S>): Promise<Platform<ServiceConfig<S>>> {
+    const config = loadServiceConfig(def);
+    const platform = new Platform<ServiceConfig<S>>(def.name, config as ServiceConfig<S> & ServiceConfig<{}>);
+    await platform.#init(def);
+    return platform;
+  }
+
+  async #init(def: ServiceDefinition<z.ZodRawShape>): Promise<void> {
+    const { config, logger } = this;
+    this.orm = await openDatabase({ schema: this.schema, clientUrl: config.DATABASE_URL, entities: [...def.entities, ...busEntities], migrationsPath: def.migrationsPath });
+    const applied = await migrate(this.orm, this.schema);
+    if (applied.length) logger.info({ applied }, 'migrations applied');
+    this.nc = await connectNats({ servers: config.NATS_URL, name: def.name, logger });
+    await provisionStreams(this.nc, def.streams);
+    this.#relay = new OutboxRelay({ orm: this.orm, nc: this.nc, schema: this.schema, databaseUrl: config.DATABASE_URL, logger });
+    await this.#relay.start();
+    const ops = await startOpsServer({
+      host: config.BIND_HOST,
+      port: config.OPS_PORT,
+      isDraining: () => this.#draining,
+      checks: {
+        database: async () => {
+          await this.orm.em.fork().execute('select 1');
+        },
+        nats: () => {
+          if (this.nc.isClosed() || this.nc.isDraining()) throw new Error('nats connection closed');
+        },
+      },
+    });
+    this.#ops = ops.server;
+    this.opsPort = ops.port;
+    for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => void this.shutdown(sig));
+  }
+
+  async serveGrpc(services: GrpcService[]): Promise<number> {
+    this.#grpc = await startGrpcServer({ host: this.config.BIND_HOST, port: this.config.GRPC_PORT, services, logger: this.logger });
+    this.grpcPort = this.#grpc.port;
+    return this.grpcPort;
+  }
+
+  /** Registers a public HTTP server so shutdown stops its intake first. */
+  trackHttp(server: HttpServer): void {
+    this.#http.push(server);
+  }
+
+  async consume(handlers: EventHandler<any>[]): Promise<void> {
+    for (const h of handlers) {
+      const consumer = new EventConsumer(h, { orm: this.orm, nc: this.nc, schema: this.schema, logger: this.logger, concurrency: this.config.CONSUMER_CONCURRENCY, maxDeliver: this.config.CONSUMER_MAX_DELIVER });
+      await consumer.start();
+      this.#consumers.push(consumer);
+    }
+  }
+
+  onStop(hook: () => Promise<void> | void): void {
+    this.#stopHooks.push(hook);
+  }
+
+  ready(extra: Record<string, unknown> = {}): void {
+    this.logger.info({ grpc_port: this.grpcPort, ops_port: this.opsPort, ...extra }, `${this.name} ready`);
+  }
+
+  /** Stop intake, finish in-flight work, flush the outbox, close. */
+  async shutdown(reason: string): Promise<void> {
+    if (this.#draining) return;
+    this.#draining = true;
+    const grace = this.config.SHUTDOWN_GRACE_MS;
+    this.logger.info({ reason }, 'shutting down');
+    const hardStop = setTimeout(() => {
+      this.logger.error('shutdown grace period exceeded; exiting');
+      process.exit(1);
+    }, grace + 5000);
+    hardStop.unref();
+    try {
+      await Promise.all(this.#http.map((s) => new Promise<void>((r) => { s.close(() => r()); s.closeIdleConnections(); })));
+      await this.#grpc?.stop(grace);
+      await Promise.all(this.#consumers.map((c) => c.stop()));
+      for (const hook of this.#stopHooks) await hook();
+      await this.#relay?.stop();
+      await this.nc?.drain().catch(() => undefined);
+      await this.orm?.close();
+      await new Promise<void>((r) => (this.#ops ? this.#ops.close(() => r()) : r()));
+      await stopTelemetry();
+      this.logger.info('stopped');
+      process.exit(0);
+    } catch (err) {
+      this.logger.error({ err: String(err) }, 'shutdown failed');
+      process.exit(1);
+    }
+  }
+}
