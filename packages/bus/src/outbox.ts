@@ -224,9 +224,10 @@ export class OutboxRelay {
   }
 }
 
-/** SQL for the trigger that wakes the relay on every insert (used by each service's first migration). */
-export function outboxNotifySql(schema: string): string[] {
+/** Outbox SQL the ORM cannot express: the seed's causation self-reference and the trigger that wakes the relay. */
+export function outboxSql(schema: string): string[] {
   return [
+    `alter table "${schema}".event_log add constraint event_log_causation_id_fkey foreign key (causation_id) references "${schema}".event_log (id)`,
     `create or replace function "${schema}".notify_outbox() returns trigger language plpgsql as $$
 begin
   perform pg_notify('domiq_outbox_${schema}', '');

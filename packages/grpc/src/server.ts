@@ -9,7 +9,8 @@ import { toServiceError } from './errors.ts';
 
 export type AsyncUnary<Req, Res> = (request: Req, call: ServerUnaryCall<Req, Res>) => Promise<Res>;
 export type AsyncImplementation<S> = {
-  [K in keyof S]: S[K] extends handleUnaryCall<infer Req, infer Res> ? AsyncUnary<Req, Res> : never;
+  // `string extends K` drops grpc-js's index signature so only the service's own methods remain.
+  [K in keyof S as string extends K ? never : K]: S[K] extends handleUnaryCall<infer Req, infer Res> ? AsyncUnary<Req, Res> : never;
 };
 
 /**

@@ -63,6 +63,12 @@ function planEvent(ctx: LeadContext, input: LeadEventInput): PlannedEvent {
   return { input: normalized, date, employee, source, lostReason: null };
 }
 
+// A Customer carrying only the ProspectID just names the prospect; it is not a nameless roommate.
+function isBareReference(c: LeadCustomerInput): boolean {
+  return c.personId === null && c.firstName === undefined && c.middleName === undefined && c.lastName === undefined
+    && c.email === undefined && c.phones === undefined;
+}
+
 function planProspect(ctx: LeadContext, input: LeadProspectInput): PlannedProspect {
   const prospectIds = new Set(input.customers.flatMap((c) => (c.prospectId === null ? [] : [c.prospectId.toLowerCase()])));
   if (prospectIds.size > 1) throw new LeadRejection('Customers of one Prospect reference different ProspectIDs');
@@ -81,7 +87,7 @@ function planProspect(ctx: LeadContext, input: LeadProspectInput): PlannedProspe
       if (existing === null) throw new LeadRejection('Person could not be found');
     }
   }
-  const customers = input.customers.map((c): PlannedCustomer => {
+  const customers = input.customers.filter((c) => !(existing !== null && isBareReference(c))).map((c): PlannedCustomer => {
     if (c.personId === null) {
       if (c.firstName === undefined && c.lastName === undefined) throw new LeadRejection('Customer Name is required');
       return { input: c, person: null };

@@ -1,0 +1,26 @@
+import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
+
+export type IdentifierKind = 'phone' | 'email' | 'social';
+
+export class InvalidIdentifierError extends Error {
+  override name = 'InvalidIdentifierError';
+}
+
+/** E.164 for phones (so "+1 (415) 555-0100" and "4155550100" are one customer), lower-case for emails. */
+export function normaliseIdentifier(kind: IdentifierKind, raw: string, defaultRegion = 'US'): string {
+  const value = raw.trim();
+  if (!value) throw new InvalidIdentifierError('value is empty');
+  switch (kind) {
+    case 'phone': {
+      const parsed = parsePhoneNumberFromString(value, defaultRegion.toUpperCase() as CountryCode);
+      if (!parsed || !parsed.isPossible()) throw new InvalidIdentifierError(`not a phone number: ${value}`);
+      return parsed.number;
+    }
+    case 'email': {
+      if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value)) throw new InvalidIdentifierError(`not an email address: ${value}`);
+      return value.toLowerCase();
+    }
+    case 'social':
+      return value;
+  }
+}

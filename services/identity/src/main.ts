@@ -1,0 +1,16 @@
+// Wiring only: config, telemetry (via --import), db, bus, grpc, shutdown.
+import { Platform } from '@domiq/runtime';
+import { database } from './db/identity.database.ts';
+import { identityGrpcService } from './grpc/identity.server.ts';
+
+const platform = await Platform.start({
+  name: 'identity',
+  config: {},
+  entities: database.entities,
+  migrationsPath: database.migrationsPath,
+  streams: ['IDENTITY'],
+  defaultGrpcPort: 50051,
+  defaultOpsPort: 9101,
+});
+await platform.serveGrpc([identityGrpcService(platform.orm, platform.logger)]);
+platform.ready();
