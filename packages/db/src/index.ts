@@ -47,13 +47,20 @@ export async function openDatabase(opts: ServiceDatabaseOptions): Promise<MikroO
   return MikroORM.init(databaseConfig(opts));
 }
 
-/** Creates the service's schema if needed and applies pending migrations; safe to run concurrently with itself. */
+/**
+ * Creates the service's schema if needed and applies pending migrations. Replicas starting together queue on
+ * an advisory lock held by a separate transaction (the migrator runs its own), so each migration runs once.
+ */
 export async function migrate(orm: MikroORM, schema: string): Promise<string[]> {
   const em = orm.em.fork();
-  // Two replicas starting at once must not run the same migration twice.
+  try {
+    await em.execute(`create schema if not exists "${schema}"`);
+  } catch (err) {
+    // Two replicas racing on CREATE SCHEMA IF NOT EXISTS: one of them gets a unique violation; harmless.
+    if (!String(err).includes('duplicate key')) throw err;
+  }
   return em.transactional(async (tx) => {
     await tx.execute(`select pg_advisory_xact_lock(hashtext(?))`, [`domiq-migrate-${schema}`]);
-    await tx.execute(`create schema if not exists "${schema}"`);
     const done = await orm.migrator.up();
     return done.map((m) => m.name);
   });

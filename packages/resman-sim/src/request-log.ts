@@ -49,6 +49,7 @@ export class RequestLog {
 
   clear(): void {
     this.#entries = [];
+    this.#seq = 0;
     this.#started.clear();
   }
 }

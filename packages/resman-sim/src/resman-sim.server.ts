@@ -153,6 +153,10 @@ export async function startResmanSim(opts: ResmanSimOptions = {}): Promise<Resma
     account.propertyIds.find((p) => p.toLowerCase() === id.toLowerCase());
 
   const legacyRoutes: LegacyRoute[] = [
+    // JSON answer = the XML answer converted (legacy-envelope.ts): attributes as plain keys, repeatable
+    // elements always arrays. Ids: Response.LeadManagement.Prospects.Prospect[i].Customers.Customer[j]
+    //   .Identification = [{IDType:"ProspectID",IDValue,OrganizationName:"ResMan"}, {IDType:"PersonID",...}].
+    // One Customer per posted Customer, in document order; every person when the post carried none.
     {
       name: 'MITS/PostLeadManagement4_0',
       needsProperty: true,

@@ -130,5 +130,6 @@ export async function getV2(sim: ResmanSim, query: Record<string, string>, heade
     headers: headers ?? { authorization: `Basic ${auth}`, 'resman-account-id': String(DEFAULT_ACCOUNT_ID) },
   });
   const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
+  const isJson = res.headers.get('content-type')?.includes('application/json') ?? false;
+  return { status: res.status, body: isJson ? JSON.parse(text) : text };
 }

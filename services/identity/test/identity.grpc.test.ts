@@ -1,0 +1,60 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClient, status } from '@domiq/grpc';
+import { IdentityServiceClient, IdentifierKind } from '@domiq/proto/identity';
+import { startTestStack, type TestStack } from '@domiq/testkit';
+
+let stack: TestStack;
+let identity: ReturnType<typeof createClient<IdentityServiceClient>>['client'];
+let accountId: string;
+
+beforeAll(async () => {
+  stack = await startTestStack({ services: ['identity'] });
+  identity = createClient(IdentityServiceClient, stack.grpcAddr('identity')).client;
+  accountId = (await identity.createAccount({ name: 'Acme Living', id: '' })).account!.id;
+});
+afterAll(async () => stack?.stop());
+
+const phone = (value: string, acct = accountId) => ({ accountId: acct, kind: IdentifierKind.IDENTIFIER_KIND_PHONE, value, network: '', displayName: '', defaultRegion: 'US' });
+
+describe('identity ResolveCustomer', () => {
+  it('finds the same customer for differently formatted phone numbers', async () => {
+    const a = await identity.resolveCustomer(phone('+1 (415) 555-0100'));
+    const b = await identity.resolveCustomer(phone('415.555.0100'));
+    expect(a.created).toBe(true);
+    expect(b.created).toBe(false);
+    expect(b.customer!.id).toBe(a.customer!.id);
+    expect(a.customer!.phoneNumbers).toEqual(['+14155550100']);
+  });
+
+  it('creates exactly one customer when 20 first contacts race', async () => {
+    const results = await Promise.all(Array.from({ length: 20 }, () => identity.resolveCustomer(phone('+1 415 555 0199'))));
+    expect(new Set(results.map((r) => r.customer!.id)).size).toBe(1);
+    expect(results.filter((r) => r.created)).toHaveLength(1);
+    const rows = await stack.db.query(`select count(*)::int as n from identity.customer_identifiers where value = '+14155550199'`);
+    expect(rows[0]!.n).toBe(1);
+  });
+
+  it('keeps tenants apart: the same phone in another account is another customer', async () => {
+    const other = (await identity.createAccount({ name: 'Other', id: '' })).account!.id;
+    const a = await identity.resolveCustomer(phone('+14155550111'));
+    const b = await identity.resolveCustomer(phone('+14155550111', other));
+    expect(b.customer!.id).not.toBe(a.customer!.id);
+    await expect(identity.getCustomer({ accountId: other, customerId: a.customer!.id })).rejects.toMatchObject({ code: status.NOT_FOUND });
+  });
+
+  it('rejects a bad phone number with INVALID_ARGUMENT naming the field, and stores nothing', async () => {
+    const before = await stack.db.query(`select count(*)::int as n from identity.customers`);
+    await expect(identity.resolveCustomer(phone('not a phone'))).rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringContaining('value') });
+    await expect(identity.resolveCustomer({ ...phone('+14155550100'), accountId: 'nope' })).rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringContaining('account_id') });
+    const after = await stack.db.query(`select count(*)::int as n from identity.customers`);
+    expect(after[0]!.n).toBe(before[0]!.n);
+  });
+
+  it('writes an identity.customer.created outbox row per new customer, and the outbox refuses UPDATE and DELETE', async () => {
+    const { customer } = await identity.resolveCustomer(phone('+14155550122'));
+    const rows = await stack.db.query<{ id: string; subject: string }>(`select id, subject from identity.event_log where entity_id = $1`, [customer!.id]);
+    expect(rows.map((r) => r.subject)).toEqual(['identity.customer.created']);
+    await expect(stack.db.query(`update identity.event_log set payload = '{}' where id = $1`, [rows[0]!.id])).rejects.toThrow(/append-only/);
+    await expect(stack.db.query(`delete from identity.event_log where id = $1`, [rows[0]!.id])).rejects.toThrow(/append-only/);
+  });
+});
