@@ -1,7 +1,7 @@
 // The event contracts: which subject carries which proto message, and which stream owns it.
 // Payloads travel as proto3 JSON (the same JSON the outbox row keeps in event_log.payload).
 import { MessageReceived } from '../gen/domiq/channel_gateway/v1/events.ts';
-import { ConversationCreated, ConversationEscalated, MessageCreated } from '../gen/domiq/conversations/v1/events.ts';
+import { ConversationCreated, ConversationEscalated, ConversationStateChanged, MessageCreated } from '../gen/domiq/conversations/v1/events.ts';
 import { CustomerCreated, PropertyCreated, UserCreated } from '../gen/domiq/identity/v1/events.ts';
 import { ConversationAssigned, SlaScheduled } from '../gen/domiq/routing_sla/v1/events.ts';
 import { ResolutionOpened } from '../gen/domiq/resolutions/v1/events.ts';
@@ -53,6 +53,7 @@ export const events = {
   identityPropertyCreated: event('identity.property.created', 'property', PropertyCreated),
   conversationCreated: event('conversations.conversation.created', 'conversation', ConversationCreated),
   conversationEscalated: event('conversations.conversation.escalated', 'conversation', ConversationEscalated),
+  conversationStateChanged: event('conversations.conversation.state_changed', 'conversation', ConversationStateChanged),
   messageCreated: event('conversations.message.created', 'message', MessageCreated),
   conversationAssigned: event('routing.conversation.assigned', 'conversation', ConversationAssigned),
   slaScheduled: event('routing.sla.scheduled', 'conversation', SlaScheduled),

@@ -28,14 +28,25 @@ export interface HandlerContext<T> {
   emit<U>(contract: EventContract<U>, payload: U, opts: AppendEventOptions): void;
 }
 
-export interface EventHandler<T> {
+export interface PrepareContext<T> {
+  payload: T;
+  eventId: string;
+  logger: Logger;
+}
+
+export interface EventHandler<T, P = undefined> {
   /** Durable consumer name, unique per service and handler (e.g. `conversations-message-received`). */
   durable: string;
   contract: EventContract<T>;
-  handle(ctx: HandlerContext<T>): Promise<void>;
+  /**
+   * Optional I/O before the transaction (calls to other services), so no database transaction is held open
+   * across a network call. Must be idempotent: it runs again on every redelivery.
+   */
+  prepare?(ctx: PrepareContext<T>): Promise<P>;
+  handle(ctx: HandlerContext<T> & { prepared: P }): Promise<void>;
 }
 
-export function defineHandler<T>(handler: EventHandler<T>): EventHandler<T> {
+export function defineHandler<T, P = undefined>(handler: EventHandler<T, P>): EventHandler<T, P> {
   return handler;
 }
 
@@ -59,15 +70,15 @@ export function redeliveryDelay(deliveryCount: number): number {
  * record for idempotency, ack only after commit, nak with backoff on failure, and dead-lettering with
  * the reason once `maxDeliver` is reached or the message is poison.
  */
-export class EventConsumer<T> {
-  readonly #handler: EventHandler<T>;
+export class EventConsumer<T, P = unknown> {
+  readonly #handler: EventHandler<T, P>;
   readonly #opts: ConsumerOptions;
   #messages: ConsumerMessages | undefined;
   #loop: Promise<void> | undefined;
   readonly #inflight = new Set<Promise<void>>();
   #stopping = false;
 
-  constructor(handler: EventHandler<T>, opts: ConsumerOptions) {
+  constructor(handler: EventHandler<T, P>, opts: ConsumerOptions) {
     this.#handler = handler;
     this.#opts = opts;
   }
@@ -129,6 +140,7 @@ export class EventConsumer<T> {
           } catch (err) {
             throw new PoisonMessageError(`undecodable payload: ${String(err)}`);
           }
+          const prepared = this.#handler.prepare ? await this.#handler.prepare({ payload, eventId, logger: log }) : (undefined as P);
           const outcome = await orm.em.fork().transactional(async (em) => {
             const claimed = await em.execute<Array<{ ok: number }>>(
               `insert into "${schema}".processed_event (consumer, event_id, subject, processed_at) values (?, ?, ?, now())
@@ -139,6 +151,7 @@ export class EventConsumer<T> {
             await this.#handler.handle({
               em,
               payload,
+              prepared,
               eventId,
               subject: msg.subject,
               deliveryCount: msg.info.deliveryCount,

@@ -47,7 +47,7 @@ export class Platform<C> {
   #draining = false;
   #grpc: RunningGrpcServer | undefined;
   readonly #http: HttpServer[] = [];
-  readonly #consumers: EventConsumer<any>[] = [];
+  readonly #consumers: EventConsumer<any, any>[] = [];
   #relay!: OutboxRelay;
   #ops: HttpServer | undefined;
   orm!: MikroORM;
@@ -111,7 +111,7 @@ export class Platform<C> {
     this.#http.push(server);
   }
 
-  async consume(handlers: EventHandler<any>[]): Promise<void> {
+  async consume(handlers: EventHandler<any, any>[]): Promise<void> {
     for (const h of handlers) {
       const consumer = new EventConsumer(h, { orm: this.orm, nc: this.nc, schema: this.schema, logger: this.logger, concurrency: this.config.CONSUMER_CONCURRENCY, maxDeliver: this.config.CONSUMER_MAX_DELIVER });
       await consumer.start();

@@ -50,6 +50,16 @@ export interface ConversationEscalated {
   escalatedAt: string;
 }
 
+/** conversations.conversation.state_changed (written by the seed's state-change trigger) */
+export interface ConversationStateChanged {
+  accountId: string;
+  conversationId: string;
+  customerId: string;
+  previousState: string;
+  newState: string;
+  changedAt: string;
+}
+
 function createBaseConversationCreated(): ConversationCreated {
   return { accountId: "", propertyId: "", conversationId: "", customerId: "", channel: "", createdAt: "", slaTier: "" };
 }
@@ -743,6 +753,179 @@ export const ConversationEscalated: MessageFns<ConversationEscalated> = {
     message.reason = object.reason ?? "";
     message.severity = object.severity ?? "";
     message.escalatedAt = object.escalatedAt ?? "";
+    return message;
+  },
+};
+
+function createBaseConversationStateChanged(): ConversationStateChanged {
+  return { accountId: "", conversationId: "", customerId: "", previousState: "", newState: "", changedAt: "" };
+}
+
+export const ConversationStateChanged: MessageFns<ConversationStateChanged> = {
+  encode(message: ConversationStateChanged, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accountId !== "") {
+      writer.uint32(10).string(message.accountId);
+    }
+    if (message.conversationId !== "") {
+      writer.uint32(18).string(message.conversationId);
+    }
+    if (message.customerId !== "") {
+      writer.uint32(26).string(message.customerId);
+    }
+    if (message.previousState !== "") {
+      writer.uint32(34).string(message.previousState);
+    }
+    if (message.newState !== "") {
+      writer.uint32(42).string(message.newState);
+    }
+    if (message.changedAt !== "") {
+      writer.uint32(50).string(message.changedAt);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConversationStateChanged {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConversationStateChanged();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.conversationId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.customerId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.previousState = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.newState = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.changedAt = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ConversationStateChanged {
+    return {
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+      conversationId: isSet(object.conversationId)
+        ? globalThis.String(object.conversationId)
+        : isSet(object.conversation_id)
+        ? globalThis.String(object.conversation_id)
+        : "",
+      customerId: isSet(object.customerId)
+        ? globalThis.String(object.customerId)
+        : isSet(object.customer_id)
+        ? globalThis.String(object.customer_id)
+        : "",
+      previousState: isSet(object.previousState)
+        ? globalThis.String(object.previousState)
+        : isSet(object.previous_state)
+        ? globalThis.String(object.previous_state)
+        : "",
+      newState: isSet(object.newState)
+        ? globalThis.String(object.newState)
+        : isSet(object.new_state)
+        ? globalThis.String(object.new_state)
+        : "",
+      changedAt: isSet(object.changedAt)
+        ? globalThis.String(object.changedAt)
+        : isSet(object.changed_at)
+        ? globalThis.String(object.changed_at)
+        : "",
+    };
+  },
+
+  toJSON(message: ConversationStateChanged): unknown {
+    const obj: any = {};
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    if (message.conversationId !== "") {
+      obj.conversationId = message.conversationId;
+    }
+    if (message.customerId !== "") {
+      obj.customerId = message.customerId;
+    }
+    if (message.previousState !== "") {
+      obj.previousState = message.previousState;
+    }
+    if (message.newState !== "") {
+      obj.newState = message.newState;
+    }
+    if (message.changedAt !== "") {
+      obj.changedAt = message.changedAt;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ConversationStateChanged>): ConversationStateChanged {
+    return ConversationStateChanged.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ConversationStateChanged>): ConversationStateChanged {
+    const message = createBaseConversationStateChanged();
+    message.accountId = object.accountId ?? "";
+    message.conversationId = object.conversationId ?? "";
+    message.customerId = object.customerId ?? "";
+    message.previousState = object.previousState ?? "";
+    message.newState = object.newState ?? "";
+    message.changedAt = object.changedAt ?? "";
     return message;
   },
 };

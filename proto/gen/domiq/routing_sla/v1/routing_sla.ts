@@ -42,6 +42,32 @@ export interface SlaPolicy {
   businessHoursOnly: boolean;
   businessHours: BusinessHours[];
   timezone: string;
+  /** Minutes between proactive updates (seed default 720). */
+  updateIntervalMinutes: number;
+  /** Keyed by channel (web_chat, email, ...): replaces the policy's minutes where set. */
+  channelOverrides: { [key: string]: SlaOverride };
+  /** Keyed by priority (P0..P3): applied after channel overrides, so priority wins. */
+  priorityOverrides: { [key: string]: SlaOverride };
+  /** The account's (or property's) fallback when no active policy matches the tier. */
+  isDefault: boolean;
+  /** Unset means active. */
+  isActive?: boolean | undefined;
+}
+
+export interface SlaPolicy_ChannelOverridesEntry {
+  key: string;
+  value?: SlaOverride | undefined;
+}
+
+export interface SlaPolicy_PriorityOverridesEntry {
+  key: string;
+  value?: SlaOverride | undefined;
+}
+
+/** Zero means "keep the policy's value". */
+export interface SlaOverride {
+  firstResponseMinutes: number;
+  resolutionMinutes: number;
 }
 
 export interface UpsertSlaPolicyRequest {
@@ -191,6 +217,11 @@ function createBaseSlaPolicy(): SlaPolicy {
     businessHoursOnly: false,
     businessHours: [],
     timezone: "",
+    updateIntervalMinutes: 0,
+    channelOverrides: {},
+    priorityOverrides: {},
+    isDefault: false,
+    isActive: undefined,
   };
 }
 
@@ -225,6 +256,21 @@ export const SlaPolicy: MessageFns<SlaPolicy> = {
     }
     if (message.timezone !== "") {
       writer.uint32(82).string(message.timezone);
+    }
+    if (message.updateIntervalMinutes !== 0) {
+      writer.uint32(88).int32(message.updateIntervalMinutes);
+    }
+    globalThis.Object.entries(message.channelOverrides).forEach(([key, value]: [string, SlaOverride]) => {
+      SlaPolicy_ChannelOverridesEntry.encode({ key: key as any, value }, writer.uint32(98).fork()).join();
+    });
+    globalThis.Object.entries(message.priorityOverrides).forEach(([key, value]: [string, SlaOverride]) => {
+      SlaPolicy_PriorityOverridesEntry.encode({ key: key as any, value }, writer.uint32(106).fork()).join();
+    });
+    if (message.isDefault !== false) {
+      writer.uint32(112).bool(message.isDefault);
+    }
+    if (message.isActive !== undefined) {
+      writer.uint32(120).bool(message.isActive);
     }
     return writer;
   },
@@ -322,6 +368,52 @@ export const SlaPolicy: MessageFns<SlaPolicy> = {
             message.timezone = reader.string();
             continue;
           }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.updateIntervalMinutes = reader.int32();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            const entry12 = SlaPolicy_ChannelOverridesEntry.decode(reader, reader.uint32());
+            if (entry12.value !== undefined) {
+              message.channelOverrides[entry12.key] = entry12.value;
+            }
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            const entry13 = SlaPolicy_PriorityOverridesEntry.decode(reader, reader.uint32());
+            if (entry13.value !== undefined) {
+              message.priorityOverrides[entry13.key] = entry13.value;
+            }
+            continue;
+          }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.isDefault = reader.bool();
+            continue;
+          }
+          case 15: {
+            if (tag !== 120) {
+              break;
+            }
+
+            message.isActive = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -370,6 +462,75 @@ export const SlaPolicy: MessageFns<SlaPolicy> = {
         ? object.business_hours.map((e: any) => BusinessHours.fromJSON(e))
         : [],
       timezone: isSet(object.timezone) ? globalThis.String(object.timezone) : "",
+      updateIntervalMinutes: isSet(object.updateIntervalMinutes)
+        ? globalThis.Number(object.updateIntervalMinutes)
+        : isSet(object.update_interval_minutes)
+        ? globalThis.Number(object.update_interval_minutes)
+        : 0,
+      channelOverrides: isObject(object.channelOverrides)
+        ? (globalThis.Object.entries(object.channelOverrides) as [string, any][]).reduce(
+          (acc: { [key: string]: SlaOverride }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: SlaOverride.fromJSON(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.channel_overrides)
+        ? (globalThis.Object.entries(object.channel_overrides) as [string, any][]).reduce(
+          (acc: { [key: string]: SlaOverride }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: SlaOverride.fromJSON(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      priorityOverrides: isObject(object.priorityOverrides)
+        ? (globalThis.Object.entries(object.priorityOverrides) as [string, any][]).reduce(
+          (acc: { [key: string]: SlaOverride }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: SlaOverride.fromJSON(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.priority_overrides)
+        ? (globalThis.Object.entries(object.priority_overrides) as [string, any][]).reduce(
+          (acc: { [key: string]: SlaOverride }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: SlaOverride.fromJSON(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      isDefault: isSet(object.isDefault)
+        ? globalThis.Boolean(object.isDefault)
+        : isSet(object.is_default)
+        ? globalThis.Boolean(object.is_default)
+        : false,
+      isActive: isSet(object.isActive)
+        ? globalThis.Boolean(object.isActive)
+        : isSet(object.is_active)
+        ? globalThis.Boolean(object.is_active)
+        : undefined,
     };
   },
 
@@ -405,6 +566,33 @@ export const SlaPolicy: MessageFns<SlaPolicy> = {
     if (message.timezone !== "") {
       obj.timezone = message.timezone;
     }
+    if (message.updateIntervalMinutes !== 0) {
+      obj.updateIntervalMinutes = Math.round(message.updateIntervalMinutes);
+    }
+    if (message.channelOverrides) {
+      const entries = globalThis.Object.entries(message.channelOverrides) as [string, SlaOverride][];
+      if (entries.length > 0) {
+        obj.channelOverrides = {};
+        entries.forEach(([k, v]) => {
+          obj.channelOverrides[k] = SlaOverride.toJSON(v);
+        });
+      }
+    }
+    if (message.priorityOverrides) {
+      const entries = globalThis.Object.entries(message.priorityOverrides) as [string, SlaOverride][];
+      if (entries.length > 0) {
+        obj.priorityOverrides = {};
+        entries.forEach(([k, v]) => {
+          obj.priorityOverrides[k] = SlaOverride.toJSON(v);
+        });
+      }
+    }
+    if (message.isDefault !== false) {
+      obj.isDefault = message.isDefault;
+    }
+    if (message.isActive !== undefined) {
+      obj.isActive = message.isActive;
+    }
     return obj;
   },
 
@@ -423,6 +611,290 @@ export const SlaPolicy: MessageFns<SlaPolicy> = {
     message.businessHoursOnly = object.businessHoursOnly ?? false;
     message.businessHours = object.businessHours?.map((e) => BusinessHours.fromPartial(e)) || [];
     message.timezone = object.timezone ?? "";
+    message.updateIntervalMinutes = object.updateIntervalMinutes ?? 0;
+    message.channelOverrides = (globalThis.Object.entries(object.channelOverrides ?? {}) as [string, SlaOverride][])
+      .reduce((acc: { [key: string]: SlaOverride }, [key, value]: [string, SlaOverride]) => {
+        if (value !== undefined) {
+          acc[key] = SlaOverride.fromPartial(value);
+        }
+        return acc;
+      }, {});
+    message.priorityOverrides = (globalThis.Object.entries(object.priorityOverrides ?? {}) as [string, SlaOverride][])
+      .reduce((acc: { [key: string]: SlaOverride }, [key, value]: [string, SlaOverride]) => {
+        if (value !== undefined) {
+          acc[key] = SlaOverride.fromPartial(value);
+        }
+        return acc;
+      }, {});
+    message.isDefault = object.isDefault ?? false;
+    message.isActive = object.isActive ?? undefined;
+    return message;
+  },
+};
+
+function createBaseSlaPolicy_ChannelOverridesEntry(): SlaPolicy_ChannelOverridesEntry {
+  return { key: "", value: undefined };
+}
+
+export const SlaPolicy_ChannelOverridesEntry: MessageFns<SlaPolicy_ChannelOverridesEntry> = {
+  encode(message: SlaPolicy_ChannelOverridesEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== undefined) {
+      SlaOverride.encode(message.value, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SlaPolicy_ChannelOverridesEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSlaPolicy_ChannelOverridesEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = SlaOverride.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SlaPolicy_ChannelOverridesEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? SlaOverride.fromJSON(object.value) : undefined,
+    };
+  },
+
+  toJSON(message: SlaPolicy_ChannelOverridesEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== undefined) {
+      obj.value = SlaOverride.toJSON(message.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SlaPolicy_ChannelOverridesEntry>): SlaPolicy_ChannelOverridesEntry {
+    return SlaPolicy_ChannelOverridesEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SlaPolicy_ChannelOverridesEntry>): SlaPolicy_ChannelOverridesEntry {
+    const message = createBaseSlaPolicy_ChannelOverridesEntry();
+    message.key = object.key ?? "";
+    message.value = (object.value !== undefined && object.value !== null)
+      ? SlaOverride.fromPartial(object.value)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseSlaPolicy_PriorityOverridesEntry(): SlaPolicy_PriorityOverridesEntry {
+  return { key: "", value: undefined };
+}
+
+export const SlaPolicy_PriorityOverridesEntry: MessageFns<SlaPolicy_PriorityOverridesEntry> = {
+  encode(message: SlaPolicy_PriorityOverridesEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== undefined) {
+      SlaOverride.encode(message.value, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SlaPolicy_PriorityOverridesEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSlaPolicy_PriorityOverridesEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = SlaOverride.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SlaPolicy_PriorityOverridesEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? SlaOverride.fromJSON(object.value) : undefined,
+    };
+  },
+
+  toJSON(message: SlaPolicy_PriorityOverridesEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== undefined) {
+      obj.value = SlaOverride.toJSON(message.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SlaPolicy_PriorityOverridesEntry>): SlaPolicy_PriorityOverridesEntry {
+    return SlaPolicy_PriorityOverridesEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SlaPolicy_PriorityOverridesEntry>): SlaPolicy_PriorityOverridesEntry {
+    const message = createBaseSlaPolicy_PriorityOverridesEntry();
+    message.key = object.key ?? "";
+    message.value = (object.value !== undefined && object.value !== null)
+      ? SlaOverride.fromPartial(object.value)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseSlaOverride(): SlaOverride {
+  return { firstResponseMinutes: 0, resolutionMinutes: 0 };
+}
+
+export const SlaOverride: MessageFns<SlaOverride> = {
+  encode(message: SlaOverride, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.firstResponseMinutes !== 0) {
+      writer.uint32(8).int32(message.firstResponseMinutes);
+    }
+    if (message.resolutionMinutes !== 0) {
+      writer.uint32(16).int32(message.resolutionMinutes);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SlaOverride {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSlaOverride();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.firstResponseMinutes = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.resolutionMinutes = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SlaOverride {
+    return {
+      firstResponseMinutes: isSet(object.firstResponseMinutes)
+        ? globalThis.Number(object.firstResponseMinutes)
+        : isSet(object.first_response_minutes)
+        ? globalThis.Number(object.first_response_minutes)
+        : 0,
+      resolutionMinutes: isSet(object.resolutionMinutes)
+        ? globalThis.Number(object.resolutionMinutes)
+        : isSet(object.resolution_minutes)
+        ? globalThis.Number(object.resolution_minutes)
+        : 0,
+    };
+  },
+
+  toJSON(message: SlaOverride): unknown {
+    const obj: any = {};
+    if (message.firstResponseMinutes !== 0) {
+      obj.firstResponseMinutes = Math.round(message.firstResponseMinutes);
+    }
+    if (message.resolutionMinutes !== 0) {
+      obj.resolutionMinutes = Math.round(message.resolutionMinutes);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SlaOverride>): SlaOverride {
+    return SlaOverride.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SlaOverride>): SlaOverride {
+    const message = createBaseSlaOverride();
+    message.firstResponseMinutes = object.firstResponseMinutes ?? 0;
+    message.resolutionMinutes = object.resolutionMinutes ?? 0;
     return message;
   },
 };
@@ -1146,6 +1618,10 @@ export type DeepPartial<T> = T extends Builtin ? T
   : T extends { $case: string; value: unknown } ? { $case: T["$case"]; value?: DeepPartial<T["value"]> }
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
+
+function isObject(value: any): boolean {
+  return typeof value === "object" && value !== null;
+}
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;

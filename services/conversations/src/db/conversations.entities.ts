@@ -1,0 +1,184 @@
+import { defineEntity, p } from '@mikro-orm/core';
+
+export const CHANNELS = ['web_chat', 'email', 'whatsapp', 'facebook', 'instagram', 'twitter', 'voice', 'sms', 'internal'] as const;
+export const STATES = ['open', 'awaiting_customer', 'awaiting_agent', 'escalated', 'resolved', 'reopened'] as const;
+
+const inList = (column: string, values: readonly string[]) => `${column} in (${values.map((v) => `'${v}'`).join(', ')})`;
+
+/** Seed §2. customer_id, assigned_* and resolution_id are other services' ids: no foreign keys across services. */
+export const Conversation = defineEntity({
+  name: 'Conversation',
+  tableName: 'conversations',
+  properties: {
+    id: p.uuid().primary().defaultRaw('gen_random_uuid()'),
+    accountId: p.uuid(),
+    propertyId: p.uuid().nullable(),
+    customerId: p.uuid().index('idx_conversations_customer'),
+    state: p.string().length(30).default('open').index('idx_conversations_state'),
+    previousState: p.string().length(30).nullable(),
+    channelsUsed: p.array().default([]),
+    currentChannel: p.string().length(30).nullable(),
+    initialChannel: p.string().length(30),
+    assignedAgentId: p.uuid().nullable().index('idx_conversations_assigned_agent'),
+    assignedTeamId: p.uuid().nullable().index('idx_conversations_assigned_team'),
+    intent: p.string().length(50).nullable(),
+    severity: p.string().length(10).nullable().index('idx_conversations_severity'),
+    sentiment: p.string().length(20).nullable(),
+    requiredSkills: p.array().default([]),
+    slaTier: p.string().length(20).default('standard'),
+    firstResponseAt: p.datetime().nullable(),
+    firstResponseDueAt: p.datetime().nullable(),
+    resolutionDueAt: p.datetime().nullable(),
+    slaBreached: p.boolean().default(false),
+    resolutionId: p.uuid().nullable(),
+    subject: p.string().length(500).nullable(),
+    summary: p.text().nullable(),
+    tags: p.array().default([]),
+    metadata: p.json<Record<string, unknown>>().defaultRaw(`'{}'`),
+    messageCount: p.integer().default(0),
+    internalNoteCount: p.integer().default(0),
+    lastMessageAt: p.datetime().nullable(),
+    lastCustomerMessageAt: p.datetime().nullable(),
+    lastAgentMessageAt: p.datetime().nullable(),
+    resolvedAt: p.datetime().nullable(),
+    reopenedAt: p.datetime().nullable(),
+    createdAt: p.datetime().defaultRaw('now()').onCreate(() => new Date()),
+    updatedAt: p.datetime().defaultRaw('now()').onCreate(() => new Date()),
+  },
+  indexes: [
+    { name: 'idx_conversations_account_customer', properties: ['accountId', 'customerId', 'lastMessageAt'] },
+    { name: 'idx_conversations_created', properties: ['createdAt'] },
+    { name: 'idx_conversations_last_message', properties: ['lastMessageAt'] },
+  ],
+  checks: [
+    { name: 'conversations_state_check', expression: inList('state', STATES) },
+    { name: 'conversations_severity_check', expression: `severity in ('P0', 'P1', 'P2', 'P3')` },
+    { name: 'conversations_sentiment_check', expression: `sentiment in ('positive', 'neutral', 'negative', 'angry')` },
+  ],
+});
+
+/** Seed §3. */
+export const Message = defineEntity({
+  name: 'Message',
+  tableName: 'messages',
+  properties: {
+    id: p.uuid().primary().defaultRaw('gen_random_uuid()'),
+    accountId: p.uuid(),
+    conversationId: p.uuid().index('idx_messages_conversation'),
+    channel: p.string().length(30).index('idx_messages_channel'),
+    direction: p.string().length(10).index('idx_messages_direction'),
+    senderType: p.string().length(20),
+    senderId: p.uuid().nullable(),
+    contentType: p.string().length(30).default('text'),
+    content: p.text(),
+    contentHtml: p.text().nullable(),
+    voiceRecordingUrl: p.text().nullable(),
+    voiceDurationSeconds: p.integer().nullable(),
+    channelMessageId: p.string().length(255).nullable(),
+    channelMetadata: p.json<Record<string, unknown>>().defaultRaw(`'{}'`),
+    parentMessageId: p.uuid().nullable(),
+    threadId: p.uuid().nullable().index('idx_messages_thread'),
+    aiProcessed: p.boolean().default(false),
+    aiAnnotations: p.json<Record<string, unknown>>().defaultRaw(`'{}'`),
+    status: p.string().length(20).default('sent'),
+    errorMessage: p.text().nullable(),
+    createdAt: p.datetime().defaultRaw('now()').onCreate(() => new Date()).index('idx_messages_created'),
+    deliveredAt: p.datetime().nullable(),
+    readAt: p.datetime().nullable(),
+  },
+  checks: [
+    { name: 'messages_channel_check', expression: inList('channel', CHANNELS) },
+    { name: 'messages_direction_check', expression: `direction in ('inbound', 'outbound', 'internal')` },
+    { name: 'messages_sender_type_check', expression: `sender_type in ('customer', 'agent', 'system', 'ai')` },
+    { name: 'messages_content_type_check', expression: `content_type in ('text', 'html', 'markdown', 'voice_transcript', 'system_event')` },
+    { name: 'messages_status_check', expression: `status in ('pending', 'sent', 'delivered', 'read', 'failed')` },
+  ],
+});
+
+/** Seed §4. */
+export const Attachment = defineEntity({
+  name: 'Attachment',
+  tableName: 'attachments',
+  properties: {
+    id: p.uuid().primary().defaultRaw('gen_random_uuid()'),
+    accountId: p.uuid(),
+    messageId: p.uuid().index('idx_attachments_message'),
+    filename: p.string().length(255),
+    originalFilename: p.string().length(255),
+    contentType: p.string().length(100).index('idx_attachments_content_type'),
+    sizeBytes: p.bigint('number'),
+    storageProvider: p.string().length(50).default('local'),
+    storageUrl: p.text(),
+    storageKey: p.text(),
+    isImage: p.boolean().default(false),
+    thumbnailUrl: p.text().nullable(),
+    dimensions: p.json<{ width: number; height: number }>().nullable(),
+    virusScanned: p.boolean().default(false),
+    virusScanResult: p.string().length(20).nullable(),
+    createdAt: p.datetime().defaultRaw('now()').onCreate(() => new Date()),
+    expiresAt: p.datetime().nullable(),
+  },
+  checks: [{ name: 'attachments_storage_provider_check', expression: `storage_provider in ('local', 's3', 'minio', 'gcs')` }],
+});
+
+/** Seed §5 (the AI annotator that fills it comes in a later issue). */
+export const AiAnnotation = defineEntity({
+  name: 'AiAnnotation',
+  tableName: 'ai_annotations',
+  properties: {
+    id: p.uuid().primary().defaultRaw('gen_random_uuid()'),
+    accountId: p.uuid(),
+    messageId: p.uuid().index('idx_ai_annotations_message'),
+    intent: p.string().length(50).index('idx_ai_annotations_intent'),
+    intentConfidence: p.decimal('number').columnType('numeric(3,2)'),
+    severity: p.string().length(10).index('idx_ai_annotations_severity'),
+    severityConfidence: p.decimal('number').columnType('numeric(3,2)'),
+    sentiment: p.string().length(20),
+    sentimentScore: p.decimal('number').columnType('numeric(4,3)').nullable(),
+    entities: p.json<Record<string, unknown>>().defaultRaw(`'{}'`),
+    suspectedRootCause: p.text().nullable(),
+    suggestedAction: p.text().nullable(),
+    suggestedResponse: p.text().nullable(),
+    suggestedKbArticles: p.array().nullable(),
+    suggestedSkills: p.array().nullable(),
+    suggestedTeamId: p.uuid().nullable(),
+    escalationRecommended: p.boolean().default(false),
+    modelVersion: p.string().length(50),
+    processingTimeMs: p.integer().nullable(),
+    humanCorrected: p.boolean().default(false).index('idx_ai_annotations_human_corrected'),
+    correctedById: p.uuid().nullable(),
+    correctedAt: p.datetime().nullable(),
+    correctionNotes: p.text().nullable(),
+    createdAt: p.datetime().defaultRaw('now()').onCreate(() => new Date()),
+  },
+  checks: [
+    { name: 'ai_annotations_intent_check', expression: `intent in ('how_to_guidance', 'account_access_issue', 'transaction_system_failure', 'bug_technical_defect', 'urgent_high_risk', 'noise_low_intent', 'unknown')` },
+    { name: 'ai_annotations_intent_confidence_check', expression: 'intent_confidence >= 0 and intent_confidence <= 1' },
+    { name: 'ai_annotations_severity_check', expression: `severity in ('P0', 'P1', 'P2', 'P3')` },
+    { name: 'ai_annotations_sentiment_check', expression: `sentiment in ('positive', 'neutral', 'negative', 'angry')` },
+  ],
+});
+
+/** Seed §11. */
+export const InternalNote = defineEntity({
+  name: 'InternalNote',
+  tableName: 'internal_notes',
+  properties: {
+    id: p.uuid().primary().defaultRaw('gen_random_uuid()'),
+    accountId: p.uuid(),
+    conversationId: p.uuid().nullable().index('idx_internal_notes_conversation'),
+    resolutionId: p.uuid().nullable().index('idx_internal_notes_resolution'),
+    content: p.text(),
+    visibility: p.string().length(20).default('team'),
+    authorId: p.uuid().index('idx_internal_notes_author'),
+    mentions: p.array().default([]),
+    createdAt: p.datetime().defaultRaw('now()').onCreate(() => new Date()),
+    updatedAt: p.datetime().defaultRaw('now()').onCreate(() => new Date()),
+  },
+  checks: [
+    { name: 'internal_notes_visibility_check', expression: `visibility in ('private', 'team', 'all')` },
+    { name: 'chk_note_link', expression: 'conversation_id is not null or resolution_id is not null' },
+  ],
+});
+
+export const conversationsEntities = [Conversation, Message, Attachment, AiAnnotation, InternalNote];

@@ -1,0 +1,23 @@
+// Wiring only: config, telemetry (via --import), db, bus, grpc, shutdown.
+import { z } from '@domiq/config';
+import { createClient } from '@domiq/grpc';
+import { IdentityServiceClient } from '@domiq/proto/identity';
+import { Platform } from '@domiq/runtime';
+import { database } from './db/conversations.database.ts';
+import { conversationsGrpcService } from './grpc/conversations.server.ts';
+import { messageReceivedConsumer } from './events/message-received.consumer.ts';
+
+const platform = await Platform.start({
+  name: 'conversations',
+  config: { IDENTITY_GRPC_ADDR: z.string().min(1).default('127.0.0.1:50051') },
+  entities: database.entities,
+  migrationsPath: database.migrationsPath,
+  streams: ['CONVERSATIONS', 'GATEWAY'],
+  defaultGrpcPort: 50052,
+  defaultOpsPort: 9102,
+});
+const identity = createClient(IdentityServiceClient, platform.config.IDENTITY_GRPC_ADDR);
+platform.onStop(() => identity.close());
+await platform.serveGrpc([conversationsGrpcService(platform.orm, platform.logger)]);
+await platform.consume([messageReceivedConsumer(identity.client)]);
+platform.ready();

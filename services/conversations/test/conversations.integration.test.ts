@@ -1,0 +1,105 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClient, status } from '@domiq/grpc';
+import { IdentityServiceClient } from '@domiq/proto/identity';
+import { ConversationsServiceClient } from '@domiq/proto/conversations';
+import { events } from '@domiq/proto/events';
+import type { MessageReceived } from '@domiq/proto/channel-gateway/events';
+import { expectEventually, publishTestEvent, readStream, startTestStack, type TestStack } from '@domiq/testkit';
+
+let stack: TestStack;
+let conversations: ReturnType<typeof createClient<ConversationsServiceClient>>['client'];
+let accountId: string;
+const propertyId = crypto.randomUUID();
+
+beforeAll(async () => {
+  stack = await startTestStack({ services: ['identity', 'conversations'] });
+  const identity = createClient(IdentityServiceClient, stack.grpcAddr('identity')).client;
+  conversations = createClient(ConversationsServiceClient, stack.grpcAddr('conversations')).client;
+  accountId = (await identity.createAccount({ name: 'Acme', id: '' })).account!.id;
+});
+afterAll(async () => stack?.stop());
+
+function inbound(from: string, body: string, overrides: Partial<MessageReceived> = {}): MessageReceived {
+  return {
+    inboundId: crypto.randomUUID(), accountId, propertyId, channelId: crypto.randomUUID(), channelType: 'sms', provider: 'twilio',
+    providerMessageId: `SM${crypto.randomUUID().replaceAll('-', '')}`, fromAddress: from, toAddress: '+15005550006', body,
+    receivedAt: new Date().toISOString(), senderName: '', ...overrides,
+  };
+}
+
+async function conversationsOf(from: string) {
+  const rows = await stack.db.query<{ id: string; message_count: number; state: string }>(
+    `select c.id, c.message_count, c.state from conversations.conversations c join conversations.messages m on m.conversation_id = c.id
+      where m.channel_metadata->>'from' = $1 group by c.id`, [from]);
+  return rows;
+}
+
+describe('conversations: gateway.message.received', () => {
+  it('threads two messages from one sender into one conversation and publishes created events', async () => {
+    await publishTestEvent(stack.nats.url, events.gatewayMessageReceived, inbound('+14155550101', 'Hi, is the 2 bed still available?'));
+    await publishTestEvent(stack.nats.url, events.gatewayMessageReceived, inbound('(415) 555-0101', 'Also, pets?'));
+    const [conv] = await expectEventually(async () => {
+      const rows = await conversationsOf('(415) 555-0101');
+      expect(rows).toHaveLength(1);
+      expect(rows[0]!.message_count).toBe(2);
+      return rows;
+    });
+    const { messages } = await conversations.listMessages({ accountId, conversationId: conv!.id });
+    expect(messages.map((m) => m.content)).toEqual(['Hi, is the 2 bed still available?', 'Also, pets?']);
+    const all = await expectEventually(async () => {
+      const published = await readStream(stack.nats.url, 'CONVERSATIONS');
+      const mine = published.filter((m) => (m.data as { conversationId?: string }).conversationId === conv!.id);
+      expect(mine.map((m) => m.subject).sort()).toEqual(['conversations.conversation.created', 'conversations.message.created', 'conversations.message.created']);
+      return mine;
+    });
+    for (const m of all) expect(m.headers['Nats-Msg-Id']).toMatch(/^conversations:\d+$/);
+  });
+
+  it('stores one message when the same event is delivered twice', async () => {
+    const event = inbound('+14155550102', 'only once');
+    const eventId = `gateway:${Date.now()}`;
+    await publishTestEvent(stack.nats.url, events.gatewayMessageReceived, event, eventId);
+    // Same payload, new event id: the provider message id still dedupes it.
+    await publishTestEvent(stack.nats.url, events.gatewayMessageReceived, event, `${eventId}-replayed`);
+    await expectEventually(async () => expect((await conversationsOf('+14155550102'))[0]?.message_count).toBe(1));
+    const processed = await expectEventually(async () => {
+      const rows = await stack.db.query<{ n: number }>(`select count(*)::int as n from conversations.processed_event where event_id like $1`, [`${eventId}%`]);
+      expect(rows[0]!.n).toBe(2);
+      return rows;
+    });
+    expect(processed).toBeTruthy();
+    const msgs = await stack.db.query<{ n: number }>(`select count(*)::int as n from conversations.messages where content = 'only once'`);
+    expect(msgs[0]!.n).toBe(1);
+  });
+
+  it('dead-letters a message whose sender can never resolve, keeping the reason', async () => {
+    await publishTestEvent(stack.nats.url, events.gatewayMessageReceived, inbound('not-a-number', 'poison'));
+    const dlq = await expectEventually(async () => {
+      const rows = await readStream(stack.nats.url, 'DLQ', 'dlq.conversations-message-received');
+      expect(rows.length).toBeGreaterThan(0);
+      return rows;
+    });
+    expect(dlq[0]!.headers['DomIQ-Dlq-Reason']).toMatch(/identity/);
+    expect((dlq[0]!.data as { body: string }).body).toBe('poison');
+  });
+
+  it('escalates a conversation (state change logged and published) and refuses bad input naming the field', async () => {
+    await publishTestEvent(stack.nats.url, events.gatewayMessageReceived, inbound('+14155550103', 'my card was charged twice'));
+    const [conv] = await expectEventually(async () => {
+      const rows = await conversationsOf('+14155550103');
+      expect(rows).toHaveLength(1);
+      return rows;
+    });
+    await expect(conversations.escalateConversation({ accountId, conversationId: conv!.id, issueType: 'nope', reason: 'x', severity: '' }))
+      .rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringContaining('issue_type') });
+    const { conversation } = await conversations.escalateConversation({ accountId, conversationId: conv!.id, issueType: 'billing', reason: 'double charge', severity: 'P1' });
+    expect(conversation!.state).toBe('escalated');
+    await expectEventually(async () => {
+      const subjects = (await readStream(stack.nats.url, 'CONVERSATIONS')).filter((m) => (m.data as { conversationId?: string }).conversationId === conv!.id).map((m) => m.subject);
+      expect(subjects).toContain('conversations.conversation.escalated');
+      expect(subjects).toContain('conversations.conversation.state_changed');
+    });
+    // Tenant isolation: another account cannot read it.
+    await expect(conversations.getConversation({ accountId: crypto.randomUUID(), conversationId: conv!.id })).rejects.toMatchObject({ code: status.NOT_FOUND });
+  });
+});
