@@ -1,5 +1,5 @@
 import { trace } from '@opentelemetry/api';
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
@@ -9,8 +9,8 @@ const SECRET_KEYS = ['password', 'apiKey', 'api_key', 'ApiKey', 'authToken', 'au
 const REDACT_PATHS = SECRET_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`, `req.headers.${k.toLowerCase()}`]);
 
 /** JSON logs with the active trace and span ids on every line and secrets redacted. */
-export function createLogger(service: string, level = process.env.LOG_LEVEL ?? 'info'): Logger {
-  return pino({
+export function createLogger(service: string, level = process.env.LOG_LEVEL ?? 'info', destination?: DestinationStream): Logger {
+  const options: pino.LoggerOptions = {
     name: service,
     level,
     base: { service },
@@ -21,5 +21,6 @@ export function createLogger(service: string, level = process.env.LOG_LEVEL ?? '
       const ctx = trace.getActiveSpan()?.spanContext();
       return ctx ? { trace_id: ctx.traceId, span_id: ctx.spanId } : {};
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }

@@ -43,3 +43,14 @@ export async function readStream(natsUrl: string, stream: string, subject?: stri
     await nc.close();
   }
 }
+
+/** True once a durable consumer has nothing pending and nothing awaiting ack (so no redelivery is coming). */
+export async function consumerIdle(natsUrl: string, stream: string, durable: string): Promise<boolean> {
+  const nc = await connect({ servers: natsUrl });
+  try {
+    const info = await (await jetstreamManager(nc)).consumers.info(stream, durable);
+    return info.num_pending === 0 && info.num_ack_pending === 0 && info.num_redelivered >= 0;
+  } finally {
+    await nc.close();
+  }
+}

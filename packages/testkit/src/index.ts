@@ -6,4 +6,5 @@ export { OtlpCollector, type CollectedSpan } from './otlp-collector.ts';
 export { ServiceProcess, repoRoot, type ServiceProcessOptions } from './service-process.ts';
 export { SERVICES, DEFAULT_PORTS, randomPorts, serviceEnv, serviceProcess, resmanSimProcess, type ServiceName, type StackPorts, type StackEnvOptions } from './local-stack.ts';
 export { startTestStack, type TestStack } from './harness.ts';
-export { publishTestEvent, readStream } from './events.ts';
+export { publishTestEvent, readStream, consumerIdle } from './events.ts';
+export { seedDemo, DEMO, type DemoAddresses } from './demo.ts';

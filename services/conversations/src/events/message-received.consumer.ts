@@ -83,9 +83,8 @@ export function messageReceivedConsumer(identity: PromiseClient<IdentityServiceC
         senderType: 'customer',
         content: payload.body,
         channelMessageId: payload.providerMessageId,
-        channelMetadata: { provider: payload.provider, from: payload.fromAddress, to: payload.toAddress, inbound_id: payload.inboundId, channel_id: payload.channelId },
+        channelMetadata: { provider: payload.provider, from: payload.fromAddress, to: payload.toAddress, inbound_id: payload.inboundId, channel_id: payload.channelId, received_at: receivedAt.toISOString() },
         status: 'delivered',
-        createdAt: receivedAt,
       });
       const created = decision === 'create' || !latest;
       const base = { accountId, conversationId: conversation.id, customerId };
@@ -100,7 +99,7 @@ export function messageReceivedConsumer(identity: PromiseClient<IdentityServiceC
         direction: message.direction,
         senderType: message.senderType,
         content: message.content,
-        createdAt: receivedAt.toISOString(),
+        createdAt: message.createdAt.toISOString(),
         conversationCreated: created,
         channelMessageId: payload.providerMessageId,
       }, { entityId: message.id, ...base });

@@ -1,0 +1,163 @@
+// The project's own commands, run on Node 24 by scripts/bootstrap.mjs:
+//   start  install, start PostgreSQL/NATS if needed, run all services + simulators, seed a demo, send demo traffic
+//   test   install, start PostgreSQL if needed, run the whole vitest suite (unit, integration, end-to-end)
+//   bench  install, start infrastructure, run the ingest benchmark (JSON lines on stdout)
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const root = join(import.meta.dirname, '..');
+const command = process.argv[2] ?? 'start';
+const log = (msg: string) => process.stderr.write(`[domiq] ${msg}\n`);
+
+function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): number {
+  const r = spawnSync(cmd, args, { stdio: 'inherit', cwd: opts.cwd ?? root, env: opts.env ?? process.env });
+  return r.status ?? 1;
+}
+
+function ensureDependencies(): void {
+  const lock = readFileSync(join(root, 'pnpm-lock.yaml'));
+  const stamp = join(root, 'node_modules', '.domiq-install-stamp');
+  const hash = createHash('sha256').update(lock).update(process.version).digest('hex');
+  if (existsSync(stamp) && readFileSync(stamp, 'utf8') === hash) return;
+  log('installing dependencies (pnpm install --frozen-lockfile)');
+  const pnpm = process.env.DOMIQ_PNPM ?? join(root, '.tooling', 'node_modules', 'pnpm', 'bin', 'pnpm.cjs');
+  if (run(process.execPath, [pnpm, 'install', '--frozen-lockfile', '--prefer-offline']) !== 0) {
+    log('pnpm install failed');
+    process.exit(1);
+  }
+  writeFileSync(stamp, hash);
+}
+
+async function portOpen(host: string, port: number): Promise<boolean> {
+  const { connect } = await import('node:net');
+  return new Promise((resolve) => {
+    const s = connect({ host, port });
+    s.once('connect', () => (s.destroy(), resolve(true)));
+    s.once('error', () => resolve(false));
+    s.setTimeout(1000, () => (s.destroy(), resolve(false)));
+  });
+}
+
+async function waitForPort(host: string, port: number, seconds: number): Promise<boolean> {
+  for (let i = 0; i < seconds * 4; i++) {
+    if (await portOpen(host, port)) return true;
+    await sleep(250);
+  }
+  return false;
+}
+
+function which(bin: string): string | undefined {
+  const r = spawnSync('sh', ['-c', `command -v ${bin}`], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+}
+
+async function ensurePostgres(databaseUrl: string): Promise<void> {
+  const url = new URL(databaseUrl);
+  const host = url.hostname;
+  const port = Number(url.port || 5432);
+  if (!(await portOpen(host, port))) {
+    const ctl = which('pg_ctlcluster');
+    const clusters = existsSync('/etc/postgresql') ? spawnSync('ls', ['/etc/postgresql'], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean) : [];
+    if (!ctl || clusters.length === 0 || (host !== '127.0.0.1' && host !== 'localhost')) {
+      log(`PostgreSQL is not reachable at ${host}:${port}. Install PostgreSQL 15+ (apt-get install postgresql) or set DATABASE_URL to a running server.`);
+      process.exit(1);
+    }
+    log(`starting PostgreSQL ${clusters.at(-1)} (pg_ctlcluster)`);
+    run(ctl, ['--skip-systemctl-redirect', clusters.at(-1)!, 'main', 'start']);
+    if (!(await waitForPort(host, port, 30))) {
+      log('PostgreSQL did not start; see /var/log/postgresql');
+      process.exit(1);
+    }
+  }
+  // Create the application database if it is missing.
+  const pg = (await import('pg')).default;
+  const admin = new URL(databaseUrl);
+  const dbName = admin.pathname.slice(1) || 'domiq';
+  admin.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: admin.toString() });
+  await client.connect();
+  const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [dbName]);
+  if (!rowCount) {
+    log(`creating database ${dbName}`);
+    await client.query(`create database "${dbName}"`);
+  }
+  await client.end();
+}
+
+function natsBinary(): string | undefined {
+  return [process.env.NATS_SERVER_BIN, '/usr/sbin/nats-server', which('nats-server')].find((p): p is string => !!p && existsSync(p));
+}
+
+async function ensureNats(natsUrl: string): Promise<void> {
+  const url = new URL(natsUrl.replace(/^nats:/, 'http:'));
+  const port = Number(url.port || 4222);
+  if (await portOpen(url.hostname, port)) return;
+  const bin = natsBinary();
+  if (!bin || (url.hostname !== '127.0.0.1' && url.hostname !== 'localhost')) {
+    log(`NATS is not reachable at ${natsUrl}. Install nats-server (apt-get install nats-server) or set NATS_URL to a server with JetStream.`);
+    process.exit(1);
+  }
+  log('starting nats-server with JetStream');
+  const daemon = which('start-stop-daemon');
+  if (daemon) {
+    run(daemon, ['--start', '--oknodo', '--background', '--exec', bin, '--', '-a', '127.0.0.1', '-p', String(port), '-js', '-sd', '/var/lib/nats-server', '-l', '/var/log/nats-server.log']);
+  } else {
+    spawn(bin, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', join(root, '.data', 'nats')], { detached: true, stdio: 'ignore' }).unref();
+  }
+  if (!(await waitForPort(url.hostname, port, 20))) {
+    log('nats-server did not start');
+    process.exit(1);
+  }
+}
+
+function requireNatsForTests(): void {
+  if (!natsBinary()) {
+    log('the test suite runs its own nats-server processes: install nats-server (apt-get install nats-server) or set NATS_SERVER_BIN');
+    process.exit(1);
+  }
+}
+
+const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/domiq';
+const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+
+switch (command) {
+  case 'test': {
+    ensureDependencies();
+    await ensurePostgres(process.env.DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
+    requireNatsForTests();
+    const vitest = join(root, 'node_modules', 'vitest', 'vitest.mjs');
+    process.exit(run(process.execPath, [vitest, 'run', ...process.argv.slice(3)]));
+    break;
+  }
+  case 'bench': {
+    ensureDependencies();
+    await ensurePostgres(process.env.DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
+    requireNatsForTests();
+    process.exit(run(process.execPath, [join(root, 'test', 'bench', 'ingest.bench.ts'), ...process.argv.slice(3)]));
+    break;
+  }
+  case 'typecheck': {
+    ensureDependencies();
+    process.exit(run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', '.']));
+    break;
+  }
+  case 'gen': {
+    ensureDependencies();
+    process.exit(run('bash', [join(root, 'scripts', 'gen-proto.sh')]));
+    break;
+  }
+  case 'start': {
+    ensureDependencies();
+    await ensurePostgres(DATABASE_URL);
+    await ensureNats(NATS_URL);
+    const { runLocalStack } = await import('./local-stack.ts');
+    await runLocalStack({ databaseUrl: DATABASE_URL, natsUrl: NATS_URL });
+    break;
+  }
+  default:
+    log(`unknown command ${command}: use start, test, bench, typecheck or gen`);
+    process.exit(2);
+}

@@ -1,0 +1,131 @@
+// `npm run bench`: end-to-end ingest of the walking skeleton (signed Twilio webhook in -> message stored by
+// conversations) against a bare baseline measured in the same run on the same machine (HTTP -> JetStream
+// publish -> pull consumer -> one INSERT). Prints one JSON object per line; no thresholds are asserted here.
+import { createServer } from 'node:http';
+import pg from 'pg';
+import { connect, headers } from '@nats-io/transport-node';
+import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { expectEventually, freePort, startTestStack } from '@domiq/testkit';
+import { createSmsChannel, runBounded } from '../support/sms-stack.ts';
+import { inboundSmsForm } from '@domiq/twilio-sim';
+
+const N = Number(process.env.BENCH_MESSAGES ?? 2000);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
+const WARMUP = 100;
+
+interface Result { throughput: number; p50: number; p99: number; count: number }
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+function summarise(sentAt: Map<string, number>, storedAt: Map<string, number>, startedAt: number): Result {
+  const lat = [...sentAt.entries()].map(([sid, t]) => storedAt.get(sid)! - t).sort((a, b) => a - b);
+  const last = Math.max(...storedAt.values());
+  return { throughput: (sentAt.size / (last - startedAt)) * 1000, p50: percentile(lat, 50), p99: percentile(lat, 99), count: lat.length };
+}
+
+/** The skeleton: gateway (signature, dedupe, outbox) -> JetStream -> conversations (identity gRPC, threading, insert). */
+async function benchSkeleton(): Promise<Result> {
+  const stack = await startTestStack({ services: ['identity', 'conversations', 'channel-gateway'] });
+  try {
+    const channel = await createSmsChannel(stack, 'bench-sms');
+    const send = async (tag: string, i: number, sentAt?: Map<string, number>) => {
+      const sid = `SM${tag}${String(i).padStart(30 - tag.length, '0')}`;
+      sentAt?.set(sid, Date.now());
+      const res = await channel.send({ from: `+1415556${String(i % 10_000).padStart(4, '0')}`, body: `bench ${tag} ${i}`, messageSid: sid });
+      if (res.status !== 200) throw new Error(`gateway answered ${res.status}`);
+    };
+    await runBounded(WARMUP, CONCURRENCY, (i) => send('w', i));
+    await expectEventually(async () => {
+      const [r] = await stack.db.query<{ n: number }>(`select count(*)::int as n from conversations.messages where content like 'bench w %'`);
+      if (r!.n < WARMUP) throw new Error('warm-up not stored yet');
+    }, { timeoutMs: 60_000 });
+    const sentAt = new Map<string, number>();
+    const startedAt = Date.now();
+    await runBounded(N, CONCURRENCY, (i) => send('m', i, sentAt));
+    const rows = await expectEventually(async () => {
+      const r = await stack.db.query<{ sid: string; t: Date }>(`select channel_message_id as sid, created_at as t from conversations.messages where content like 'bench m %'`);
+      if (r.length < N) throw new Error(`${r.length}/${N} stored`);
+      return r;
+    }, { timeoutMs: 300_000, intervalMs: 250 });
+    return summarise(sentAt, new Map(rows.map((r) => [r.sid, r.t.getTime()])), startedAt);
+  } finally {
+    await stack.stop();
+  }
+}
+
+/** The floor under it: the same HTTP form post, published to JetStream, consumed and inserted once. */
+async function benchBaseline(): Promise<Result> {
+  const stack = await startTestStack({ services: [] });
+  const pool = new pg.Pool({ connectionString: stack.db.url, max: 10 });
+  const nc = await connect({ servers: stack.nats.url });
+  const server = createServer();
+  try {
+    await pool.query('create table baseline_messages (sid text primary key, body text, created_at timestamptz not null)');
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.add({ name: 'BASELINE', subjects: ['baseline.>'] });
+    await jsm.consumers.add('BASELINE', { durable_name: 'baseline', ack_policy: AckPolicy.Explicit, max_ack_pending: 1000 });
+    const js = jetstream(nc);
+    server.on('request', (req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', async () => {
+        const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+        const h = headers();
+        await js.publish('baseline.message', JSON.stringify({ sid: form.get('MessageSid'), body: form.get('Body') }), { msgID: form.get('MessageSid')!, headers: h });
+        res.writeHead(200, { 'content-type': 'text/xml' }).end('<Response></Response>');
+      });
+    });
+    const port = await freePort();
+    await new Promise<void>((r) => server.listen(port, '127.0.0.1', () => r()));
+    const consumer = await js.consumers.get('BASELINE', 'baseline');
+    const messages = await consumer.consume({ max_messages: CONCURRENCY * 2 });
+    const inflight = new Set<Promise<void>>();
+    void (async () => {
+      for await (const m of messages) {
+        const task = (async () => {
+          const { sid, body } = m.json<{ sid: string; body: string }>();
+          await pool.query('insert into baseline_messages (sid, body, created_at) values ($1, $2, now()) on conflict do nothing', [sid, body]);
+          m.ack();
+        })().finally(() => inflight.delete(task));
+        inflight.add(task);
+        while (inflight.size >= CONCURRENCY) await Promise.race(inflight);
+      }
+    })();
+    const url = `http://127.0.0.1:${port}/webhooks/twilio/bench`;
+    const send = async (tag: string, i: number, sentAt?: Map<string, number>) => {
+      const sid = `SM${tag}${String(i).padStart(30 - tag.length, '0')}`;
+      sentAt?.set(sid, Date.now());
+      const form = inboundSmsForm({ accountSid: 'AC00000000000000000000000000000000', from: '+14155550000', to: '+15005550006', body: `bench ${i}`, messageSid: sid });
+      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form).toString() });
+      await res.text();
+    };
+    await runBounded(WARMUP, CONCURRENCY, (i) => send('w', i));
+    const sentAt = new Map<string, number>();
+    const startedAt = Date.now();
+    await runBounded(N, CONCURRENCY, (i) => send('m', i, sentAt));
+    const rows = await expectEventually(async () => {
+      const r = (await pool.query<{ sid: string; t: Date }>(`select sid, created_at as t from baseline_messages where sid like 'SMm%'`)).rows;
+      if (r.length < N) throw new Error(`${r.length}/${N} stored`);
+      return r;
+    }, { timeoutMs: 120_000, intervalMs: 100 });
+    await messages.close();
+    return summarise(sentAt, new Map(rows.map((r) => [r.sid, r.t.getTime()])), startedAt);
+  } finally {
+    server.close();
+    await nc.close();
+    await pool.end();
+    await stack.stop();
+  }
+}
+
+const line = (o: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(o)}\n`);
+const baseline = await benchBaseline();
+const skeleton = await benchSkeleton();
+const round = (x: number) => Math.round(x * 100) / 100;
+line({ bench: 'ingest', metric: 'messages', value: N, unit: 'count', concurrency: CONCURRENCY });
+line({ bench: 'ingest', metric: 'throughput', value: round(skeleton.throughput), unit: 'msg/s', baseline: round(baseline.throughput), ratio: round(skeleton.throughput / baseline.throughput) });
+line({ bench: 'ingest', metric: 'latency_p50', value: skeleton.p50, unit: 'ms', baseline: baseline.p50, ratio: round(skeleton.p50 / Math.max(1, baseline.p50)) });
+line({ bench: 'ingest', metric: 'latency_p99', value: skeleton.p99, unit: 'ms', baseline: baseline.p99, ratio: round(skeleton.p99 / Math.max(1, baseline.p99)) });
+process.exit(0);

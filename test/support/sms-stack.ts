@@ -1,0 +1,55 @@
+import { createClient } from '@domiq/grpc';
+import { IdentityServiceClient } from '@domiq/proto/identity';
+import { ChannelGatewayServiceClient, UpsertChannelRequest } from '@domiq/proto/channel-gateway';
+import { newAccountSid, sendInboundSms, type InboundSms } from '@domiq/twilio-sim';
+import type { TestStack } from '@domiq/testkit';
+
+export interface SmsChannel {
+  accountId: string;
+  propertyId: string;
+  webhookUrl: string;
+  authToken: string;
+  accountSid: string;
+  to: string;
+  send(sms: Partial<InboundSms> & { from: string; body: string }, opts?: { signature?: string }): ReturnType<typeof sendInboundSms>;
+}
+
+/** An account with a Twilio SMS channel on a running stack (identity + channel-gateway). */
+export async function createSmsChannel(stack: TestStack, channelKey = 'test-sms'): Promise<SmsChannel> {
+  const identity = createClient(IdentityServiceClient, stack.grpcAddr('identity'));
+  const gateway = createClient(ChannelGatewayServiceClient, stack.grpcAddr('channel-gateway'));
+  try {
+    const accountId = (await identity.client.createAccount({ name: 'Fault Test Living', id: '' })).account!.id;
+    const propertyId = (await identity.client.createProperty({ accountId, name: 'Harbor View', timezone: 'America/New_York', id: '' })).property!.id;
+    const authToken = `token-${crypto.randomUUID()}`;
+    const accountSid = newAccountSid();
+    const to = '+15005550006';
+    await gateway.client.upsertChannel(UpsertChannelRequest.fromPartial({
+      accountId, propertyId, channelKey, type: 'sms', name: 'Harbor View SMS', address: to,
+      credentials: { $case: 'twilio', value: { accountSid, authToken } },
+    }));
+    const webhookUrl = `http://127.0.0.1:${stack.ports.gatewayHttp}/webhooks/twilio/${channelKey}`;
+    return {
+      accountId, propertyId, webhookUrl, authToken, accountSid, to,
+      send: (sms, opts) => sendInboundSms(webhookUrl, authToken, { accountSid, to, ...sms }, opts),
+    };
+  } finally {
+    identity.close();
+    gateway.close();
+  }
+}
+
+/** Runs `count` jobs with at most `concurrency` in flight; `onProgress` sees how many have finished. */
+export async function runBounded(count: number, concurrency: number, job: (i: number) => Promise<void>, onProgress?: (done: number) => Promise<void> | void): Promise<void> {
+  let next = 0;
+  let done = 0;
+  const worker = async () => {
+    while (next < count) {
+      const i = next++;
+      await job(i);
+      done++;
+      await onProgress?.(done);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+}
