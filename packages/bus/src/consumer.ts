@@ -186,7 +186,9 @@ export class EventConsumer<T, P = unknown> {
 
   async #deadLetter(msg: JsMsg, eventId: string, reason: string): Promise<void> {
     const h = natsHeaders();
-    for (const [k, v] of msg.headers ?? []) for (const value of v) h.append(k, value);
+    // Keep every original header but the dedupe id, which the dead letter gets its own of.
+    for (const [k, v] of msg.headers ?? []) for (const value of v) if (k.toLowerCase() !== 'nats-msg-id') h.append(k, value);
+    h.set('DomIQ-Dlq-Original-Msg-Id', msg.headers?.get('Nats-Msg-Id') ?? '');
     h.set('DomIQ-Dlq-Reason', reason.slice(0, 1000));
     h.set('DomIQ-Dlq-Subject', msg.subject);
     h.set('DomIQ-Dlq-Consumer', this.#handler.durable);

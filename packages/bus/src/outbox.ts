@@ -165,10 +165,12 @@ export class OutboxRelay {
       else firstError ??= r.reason;
     });
     if (done.length > 0) {
+      // One JSON parameter: the driver would expand a JS array into a list of scalars.
       await em.execute(
         `insert into "${schema}".event_log_publication (event_id, stream_seq, duplicate)
-         select * from unnest(?::bigint[], ?::bigint[], ?::boolean[]) on conflict do nothing`,
-        [done.map((d) => d.id), done.map((d) => d.seq), done.map((d) => d.duplicate)],
+         select event_id, stream_seq, duplicate from json_to_recordset(?::json) as r(event_id bigint, stream_seq bigint, duplicate boolean)
+         on conflict do nothing`,
+        [JSON.stringify(done.map((d) => ({ event_id: d.id, stream_seq: d.seq, duplicate: d.duplicate })))],
       );
       metrics.published.inc(done.length);
     }

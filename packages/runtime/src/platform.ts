@@ -45,6 +45,7 @@ export class Platform<C> {
   readonly logger: Logger;
   readonly schema: string;
   #draining = false;
+  #started = false;
   #grpc: RunningGrpcServer | undefined;
   readonly #http: HttpServer[] = [];
   readonly #consumers: EventConsumer<any, any>[] = [];
@@ -87,6 +88,10 @@ export class Platform<C> {
       port: config.OPS_PORT,
       isDraining: () => this.#draining,
       checks: {
+        // Not ready until main.ts has opened every server and consumer and called ready().
+        started: () => {
+          if (!this.#started) throw new Error('starting');
+        },
         database: async () => {
           await this.orm.em.fork().execute('select 1');
         },
@@ -124,6 +129,7 @@ export class Platform<C> {
   }
 
   ready(extra: Record<string, unknown> = {}): void {
+    this.#started = true;
     this.logger.info({ grpc_port: this.grpcPort, ops_port: this.opsPort, ...extra }, `${this.name} ready`);
   }
 
