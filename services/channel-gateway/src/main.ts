@@ -1,0 +1,35 @@
+// Wiring only: config, telemetry (via --import), db, bus, grpc, public webhook HTTP, shutdown.
+import { port, url, z } from '@domiq/config';
+import { Platform } from '@domiq/runtime';
+import { DEV_ENCRYPTION_KEY, SecretBox } from '@domiq/secrets';
+import { database } from './db/channel-gateway.database.ts';
+import { channelGatewayGrpcService } from './grpc/channel-gateway.server.ts';
+import { createTwilioWebhookServer } from './http/twilio-webhook.http.ts';
+
+const platform = await Platform.start({
+  name: 'channel-gateway',
+  config: {
+    HTTP_PORT: port(8080),
+    PUBLIC_BASE_URL: url(['http', 'https']).default('http://127.0.0.1:8080'),
+    DOMIQ_ENCRYPTION_KEY: z.string().default(DEV_ENCRYPTION_KEY).refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 bytes, base64-encoded'),
+  },
+  entities: database.entities,
+  migrationsPath: database.migrationsPath,
+  streams: ['GATEWAY'],
+  defaultGrpcPort: 50056,
+  defaultOpsPort: 9106,
+});
+const { config, logger } = platform;
+const box = new SecretBox(config.DOMIQ_ENCRYPTION_KEY);
+await platform.serveGrpc([channelGatewayGrpcService(platform.orm, box, logger)]);
+const http = createTwilioWebhookServer({ orm: platform.orm, logger, box, publicBaseUrl: config.PUBLIC_BASE_URL });
+platform.trackHttp(http);
+const httpPort = await new Promise<number>((resolve, reject) => {
+  http.once('error', reject);
+  http.listen(config.HTTP_PORT, config.BIND_HOST, () => {
+    http.off('error', reject);
+    const address = http.address();
+    resolve(typeof address === 'object' && address ? address.port : config.HTTP_PORT);
+  });
+});
+platform.ready({ http_port: httpPort, public_base_url: config.PUBLIC_BASE_URL });

@@ -1,0 +1,86 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClient, status } from '@domiq/grpc';
+import { ChannelGatewayServiceClient, type UpsertChannelRequest } from '@domiq/proto/channel-gateway';
+import { expectEventually, isPortOpen, startTestStack, type TestStack } from '@domiq/testkit';
+import { accountSid, inboundSms, postWebhook } from './twilio.fixtures.ts';
+
+const TOKEN = '0123456789abcdef0123456789abcdef';
+
+let stack: TestStack;
+let gateway: ReturnType<typeof createClient<ChannelGatewayServiceClient>>['client'];
+const accountA = crypto.randomUUID();
+const accountB = crypto.randomUUID();
+const propertyId = crypto.randomUUID();
+const twilioAccount = accountSid();
+
+beforeAll(async () => {
+  stack = await startTestStack({ services: ['channel-gateway'] });
+  gateway = createClient(ChannelGatewayServiceClient, stack.grpcAddr('channel-gateway')).client;
+});
+afterAll(async () => stack?.stop());
+
+const smsChannel = (over: Partial<UpsertChannelRequest> = {}): UpsertChannelRequest => ({
+  accountId: accountA, propertyId, channelKey: 'oak-sms', type: 'sms', name: 'Oak Street', address: '+14155550100',
+  credentials: { $case: 'twilio', value: { accountSid: twilioAccount, authToken: TOKEN } },
+  ...over,
+});
+
+describe('channel-gateway UpsertChannel / LookupChannel', () => {
+  it('stores the credentials encrypted and never returns them', async () => {
+    const { channel } = await gateway.upsertChannel(smsChannel({ address: '+1 (415) 555-0100' }));
+    expect(channel).toMatchObject({ accountId: accountA, propertyId, channelKey: 'oak-sms', type: 'sms', address: '+14155550100', status: 'active', hasCredentials: true });
+    const [row] = await stack.db.query<{ credentials_encrypted: string }>(`select credentials_encrypted from channel_gateway.channels where id = $1`, [channel!.id]);
+    expect(row!.credentials_encrypted).toMatch(/^v1\./);
+    expect(row!.credentials_encrypted).not.toContain(TOKEN);
+    expect(row!.credentials_encrypted).not.toContain(twilioAccount);
+
+    const looked = await gateway.lookupChannel({ accountId: accountA, channelKey: 'oak-sms' });
+    expect(looked.channel).toEqual(channel);
+    expect(JSON.stringify(looked)).not.toContain(TOKEN);
+    expect(stack.services['channel-gateway']!.lines.join('\n')).not.toContain(TOKEN);
+  });
+
+  it('updates a channel in place by key, and keeps keys unique across tenants', async () => {
+    const first = await gateway.upsertChannel(smsChannel({ channelKey: 'pine-sms' }));
+    const second = await gateway.upsertChannel(smsChannel({ channelKey: 'pine-sms', name: 'Pine Street', address: '+14155550102' }));
+    expect(second.channel!.id).toBe(first.channel!.id);
+    expect(second.channel).toMatchObject({ name: 'Pine Street', address: '+14155550102' });
+    await expect(gateway.upsertChannel(smsChannel({ channelKey: 'pine-sms', accountId: accountB }))).rejects.toMatchObject({ code: status.ALREADY_EXISTS });
+    const [n] = await stack.db.query<{ n: number }>(`select count(*)::int as n from channel_gateway.channels where channel_key = 'pine-sms'`);
+    expect(n!.n).toBe(1);
+  });
+
+  it.each([
+    ['account_id', { accountId: 'nope' }],
+    ['property_id', { propertyId: '' }],
+    ['channel_key', { channelKey: 'Bad_Key' }],
+    ['channel_key', { channelKey: 'x' }],
+    ['type', { type: 'carrier_pigeon' }],
+    ['address', { address: '4155550100' }],
+    ['address', { address: '' }],
+    ['twilio', { credentials: undefined }],
+    ['twilio.account_sid', { credentials: { $case: 'twilio', value: { accountSid: 'AC123', authToken: TOKEN } } }],
+    ['twilio.auth_token', { credentials: { $case: 'twilio', value: { accountSid: accountSid(), authToken: '' } } }],
+  ] as Array<[string, Partial<UpsertChannelRequest>]>)('rejects a bad %s with INVALID_ARGUMENT and stores nothing', async (field, over) => {
+    const key = `bad-${Math.random().toString(36).slice(2, 8)}`;
+    const req = smsChannel({ channelKey: key, ...over });
+    await expect(gateway.upsertChannel(req)).rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringContaining(`${field}:`) });
+    const [n] = await stack.db.query<{ n: number }>(`select count(*)::int as n from channel_gateway.channels where channel_key = $1`, [req.channelKey]);
+    expect(n!.n).toBe(0);
+  });
+
+  it('keeps tenants apart: another account can neither look up the channel nor read its messages', async () => {
+    await gateway.upsertChannel(smsChannel({ channelKey: 'elm-sms' }));
+    await expect(gateway.lookupChannel({ accountId: accountB, channelKey: 'elm-sms' })).rejects.toMatchObject({ code: status.NOT_FOUND });
+    await expect(gateway.lookupChannel({ accountId: accountA, channelKey: 'elm-sms' })).resolves.toMatchObject({ channel: { channelKey: 'elm-sms' } });
+
+    const base = `http://127.0.0.1:${stack.ports.gatewayHttp}`;
+    await expectEventually(async () => expect(await isPortOpen(stack.ports.gatewayHttp)).toBe(true));
+    const params = inboundSms({ AccountSid: twilioAccount });
+    expect((await postWebhook(base, 'elm-sms', params, { token: TOKEN })).status).toBe(200);
+    const req = { provider: 'twilio', providerMessageId: params.MessageSid! };
+    await expect(gateway.getInboundMessage({ accountId: accountA, ...req })).resolves.toMatchObject({ message: { accountId: accountA, body: params.Body } });
+    await expect(gateway.getInboundMessage({ accountId: accountB, ...req })).rejects.toMatchObject({ code: status.NOT_FOUND });
+    await expect(gateway.getInboundMessage({ accountId: 'nope', ...req })).rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringContaining('account_id') });
+  });
+});
