@@ -31,21 +31,21 @@ async function benchSkeleton(): Promise<Result> {
   try {
     const channel = await createSmsChannel(stack, 'bench-sms');
     const send = async (tag: string, i: number, sentAt?: Map<string, number>) => {
-      const sid = `SM${tag}${String(i).padStart(30 - tag.length, '0')}`;
+      const sid = `SM${tag}${String(i).padStart(32 - tag.length, '0')}`;
       sentAt?.set(sid, Date.now());
       const res = await channel.send({ from: `+1415556${String(i % 10_000).padStart(4, '0')}`, body: `bench ${tag} ${i}`, messageSid: sid });
       if (res.status !== 200) throw new Error(`gateway answered ${res.status}`);
     };
-    await runBounded(WARMUP, CONCURRENCY, (i) => send('w', i));
+    await runBounded(WARMUP, CONCURRENCY, (i) => send('a', i));
     await expectEventually(async () => {
-      const [r] = await stack.db.query<{ n: number }>(`select count(*)::int as n from conversations.messages where content like 'bench w %'`);
+      const [r] = await stack.db.query<{ n: number }>(`select count(*)::int as n from conversations.messages where content like 'bench a %'`);
       if (r!.n < WARMUP) throw new Error('warm-up not stored yet');
     }, { timeoutMs: 60_000 });
     const sentAt = new Map<string, number>();
     const startedAt = Date.now();
-    await runBounded(N, CONCURRENCY, (i) => send('m', i, sentAt));
+    await runBounded(N, CONCURRENCY, (i) => send('b', i, sentAt));
     const rows = await expectEventually(async () => {
-      const r = await stack.db.query<{ sid: string; t: Date }>(`select channel_message_id as sid, created_at as t from conversations.messages where content like 'bench m %'`);
+      const r = await stack.db.query<{ sid: string; t: Date }>(`select channel_message_id as sid, created_at as t from conversations.messages where content like 'bench b %'`);
       if (r.length < N) throw new Error(`${r.length}/${N} stored`);
       return r;
     }, { timeoutMs: 300_000, intervalMs: 250 });
@@ -95,18 +95,18 @@ async function benchBaseline(): Promise<Result> {
     })();
     const url = `http://127.0.0.1:${port}/webhooks/twilio/bench`;
     const send = async (tag: string, i: number, sentAt?: Map<string, number>) => {
-      const sid = `SM${tag}${String(i).padStart(30 - tag.length, '0')}`;
+      const sid = `SM${tag}${String(i).padStart(32 - tag.length, '0')}`;
       sentAt?.set(sid, Date.now());
       const form = inboundSmsForm({ accountSid: 'AC00000000000000000000000000000000', from: '+14155550000', to: '+15005550006', body: `bench ${i}`, messageSid: sid });
       const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form).toString() });
       await res.text();
     };
-    await runBounded(WARMUP, CONCURRENCY, (i) => send('w', i));
+    await runBounded(WARMUP, CONCURRENCY, (i) => send('a', i));
     const sentAt = new Map<string, number>();
     const startedAt = Date.now();
-    await runBounded(N, CONCURRENCY, (i) => send('m', i, sentAt));
+    await runBounded(N, CONCURRENCY, (i) => send('b', i, sentAt));
     const rows = await expectEventually(async () => {
-      const r = (await pool.query<{ sid: string; t: Date }>(`select sid, created_at as t from baseline_messages where sid like 'SMm%'`)).rows;
+      const r = (await pool.query<{ sid: string; t: Date }>(`select sid, created_at as t from baseline_messages where sid like 'SMb%'`)).rows;
       if (r.length < N) throw new Error(`${r.length}/${N} stored`);
       return r;
     }, { timeoutMs: 120_000, intervalMs: 100 });

@@ -15,11 +15,15 @@ beforeAll(async () => {
 });
 afterAll(async () => stack?.stop());
 
+// MessageSids must look like Twilio's (SM + 32 hex digits), so each burst gets a hex prefix of its own.
+const SID_PREFIX: Record<string, string> = { kill: 'dead', nats: 'beef' };
+
 async function sendBurst(tag: string, disrupt: (done: number) => Promise<void>): Promise<string[]> {
   const sids: string[] = [];
   await runBounded(TOTAL, 16, async (i) => {
     // Twilio retries a webhook that failed; so does this sender, with the same MessageSid.
-    const sid = `SM${tag}${String(i).padStart(30 - tag.length, '0')}`;
+    const prefix = SID_PREFIX[tag]!;
+    const sid = `SM${prefix}${String(i).padStart(32 - prefix.length, '0')}`;
     sids.push(sid);
     await expectEventually(async () => {
       const res = await channel.send({ from: `+1415555${String(i % 10_000).padStart(4, '0')}`, body: `${tag} message ${i}`, messageSid: sid });

@@ -1,13 +1,13 @@
 import { SpanKind, SpanStatusCode, trace, context as otelContext } from '@opentelemetry/api';
 import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, jetstream, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import type { EntityManager, MikroORM } from '@domiq/db';
 import { streamForSubject, type EventContract } from '@domiq/proto/events';
 import type { Logger } from '@domiq/logging';
 import { extractTraceContext } from '@domiq/telemetry';
 import { appendEvent, EventHeaders, type AppendEventOptions } from './outbox.ts';
 import { metrics } from './metrics.ts';
-import { isNotFound } from './nats.ts';
+import { isNotFound, provisionStreams } from './nats.ts';
 
 const tracer = trace.getTracer('@domiq/bus');
 
@@ -87,7 +87,8 @@ export class EventConsumer<T, P = unknown> {
     const { nc } = this.#opts;
     const { durable, contract } = this.#handler;
     const stream = streamForSubject(contract.subject);
-    const jsm = await jetstreamManager(nc);
+    // The stream may not exist yet when this service starts before the one that owns it.
+    const jsm = await provisionStreams(nc, [stream]);
     const config = {
       durable_name: durable,
       ack_policy: AckPolicy.Explicit,
@@ -189,14 +190,15 @@ export class EventConsumer<T, P = unknown> {
     // Keep every original header but the dedupe id, which the dead letter gets its own of.
     for (const [k, v] of msg.headers ?? []) for (const value of v) if (k.toLowerCase() !== 'nats-msg-id') h.append(k, value);
     h.set('DomIQ-Dlq-Original-Msg-Id', msg.headers?.get('Nats-Msg-Id') ?? '');
-    h.set('DomIQ-Dlq-Reason', reason.slice(0, 1000));
+    // NATS refuses CR/LF in header values, and database errors are multi-line.
+    h.set('DomIQ-Dlq-Reason', reason.replace(/[\r\n]+/g, ' ').slice(0, 1000));
     h.set('DomIQ-Dlq-Subject', msg.subject);
     h.set('DomIQ-Dlq-Consumer', this.#handler.durable);
     h.set('DomIQ-Dlq-Stream-Seq', String(msg.seq));
     h.set('DomIQ-Dlq-Deliveries', String(msg.info.deliveryCount));
     try {
       await jetstream(this.#opts.nc).publish(`dlq.${this.#handler.durable}`, msg.data, { headers: h, msgID: `dlq:${this.#handler.durable}:${eventId}` });
-      msg.term(reason.slice(0, 200));
+      msg.term(reason.replace(/[\r\n]+/g, ' ').slice(0, 200));
     } catch (err) {
       // Could not park it: leave it for redelivery rather than lose it.
       this.#opts.logger.error({ err: String(err) }, 'dead-letter publish failed');

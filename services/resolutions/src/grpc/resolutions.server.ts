@@ -1,0 +1,28 @@
+import type { MikroORM } from '@domiq/db';
+import { ResolutionsServiceService, type ResolutionsServiceServer, type Resolution as ResolutionMsg } from '@domiq/proto/resolutions';
+import { implement, optionalUuid, requireUuid, type GrpcService } from '@domiq/grpc';
+import type { Logger } from '@domiq/logging';
+import { Resolution } from '../db/resolutions.entities.ts';
+
+// A conversation has few resolutions; an account-wide listing is capped until the API grows paging.
+const LIST_LIMIT = 500;
+
+function toResolutionMsg(r: InstanceType<typeof Resolution.class>): ResolutionMsg {
+  return {
+    id: r.id, accountId: r.accountId, conversationId: r.conversationId, issueType: r.issueType, owningTeam: r.owningTeam,
+    status: r.status, priority: r.priority, createdAt: r.createdAt.toISOString(),
+  };
+}
+
+export function resolutionsGrpcService(orm: MikroORM, logger: Logger): GrpcService {
+  const em = () => orm.em.fork({ clear: true });
+  const impl = implement<ResolutionsServiceServer>({
+    async listResolutions(req) {
+      const accountId = requireUuid(req.accountId, 'account_id');
+      const conversationId = optionalUuid(req.conversationId, 'conversation_id');
+      const rows = await em().find(Resolution, conversationId ? { accountId, conversationId } : { accountId }, { orderBy: { createdAt: 'asc', id: 'asc' }, limit: LIST_LIMIT });
+      return { resolutions: rows.map(toResolutionMsg) };
+    },
+  }, logger);
+  return { name: 'domiq.resolutions.v1.ResolutionsService', definition: ResolutionsServiceService, implementation: impl };
+}

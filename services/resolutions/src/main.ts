@@ -1,0 +1,19 @@
+// Wiring only: config, telemetry (via --import), db, bus, grpc, consumers, shutdown.
+import { Platform } from '@domiq/runtime';
+import { database } from './db/resolutions.database.ts';
+import { resolutionsGrpcService } from './grpc/resolutions.server.ts';
+import { conversationEscalatedConsumer } from './events/conversation-escalated.consumer.ts';
+
+const platform = await Platform.start({
+  name: 'resolutions',
+  config: {},
+  entities: database.entities,
+  migrationsPath: database.migrationsPath,
+  // RESOLUTIONS is ours; CONVERSATIONS is provisioned too, so the consumer can start before its owner.
+  streams: ['RESOLUTIONS', 'CONVERSATIONS'],
+  defaultGrpcPort: 50054,
+  defaultOpsPort: 9104,
+});
+await platform.serveGrpc([resolutionsGrpcService(platform.orm, platform.logger)]);
+await platform.consume([conversationEscalatedConsumer]);
+platform.ready();

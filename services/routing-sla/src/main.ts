@@ -1,0 +1,20 @@
+// Wiring only: config, telemetry (via --import), db, bus, grpc, consumers, shutdown.
+import { Platform } from '@domiq/runtime';
+import { database } from './db/routing-sla.database.ts';
+import { routingSlaGrpcService } from './grpc/routing-sla.server.ts';
+import { conversationCreatedConsumer } from './events/conversation-created.consumer.ts';
+import { userCreatedConsumer } from './events/user-created.consumer.ts';
+
+const platform = await Platform.start({
+  name: 'routing-sla',
+  config: {},
+  entities: database.entities,
+  migrationsPath: database.migrationsPath,
+  // ROUTING is ours; the streams we consume are provisioned too, so a consumer can start before their owners.
+  streams: ['ROUTING', 'IDENTITY', 'CONVERSATIONS'],
+  defaultGrpcPort: 50053,
+  defaultOpsPort: 9103,
+});
+await platform.serveGrpc([routingSlaGrpcService(platform.orm, platform.logger)]);
+await platform.consume([userCreatedConsumer, conversationCreatedConsumer]);
+platform.ready();
