@@ -128,6 +128,9 @@ export class EventConsumer<T, P = unknown> {
     const eventId = h.get(EventHeaders.eventId) || h.get('Nats-Msg-Id') || `${msg.info.stream}:${msg.seq}`;
     const parent = extractTraceContext(h, otelContext.active());
     const started = process.hrtime.bigint();
+    // A slow handler (a third-party API retrying) must not be redelivered to another worker meanwhile.
+    const keepAlive = setInterval(() => msg.working(), Math.max(1000, (this.#opts.ackWaitMs ?? 30_000) / 3));
+    keepAlive.unref();
     await tracer.startActiveSpan(
       `${msg.subject} process`,
       { kind: SpanKind.CONSUMER, attributes: { 'messaging.system': 'nats', 'messaging.destination.name': msg.subject, 'messaging.consumer.group.name': durable, 'messaging.message.id': eventId, 'messaging.operation.type': 'process' } },
@@ -178,6 +181,7 @@ export class EventConsumer<T, P = unknown> {
             metrics.consumed.inc({ consumer: durable, outcome: 'retried' });
           }
         } finally {
+          clearInterval(keepAlive);
           metrics.handleSeconds.observe({ consumer: durable }, Number(process.hrtime.bigint() - started) / 1e9);
           span.end();
         }
