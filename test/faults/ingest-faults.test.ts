@@ -16,11 +16,11 @@ beforeAll(async () => {
 afterAll(async () => stack?.stop());
 
 // MessageSids must look like Twilio's (SM + 32 hex digits), so each burst gets a hex prefix of its own.
-const SID_PREFIX: Record<string, string> = { kill: 'dead', nats: 'beef' };
+const SID_PREFIX: Record<string, string> = { kill: 'dead', nats: 'beef', term: 'cafe' };
 
-async function sendBurst(tag: string, disrupt: (done: number) => Promise<void>): Promise<string[]> {
+async function sendBurst(tag: string, disrupt: (done: number) => Promise<void>, total = TOTAL): Promise<string[]> {
   const sids: string[] = [];
-  await runBounded(TOTAL, 16, async (i) => {
+  await runBounded(total, 16, async (i) => {
     // Twilio retries a webhook that failed; so does this sender, with the same MessageSid.
     const prefix = SID_PREFIX[tag]!;
     const sid = `SM${prefix}${String(i).padStart(32 - prefix.length, '0')}`;
@@ -95,4 +95,28 @@ describe('ingest under faults', () => {
     await settled();
     expect(await storedCounts('nats')).toEqual({ total: TOTAL, distinct: TOTAL });
   }, 240_000);
+
+  it('a gateway stopped with SIGTERM mid-burst flushes its outbox before exiting and loses nothing', async () => {
+    const total = 300;
+    let stopped = false;
+    let unpublishedAtExit = -1;
+    let cycle: Promise<unknown> | undefined;
+    await sendBurst('term', async (done) => {
+      if (!stopped && done >= total * 0.3) {
+        stopped = true;
+        cycle = (async () => {
+          expect(await stack.services['channel-gateway']!.kill('SIGTERM')).toBe(0);
+          const [row] = await stack.db.query<{ n: number }>(
+            `select count(*)::int as n from channel_gateway.event_log e where not exists (select 1 from channel_gateway.event_log_publication p where p.event_id = e.id)`);
+          unpublishedAtExit = row!.n;
+          await stack.start('channel-gateway');
+        })();
+      }
+    }, total);
+    await cycle;
+    expect(unpublishedAtExit).toBe(0);
+    await expectEventually(async () => expect((await storedCounts('term')).total).toBe(total), { timeoutMs: 60_000, intervalMs: 500 });
+    await settled();
+    expect(await storedCounts('term')).toEqual({ total, distinct: total });
+  }, 120_000);
 });
