@@ -16,7 +16,7 @@ export interface ServiceDefinition<S extends z.ZodRawShape> {
   config: S;
   entities: EntitySchema<any, any>[];
   migrationsPath: string;
-  /** Streams the service publishes to (consumed streams are provisioned by their owners and by the consumer). */
+  /** Streams the service owns and publishes to (a consumer provisions the stream it reads itself). */
   streams: StreamName[];
   defaultGrpcPort: number;
   defaultOpsPort: number;

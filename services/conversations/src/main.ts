@@ -12,7 +12,7 @@ const platform = await Platform.start({
   config: { IDENTITY_GRPC_ADDR: z.string().min(1).default('127.0.0.1:50051') },
   entities: database.entities,
   migrationsPath: database.migrationsPath,
-  streams: ['CONVERSATIONS', 'GATEWAY'],
+  streams: ['CONVERSATIONS'],
   defaultGrpcPort: 50052,
   defaultOpsPort: 9102,
 });

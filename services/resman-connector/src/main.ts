@@ -18,8 +18,7 @@ const platform = await Platform.start({
   },
   entities: database.entities,
   migrationsPath: database.migrationsPath,
-  // RESMAN is ours; CONVERSATIONS is provisioned too, so the consumer can start before its owner.
-  streams: ['RESMAN', 'CONVERSATIONS'],
+  streams: ['RESMAN'],
   defaultGrpcPort: 50055,
   defaultOpsPort: 9105,
 });

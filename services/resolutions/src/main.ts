@@ -9,8 +9,7 @@ const platform = await Platform.start({
   config: {},
   entities: database.entities,
   migrationsPath: database.migrationsPath,
-  // RESOLUTIONS is ours; CONVERSATIONS is provisioned too, so the consumer can start before its owner.
-  streams: ['RESOLUTIONS', 'CONVERSATIONS'],
+  streams: ['RESOLUTIONS'],
   defaultGrpcPort: 50054,
   defaultOpsPort: 9104,
 });

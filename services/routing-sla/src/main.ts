@@ -10,8 +10,7 @@ const platform = await Platform.start({
   config: {},
   entities: database.entities,
   migrationsPath: database.migrationsPath,
-  // ROUTING is ours; the streams we consume are provisioned too, so a consumer can start before their owners.
-  streams: ['ROUTING', 'IDENTITY', 'CONVERSATIONS'],
+  streams: ['ROUTING'],
   defaultGrpcPort: 50053,
   defaultOpsPort: 9103,
 });
