@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['packages/*/test/**/*.test.ts', 'services/*/test/**/*.test.ts', 'test/**/*.test.ts', 'proto/test/**/*.test.ts'],
+    include: ['packages/*/test/**/*.test.ts', 'services/*/test/**/*.test.ts', 'test/**/*.test.ts', 'proto/test/**/*.test.ts', 'deploy/test/**/*.test.ts'],
     // Integration suites start real processes against the one PostgreSQL: run files one at a time on 2 cores.
     fileParallelism: false,
     testTimeout: 60_000,
