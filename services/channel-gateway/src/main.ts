@@ -3,6 +3,7 @@ import { port, url, z } from '@domiq/config';
 import { Platform } from '@domiq/runtime';
 import { DEV_ENCRYPTION_KEY, SecretBox } from '@domiq/secrets';
 import { database } from './db/channel-gateway.database.ts';
+import { ChannelDirectory } from './db/channel-directory.ts';
 import { channelGatewayGrpcService } from './grpc/channel-gateway.server.ts';
 import { createTwilioWebhookServer } from './http/twilio-webhook.http.ts';
 
@@ -21,8 +22,9 @@ const platform = await Platform.start({
 });
 const { config, logger } = platform;
 const box = new SecretBox(config.DOMIQ_ENCRYPTION_KEY);
-await platform.serveGrpc([channelGatewayGrpcService(platform.orm, box, logger)]);
-const http = createTwilioWebhookServer({ orm: platform.orm, logger, box, publicBaseUrl: config.PUBLIC_BASE_URL });
+const channels = new ChannelDirectory(platform.orm, box);
+await platform.serveGrpc([channelGatewayGrpcService(platform.orm, box, channels, logger)]);
+const http = createTwilioWebhookServer({ orm: platform.orm, logger, channels, publicBaseUrl: config.PUBLIC_BASE_URL });
 platform.trackHttp(http);
 const httpPort = await new Promise<number>((resolve, reject) => {
   http.once('error', reject);

@@ -6,6 +6,7 @@ import {
   AlreadyExistsError, implement, InvalidArgumentError, NotFoundError, requireOneOf, requireString, requireUuid, type GrpcService,
 } from '@domiq/grpc';
 import type { Logger } from '@domiq/logging';
+import type { ChannelDirectory } from '../db/channel-directory.ts';
 import type { SecretBox } from '@domiq/secrets';
 import { Channel, InboundMessage } from '../db/channel-gateway.entities.ts';
 import { CHANNEL_TYPES, InvalidChannelError, isChannelKey, normaliseE164, validateTwilioCredentials } from '../domain/channel.ts';
@@ -40,7 +41,7 @@ function domain<T>(fn: () => T): T {
   }
 }
 
-export function channelGatewayGrpcService(orm: MikroORM, box: SecretBox, logger: Logger): GrpcService {
+export function channelGatewayGrpcService(orm: MikroORM, box: SecretBox, channels: ChannelDirectory, logger: Logger): GrpcService {
   const em = () => orm.em.fork({ clear: true });
   const impl = implement<ChannelGatewayServiceServer>({
     async upsertChannel(req) {
@@ -74,6 +75,7 @@ export function channelGatewayGrpcService(orm: MikroORM, box: SecretBox, logger:
         }
         return tx.create(Channel, { accountId, propertyId, channelKey, type, name, address, credentialsEncrypted: credentialsEncrypted ?? null });
       });
+      channels.invalidate(channelKey);
       logger.info({ channel_id: channel.id, channel_key: channelKey, account_id: accountId, type }, 'channel upserted');
       return { channel: toChannelMsg(channel) };
     },

@@ -1,9 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { MikroORM } from '@domiq/db';
 import type { Logger } from '@domiq/logging';
-import type { SecretBox } from '@domiq/secrets';
+import type { ChannelDirectory } from '../db/channel-directory.ts';
 import { verifyTwilioSignature } from '@domiq/webhook-signatures';
-import { Channel } from '../db/channel-gateway.entities.ts';
 import { recordInbound } from '../db/inbound-message.repository.ts';
 import { isChannelKey, parseTwilioCredentials } from '../domain/channel.ts';
 import { EMPTY_TWIML, InvalidInboundError, parseFormBody, validateTwilioInbound } from '../domain/twilio-inbound.ts';
@@ -14,7 +13,7 @@ const ROUTE = /^\/webhooks\/twilio\/([^/?#]+)$/;
 export interface TwilioWebhookOptions {
   orm: MikroORM;
   logger: Logger;
-  box: SecretBox;
+  channels: ChannelDirectory;
   /** Scheme, host (and any path prefix) Twilio posts to; the signed URL is this plus the request path and query. */
   publicBaseUrl: string;
 }
@@ -80,7 +79,7 @@ function isFormEncoded(contentType: string | undefined): boolean {
  * with empty TwiML (a duplicate gets the same answer, so Twilio stops retrying).
  */
 export function createTwilioWebhookServer(opts: TwilioWebhookOptions): Server {
-  const { orm, logger, box } = opts;
+  const { orm, logger, channels } = opts;
   const base = opts.publicBaseUrl.replace(/\/+$/, '');
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -111,15 +110,15 @@ export function createTwilioWebhookServer(opts: TwilioWebhookOptions): Server {
       throw err;
     }
 
-    const em = orm.em.fork({ clear: true });
-    const channel = await em.findOne(Channel, { channelKey });
+    const resolved = await channels.byKey(channelKey);
+    const channel = resolved?.channel;
     if (!channel || channel.type !== 'sms') throw new HttpError(404, 'unknown channel');
     if (channel.status === 'inactive') throw new HttpError(410, 'channel is inactive');
-    if (!channel.credentialsEncrypted) {
+    if (!resolved.credentials) {
       logger.warn({ channel_key: channelKey }, 'twilio webhook for a channel without credentials');
       throw new HttpError(403, 'signature cannot be verified');
     }
-    const credentials = parseTwilioCredentials(box.decrypt(channel.credentialsEncrypted));
+    const credentials = parseTwilioCredentials(resolved.credentials);
     const url = base + (req.url ?? '');
     const signature = req.headers['x-twilio-signature'];
     if (!verifyTwilioSignature(credentials.auth_token, url, params, typeof signature === 'string' ? signature : undefined)) {
@@ -131,7 +130,7 @@ export function createTwilioWebhookServer(opts: TwilioWebhookOptions): Server {
       throw new HttpError(403, 'AccountSid does not match the channel', 'AccountSid');
     }
 
-    const result = await recordInbound(em, {
+    const result = await recordInbound(orm.em.fork({ clear: true }), {
       accountId: channel.accountId,
       propertyId: channel.propertyId,
       channelId: channel.id,

@@ -64,7 +64,9 @@ export const Message = defineEntity({
   properties: {
     id: p.uuid().primary().defaultRaw('gen_random_uuid()'),
     accountId: p.uuid(),
-    conversationId: p.uuid().index('idx_messages_conversation'),
+    // Same service, so a real relation (the seed's FK, cascade on delete); it also makes the unit of work
+    // insert a new conversation before its first message, which the message-count trigger needs.
+    conversation: () => p.manyToOne(Conversation).deleteRule('cascade').index('idx_messages_conversation'),
     channel: p.string().length(30).index('idx_messages_channel'),
     direction: p.string().length(10).index('idx_messages_direction'),
     senderType: p.string().length(20),

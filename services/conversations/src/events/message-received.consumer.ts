@@ -38,13 +38,12 @@ export function messageReceivedConsumer(identity: PromiseClient<IdentityServiceC
     async handle({ em, payload, prepared, emit }) {
       const { accountId } = payload;
       const { customerId } = prepared;
-      // One writer per customer at a time, so two quick messages cannot open two conversations.
-      await em.execute('select pg_advisory_xact_lock(hashtextextended(?, 0))', [`conversation|${accountId}|${customerId}`]);
+      // One writer per customer at a time, so two quick messages cannot open two conversations; and the
+      // state-change trigger's outbox rows get this transaction's trace. One round trip for both.
+      await em.execute(`select pg_advisory_xact_lock(hashtextextended(?, 0)), set_config('domiq.traceparent', ?, true)`, [`conversation|${accountId}|${customerId}`, currentTraceparent() ?? '']);
       const existing = await em.findOne(Message, { accountId, channel: payload.channelType, channelMessageId: payload.providerMessageId, direction: 'inbound' });
       if (existing) return;
       const receivedAt = payload.receivedAt ? new Date(payload.receivedAt) : new Date();
-      // The state-change trigger writes outbox rows too; give them this transaction's trace.
-      await em.execute(`select set_config('domiq.traceparent', ?, true)`, [currentTraceparent() ?? '']);
       const latest = await em.findOne(Conversation, { accountId, customerId, propertyId: payload.propertyId || null }, { orderBy: { createdAt: 'desc' } });
       const decision = chooseThread(latest, receivedAt);
       let conversation = latest;
@@ -72,12 +71,10 @@ export function messageReceivedConsumer(identity: PromiseClient<IdentityServiceC
         conversation.currentChannel = payload.channelType;
         if (!conversation.channelsUsed.includes(payload.channelType)) conversation.channelsUsed = [...conversation.channelsUsed, payload.channelType];
       }
-      // The conversation row must exist before the message: the seed's message-count trigger updates it.
-      await em.flush();
       const message = em.create(Message, {
         id: crypto.randomUUID(),
         accountId,
-        conversationId: conversation.id,
+        conversation,
         channel: payload.channelType,
         direction: 'inbound',
         senderType: 'customer',

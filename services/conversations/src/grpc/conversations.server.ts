@@ -19,7 +19,7 @@ function toConversationMsg(c: ConversationRow): ConversationMsg {
 
 function toMessageMsg(m: InstanceType<typeof Message.class>): MessageMsg {
   return {
-    id: m.id, conversationId: m.conversationId, channel: m.channel, direction: m.direction, senderType: m.senderType,
+    id: m.id, conversationId: m.conversation.id, channel: m.channel, direction: m.direction, senderType: m.senderType,
     content: m.content, channelMessageId: m.channelMessageId ?? '', status: m.status, createdAt: m.createdAt.toISOString(),
   };
 }
@@ -48,7 +48,7 @@ export function conversationsGrpcService(orm: MikroORM, logger: Logger): GrpcSer
       const conversationId = requireUuid(req.conversationId, 'conversation_id');
       const fork = em();
       if (!(await fork.count(Conversation, { id: conversationId, accountId }))) throw new NotFoundError(`conversation ${conversationId} not found`);
-      const rows = await fork.find(Message, { accountId, conversationId }, { orderBy: { createdAt: 'asc', id: 'asc' } });
+      const rows = await fork.find(Message, { accountId, conversation: conversationId }, { orderBy: { createdAt: 'asc', id: 'asc' } });
       return { messages: rows.map(toMessageMsg) };
     },
 

@@ -31,6 +31,14 @@ function toUserMsg(u: InstanceType<typeof User.class>): UserMsg {
 
 export function identityGrpcService(orm: MikroORM, logger: Logger): GrpcService {
   const em = () => orm.em.fork({ clear: true });
+  // Accounts are never deleted, so one that exists once exists for good: skip the lookup on the hot path.
+  const knownAccounts = new Set<string>();
+  const requireAccount = async (fork: ReturnType<typeof em>, accountId: string) => {
+    if (knownAccounts.has(accountId)) return;
+    if (!(await fork.count(Account, { id: accountId }))) throw new NotFoundError(`account ${accountId} not found`);
+    if (knownAccounts.size > 100_000) knownAccounts.clear();
+    knownAccounts.add(accountId);
+  };
   const impl = implement<IdentityServiceServer>({
     async resolveCustomer(req) {
       const accountId = requireUuid(req.accountId, 'account_id');
@@ -45,7 +53,7 @@ export function identityGrpcService(orm: MikroORM, logger: Logger): GrpcService 
         throw err;
       }
       const fork = em();
-      if (!(await fork.count(Account, { id: accountId }))) throw new NotFoundError(`account ${accountId} not found`);
+      await requireAccount(fork, accountId);
       const { customer, created } = await resolveCustomer(fork, { accountId, kind, network: kind === 'social' ? req.network : '', value, displayName: req.displayName.trim() });
       return { customer: toCustomerMsg(customer), created };
     },
