@@ -86,6 +86,8 @@ export class OutboxRelay {
   #listener: pg.Client | undefined;
   #running = false;
   #wake: (() => void) | undefined;
+  /** A NOTIFY that arrived while a batch was being published: look again before sleeping. */
+  #woken = false;
   #loop: Promise<void> | undefined;
   #floor = 0;
   #lastFullScan = 0;
@@ -107,7 +109,10 @@ export class OutboxRelay {
 
   async #listen(): Promise<void> {
     const client = new pg.Client({ connectionString: this.#opts.databaseUrl });
-    client.on('notification', () => this.#wake?.());
+    client.on('notification', () => {
+      this.#woken = true;
+      this.#wake?.();
+    });
     // A dropped LISTEN connection only costs latency (the poll still runs); reconnect quietly.
     client.on('error', () => {
       this.#listener = undefined;
@@ -122,14 +127,18 @@ export class OutboxRelay {
     let failures = 0;
     while (this.#running) {
       try {
+        this.#woken = false;
         const published = await this.publishPending();
         failures = 0;
-        if (published > 0) continue;
+        // A full batch means more may be waiting.
+        if (published >= this.#opts.batchSize) continue;
       } catch (err) {
         failures++;
         this.#opts.logger.warn({ err: String(err), failures }, 'outbox relay: publish failed, will retry');
       }
       const delay = failures ? Math.min(5000, 100 * 2 ** failures) : this.#opts.pollMs;
+      // Otherwise sleep, unless a commit was signalled while we were publishing.
+      if (!failures && this.#woken) continue;
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, delay);
         this.#wake = () => {
