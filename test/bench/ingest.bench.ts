@@ -82,7 +82,7 @@ async function benchSkeleton(paceRate: () => number) {
       const res = await channel.send({ from: `+1415556${String(i % 10_000).padStart(4, '0')}`, body: `bench ${tag} ${i}`, messageSid: sid });
       if (res.status !== 200) throw new Error(`gateway answered ${res.status}`);
     };
-    const stored: Stored = (tag) => stack.db.query<{ sid: string; t: Date }>(`select channel_message_id as sid, created_at as t from conversations.messages where content like $1`, [`bench ${tag} %`]);
+    const stored: Stored = (tag) => stack.db.query<{ sid: string; t: Date }>(`select channel_message_id as sid, stored_at as t from conversations.messages where content like $1`, [`bench ${tag} %`]);
     return await measure(send, stored, paceRate);
   } finally {
     await stack.stop();

@@ -82,6 +82,7 @@ export function messageReceivedConsumer(identity: PromiseClient<IdentityServiceC
         channelMessageId: payload.providerMessageId,
         channelMetadata: { provider: payload.provider, from: payload.fromAddress, to: payload.toAddress, inbound_id: payload.inboundId, channel_id: payload.channelId, received_at: receivedAt.toISOString() },
         status: 'delivered',
+        createdAt: receivedAt,
       });
       const created = decision === 'create' || !latest;
       const base = { accountId, conversationId: conversation.id, customerId };
