@@ -3,3 +3,4 @@ export { appendEvent, OutboxRelay, outboxSql, EventHeaders, type AppendEventOpti
 export { EventConsumer, PoisonMessageError, defineHandler, redeliveryDelay, type EventHandler, type HandlerContext, type PrepareContext } from './consumer.ts';
 export { connectNats, provisionStreams } from './nats.ts';
 export { metrics as busMetrics } from './metrics.ts';
+export { eventUuid, optionalEventUuid, eventTimestamp } from './payload.ts';

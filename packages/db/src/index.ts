@@ -66,6 +66,14 @@ export async function migrate(orm: MikroORM, schema: string): Promise<string[]> 
   });
 }
 
+/**
+ * Serialises transactions on one key (a customer, a conversation, an account) until the transaction ends:
+ * a transaction-scoped advisory lock, so nothing is left held if the process dies.
+ */
+export async function lockForTransaction(em: EntityManager, key: string): Promise<void> {
+  await em.execute('select pg_advisory_xact_lock(hashtextextended(?, 0))', [key]);
+}
+
 /** A fresh entity manager for one unit of work (a gRPC call, a NATS message). */
 export function forkEm(orm: MikroORM): EntityManager {
   return orm.em.fork({ clear: true });

@@ -1,4 +1,4 @@
-import type { MikroORM } from '@domiq/db';
+import { lockForTransaction, type MikroORM } from '@domiq/db';
 import {
   ChannelGatewayServiceService, type ChannelGatewayServiceServer, type Channel as ChannelMsg, type InboundMessage as InboundMessageMsg,
 } from '@domiq/proto/channel-gateway';
@@ -61,7 +61,7 @@ export function channelGatewayGrpcService(orm: MikroORM, box: SecretBox, channel
 
       const channel = await em().transactional(async (tx) => {
         // Serialises concurrent upserts of one key; the unique index backs it up.
-        await tx.execute('select pg_advisory_xact_lock(hashtextextended(?, 0))', [`channel-key|${channelKey}`]);
+        await lockForTransaction(tx, `channel-key|${channelKey}`);
         const existing = await tx.findOne(Channel, { channelKey });
         if (existing) {
           // Keys are global (they are in the public URL); another tenant's key is taken, whatever it is.

@@ -1,6 +1,6 @@
-import { defineHandler, PoisonMessageError } from '@domiq/bus';
+import { defineHandler, eventUuid, PoisonMessageError } from '@domiq/bus';
 import { events } from '@domiq/proto/events';
-import { isUuid, type PromiseClient } from '@domiq/grpc';
+import type { PromiseClient } from '@domiq/grpc';
 import { currentTraceparent } from '@domiq/telemetry';
 import { status } from '@grpc/grpc-js';
 import type { IdentityServiceClient } from '@domiq/proto/identity';
@@ -16,7 +16,7 @@ export function messageReceivedConsumer(identity: PromiseClient<IdentityServiceC
     durable: 'conversations-message-received',
     contract: events.gatewayMessageReceived,
     async prepare({ payload }) {
-      if (!isUuid(payload.accountId)) throw new PoisonMessageError('account_id is not a UUID');
+      eventUuid(payload.accountId, 'account_id');
       if (!(CHANNELS as readonly string[]).includes(payload.channelType)) throw new PoisonMessageError(`unknown channel ${payload.channelType}`);
       try {
         const { customer } = await identity.resolveCustomer({

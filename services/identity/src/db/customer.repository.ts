@@ -1,4 +1,4 @@
-import type { EntityManager } from '@domiq/db';
+import { lockForTransaction, type EntityManager } from '@domiq/db';
 import { appendEvent } from '@domiq/bus';
 import { events } from '@domiq/proto/events';
 import { Customer, CustomerIdentifier } from './identity.entities.ts';
@@ -17,7 +17,7 @@ export async function resolveCustomer(
 ): Promise<{ customer: CustomerRow; created: boolean }> {
   return em.transactional(async (tx) => {
     const key = `${input.accountId}|${input.kind}|${input.network}|${input.value}`;
-    await tx.execute('select pg_advisory_xact_lock(hashtextextended(?, 0))', [key]);
+    await lockForTransaction(tx, key);
     const existing = await tx.findOne(CustomerIdentifier, { accountId: input.accountId, kind: input.kind, network: input.network, value: input.value });
     if (existing) {
       const customer = await tx.findOneOrFail(Customer, { id: existing.customerId, accountId: input.accountId });

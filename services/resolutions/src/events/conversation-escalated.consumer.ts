@@ -1,5 +1,5 @@
-import { defineHandler, PoisonMessageError } from '@domiq/bus';
-import { isUuid } from '@domiq/grpc';
+import { defineHandler, eventTimestamp, eventUuid, optionalEventUuid, PoisonMessageError } from '@domiq/bus';
+import { lockForTransaction } from '@domiq/db';
 import { events } from '@domiq/proto/events';
 import type { ConversationEscalated } from '@domiq/proto/conversations/events';
 import { Resolution, ResolutionUpdate } from '../db/resolutions.entities.ts';
@@ -8,12 +8,11 @@ import {
 } from '../domain/escalation.ts';
 
 function parse(p: ConversationEscalated) {
-  if (!isUuid(p.accountId)) throw new PoisonMessageError(`account_id is not a UUID: "${p.accountId}"`);
-  if (!isUuid(p.conversationId)) throw new PoisonMessageError(`conversation_id is not a UUID: "${p.conversationId}"`);
-  if (p.propertyId && !isUuid(p.propertyId)) throw new PoisonMessageError(`property_id is not a UUID: "${p.propertyId}"`);
-  if (p.customerId && !isUuid(p.customerId)) throw new PoisonMessageError(`customer_id is not a UUID: "${p.customerId}"`);
-  const escalatedAt = p.escalatedAt ? new Date(p.escalatedAt) : new Date();
-  if (Number.isNaN(escalatedAt.getTime())) throw new PoisonMessageError(`escalated_at is not a timestamp: "${p.escalatedAt}"`);
+  const accountId = eventUuid(p.accountId, 'account_id');
+  const conversationId = eventUuid(p.conversationId, 'conversation_id');
+  const propertyId = optionalEventUuid(p.propertyId, 'property_id');
+  const customerId = optionalEventUuid(p.customerId, 'customer_id');
+  const escalatedAt = eventTimestamp(p.escalatedAt, 'escalated_at', new Date());
   let issueType: IssueType;
   try {
     issueType = parseIssueType(p.issueType);
@@ -22,10 +21,10 @@ function parse(p: ConversationEscalated) {
     throw err;
   }
   return {
-    accountId: p.accountId.toLowerCase(),
-    conversationId: p.conversationId.toLowerCase(),
-    propertyId: p.propertyId ? p.propertyId.toLowerCase() : null,
-    customerId: p.customerId ? p.customerId.toLowerCase() : null,
+    accountId,
+    conversationId,
+    propertyId,
+    customerId,
     issueType,
     priority: priorityFromSeverity(p.severity),
     reason: p.reason.trim(),
@@ -45,7 +44,7 @@ export const conversationEscalatedConsumer = defineHandler({
   contract: events.conversationEscalated,
   async handle({ em, payload, emit, logger }) {
     const e = parse(payload);
-    await em.execute('select pg_advisory_xact_lock(hashtextextended(?, 0))', [`resolutions:conversation:${e.accountId}:${e.conversationId}`]);
+    await lockForTransaction(em, `resolutions:conversation:${e.accountId}:${e.conversationId}`);
     const reason = e.reason || 'no reason given';
     const open = await em.findOne(Resolution, { accountId: e.accountId, conversationId: e.conversationId, status: { $nin: [...CLOSED_STATUSES] } });
     if (open) {

@@ -1,5 +1,5 @@
-import { defineHandler, PoisonMessageError } from '@domiq/bus';
-import { isUuid } from '@domiq/grpc';
+import { defineHandler, eventTimestamp, eventUuid, optionalEventUuid, PoisonMessageError } from '@domiq/bus';
+import { lockForTransaction } from '@domiq/db';
 import { events } from '@domiq/proto/events';
 import type { ConversationCreated } from '@domiq/proto/conversations/events';
 import { Agent, Assignment, ConversationSla, Sla } from '../db/routing-sla.entities.ts';
@@ -7,19 +7,18 @@ import { nextAssignedAt, pickRoundRobin } from '../domain/round-robin.ts';
 import { scheduleSla, selectSlaPolicy, SLA_TIERS } from '../domain/sla-policy.ts';
 
 function parse(p: ConversationCreated) {
-  if (!isUuid(p.accountId)) throw new PoisonMessageError(`account_id is not a UUID: "${p.accountId}"`);
-  if (!isUuid(p.conversationId)) throw new PoisonMessageError(`conversation_id is not a UUID: "${p.conversationId}"`);
-  if (p.propertyId && !isUuid(p.propertyId)) throw new PoisonMessageError(`property_id is not a UUID: "${p.propertyId}"`);
-  if (p.customerId && !isUuid(p.customerId)) throw new PoisonMessageError(`customer_id is not a UUID: "${p.customerId}"`);
-  const createdAt = new Date(p.createdAt);
-  if (!p.createdAt || Number.isNaN(createdAt.getTime())) throw new PoisonMessageError(`created_at is not a timestamp: "${p.createdAt}"`);
+  const accountId = eventUuid(p.accountId, 'account_id');
+  const conversationId = eventUuid(p.conversationId, 'conversation_id');
+  const propertyId = optionalEventUuid(p.propertyId, 'property_id');
+  const customerId = optionalEventUuid(p.customerId, 'customer_id');
+  const createdAt = eventTimestamp(p.createdAt, 'created_at');
   const tier = p.slaTier || 'standard';
   if (!(SLA_TIERS as readonly string[]).includes(tier)) throw new PoisonMessageError(`sla_tier must be one of ${SLA_TIERS.join(', ')}: "${p.slaTier}"`);
   return {
-    accountId: p.accountId.toLowerCase(),
-    conversationId: p.conversationId.toLowerCase(),
-    propertyId: p.propertyId ? p.propertyId.toLowerCase() : null,
-    customerId: p.customerId ? p.customerId.toLowerCase() : null,
+    accountId,
+    conversationId,
+    propertyId,
+    customerId,
     channel: p.channel,
     createdAt,
     tier,
@@ -37,7 +36,7 @@ export const conversationCreatedConsumer = defineHandler({
   contract: events.conversationCreated,
   async handle({ em, payload, emit, logger }) {
     const c = parse(payload);
-    await em.execute('select pg_advisory_xact_lock(hashtextextended(?, 0))', [`routing-sla:account:${c.accountId}`]);
+    await lockForTransaction(em, `routing-sla:account:${c.accountId}`);
     if (await em.count(ConversationSla, { conversationId: c.conversationId })) {
       logger.info({ conversation_id: c.conversationId }, 'conversation already routed');
       return;
