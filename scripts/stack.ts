@@ -127,7 +127,9 @@ switch (command) {
   case 'test': {
     ensureDependencies();
     await ensurePostgres(process.env.DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
+    // The suites start private nats-servers (so they can restart them); the shared one is started for parity with `start`.
     requireNatsForTests();
+    await ensureNats(NATS_URL);
     const vitest = join(root, 'node_modules', 'vitest', 'vitest.mjs');
     process.exit(run(process.execPath, [vitest, 'run', ...process.argv.slice(3)]));
     break;

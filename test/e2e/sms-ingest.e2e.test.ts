@@ -59,6 +59,9 @@ describe('SMS ingest end to end', () => {
     expect(hop('conversations', 'channel-gateway')).toBe(true);
     expect(hop('routing-sla', 'conversations')).toBe(true);
     expect(hop('resman-connector', 'conversations')).toBe(true);
+    // Database work is traced too (pg instrumentation), under the services' own spans.
+    const pg = trace.filter((s) => s.attributes['db.system'] === 'postgresql' || s.attributes['db.system.name'] === 'postgresql');
+    expect(new Set(pg.map((s) => s.service))).toEqual(new Set(['channel-gateway', 'conversations', 'identity', 'routing-sla', 'resman-connector']));
     // identity is reached from conversations over gRPC inside the same trace.
     expect(trace.some((s) => s.service === 'identity' && s.kind === SPAN_KIND.SERVER && byId.get(s.parentSpanId)?.service === 'conversations')).toBe(true);
   });
