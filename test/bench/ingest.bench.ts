@@ -1,6 +1,7 @@
 // `npm run bench`: end-to-end ingest of the walking skeleton (signed Twilio webhook in -> message stored by
 // conversations) against a bare baseline measured in the same run on the same machine (HTTP -> JetStream
 // publish -> pull consumer -> one INSERT). Prints one JSON object per line; no thresholds are asserted here.
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import pg from 'pg';
 import { connect, headers } from '@nats-io/transport-node';
@@ -18,6 +19,31 @@ const PACE_SHARE = Number(process.env.BENCH_PACE_SHARE ?? 0.5);
 const PACED_SECONDS = Number(process.env.BENCH_PACED_SECONDS ?? 15);
 
 interface Result { throughput: number; p50: number; p99: number; count: number }
+
+/** CPU seconds used so far by each kind of process on this machine (Linux /proc), to split the cost per message. */
+function cpuByProcess(): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const seconds = (Number(fields[11]) + Number(fields[12])) / 100;
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      const service = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').find((e) => e.startsWith('OTEL_SERVICE_NAME='))?.slice(18);
+      const key = cmd.includes('postgres') ? 'postgres' : cmd.includes('nats-server') ? 'nats' : service ?? (Number(pid) === process.pid ? 'bench' : 'other');
+      out.set(key, (out.get(key) ?? 0) + seconds);
+    } catch {
+      // The process ended between listing and reading.
+    }
+  }
+  return out;
+}
+
+function cpuDelta(before: Map<string, number>, after: Map<string, number>, messages: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of after) out[k] = Math.round(((v - (before.get(k) ?? 0)) * 1000 * 100) / messages) / 100;
+  return out;
+}
 
 type Send = (tag: string, i: number, sentAt?: Map<string, number>) => Promise<void>;
 type Stored = (tag: string) => Promise<Array<{ sid: string; t: Date }>>;
@@ -44,13 +70,15 @@ async function waitStored(stored: Stored, tag: string, count: number): Promise<A
 }
 
 /** Warm-up, a burst for throughput, then a paced run for latency. */
-async function measure(send: Send, stored: Stored, paceRate: () => number): Promise<{ burst: Result; paced: Result; rate: number }> {
+async function measure(send: Send, stored: Stored, paceRate: () => number): Promise<{ burst: Result; paced: Result; rate: number; cpuMsPerMessage: Record<string, number> }> {
   await runBounded(WARMUP, CONCURRENCY, (i) => send('a', i));
   await waitStored(stored, 'a', WARMUP);
   const sentAt = new Map<string, number>();
+  const cpuBefore = cpuByProcess();
   const startedAt = Date.now();
   await runBounded(N, CONCURRENCY, (i) => send('b', i, sentAt));
   const burstRows = await waitStored(stored, 'b', N);
+  const cpuMsPerMessage = cpuDelta(cpuBefore, cpuByProcess(), N);
   const burst = summarise(sentAt, new Map(burstRows.map((r) => [r.sid, r.t.getTime()])), startedAt);
   const rate = paceRate() || burst.throughput * PACE_SHARE;
   const count = Math.max(50, Math.round(rate * PACED_SECONDS));
@@ -58,7 +86,7 @@ async function measure(send: Send, stored: Stored, paceRate: () => number): Prom
   const pacedStart = Date.now();
   await paced(count, rate, (i) => send('c', i, pacedSent));
   const pacedRows = await waitStored(stored, 'c', count);
-  return { burst, paced: summarise(pacedSent, new Map(pacedRows.map((r) => [r.sid, r.t.getTime()])), pacedStart), rate };
+  return { burst, paced: summarise(pacedSent, new Map(pacedRows.map((r) => [r.sid, r.t.getTime()])), pacedStart), rate, cpuMsPerMessage };
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -156,4 +184,7 @@ line({ bench: 'ingest', metric: 'throughput', value: round(skeleton.burst.throug
 line({ bench: 'ingest', metric: 'latency_p50', value: skeleton.paced.p50, unit: 'ms', baseline: baseline.paced.p50, ratio: round(skeleton.paced.p50 / Math.max(1, baseline.paced.p50)), rate_per_s: round(skeleton.rate) });
 line({ bench: 'ingest', metric: 'latency_p99', value: skeleton.paced.p99, unit: 'ms', baseline: baseline.paced.p99, ratio: round(skeleton.paced.p99 / Math.max(1, baseline.paced.p99)), rate_per_s: round(skeleton.rate) });
 line({ bench: 'ingest', metric: 'saturated_latency_p50', value: skeleton.burst.p50, unit: 'ms', baseline: baseline.burst.p50, ratio: round(skeleton.burst.p50 / Math.max(1, baseline.burst.p50)) });
+const total = (c: Record<string, number>) => round(Object.values(c).reduce((a, b) => a + b, 0));
+line({ bench: 'ingest', metric: 'cpu_per_message', value: total(skeleton.cpuMsPerMessage), unit: 'ms', baseline: total(baseline.cpuMsPerMessage), ratio: round(total(skeleton.cpuMsPerMessage) / Math.max(0.01, total(baseline.cpuMsPerMessage))) });
+for (const [process_, ms] of Object.entries(skeleton.cpuMsPerMessage).filter(([, ms]) => ms >= 0.05)) line({ bench: 'ingest', metric: 'cpu_per_message_by_process', process: process_, value: ms, unit: 'ms' });
 process.exit(0);
