@@ -90,7 +90,9 @@ export class OutboxRelay {
   #woken = false;
   #loop: Promise<void> | undefined;
   #floor = 0;
-  #lastFullScan = 0;
+  #lastSweep = 0;
+  /** Until one scan of the whole table comes back short, rows left unpublished by an earlier run may remain. */
+  #caughtUp = false;
 
   constructor(opts: OutboxRelayOptions) {
     this.#opts = { batchSize: 200, pollMs: 1000, ...opts };
@@ -154,17 +156,22 @@ export class OutboxRelay {
   async publishPending(): Promise<number> {
     const { schema, batchSize } = this.#opts;
     const em = this.#opts.orm.em.fork();
-    // Rows committed late with a lower id than already-published ones are caught by the periodic full scan.
-    const fullScan = Date.now() - this.#lastFullScan > 30_000;
-    const floor = fullScan ? 0 : this.#floor;
-    if (fullScan) this.#lastFullScan = Date.now();
+    // Three scans, cheapest first: the tail above the last batch; every 30 s the last 10 minutes by
+    // created_at, for a transaction that committed after rows with higher ids were published; and, after a
+    // start, the whole table until it comes back short (rows an earlier run left behind).
+    const sweep = Date.now() - this.#lastSweep > 30_000;
+    if (sweep) this.#lastSweep = Date.now();
+    const mode = !this.#caughtUp ? 'all' : sweep ? 'recent' : 'tail';
+    const floor = mode === 'tail' ? this.#floor : 0;
+    const since = mode === 'recent' ? new Date(Date.now() - 10 * 60_000) : new Date(0);
     const rows = await em.execute<OutboxRow[]>(
       `select e.id, e.subject, e.event_type, e.payload, e.account_id, e.correlation_id, e.traceparent
          from "${schema}".event_log e
-        where e.id > ? and not exists (select 1 from "${schema}".event_log_publication p where p.event_id = e.id)
+        where e.id > ? and e.created_at > ? and not exists (select 1 from "${schema}".event_log_publication p where p.event_id = e.id)
         order by e.id limit ?`,
-      [floor, batchSize],
+      [floor, since, batchSize],
     );
+    if (mode === 'all' && rows.length < batchSize) this.#caughtUp = true;
     if (rows.length === 0) return 0;
     const acks = await Promise.allSettled(rows.map((row) => this.#publish(row)));
     const done: Array<{ id: number; seq: number; duplicate: boolean }> = [];
@@ -222,7 +229,7 @@ export class OutboxRelay {
     this.#wake?.();
     await this.#loop;
     const deadline = Date.now() + flushTimeoutMs;
-    this.#lastFullScan = 0;
+    this.#lastSweep = 0;
     while (Date.now() < deadline) {
       try {
         if ((await this.publishPending()) === 0) break;

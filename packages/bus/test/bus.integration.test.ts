@@ -89,6 +89,32 @@ describe('outbox relay', () => {
   });
 });
 
+describe('outbox relay ordering', () => {
+  it('publishes a row whose transaction commits after rows with higher ids were published', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const slowEntity = crypto.randomUUID();
+    const slow = orm.em.fork().transactional(async (tx) => {
+      appendEvent(tx, events.resolutionOpened, { ...payload(7), resolutionId: slowEntity }, { entityId: slowEntity });
+      await tx.flush();
+      await gate;
+    });
+    // The slow transaction holds the lower id; a later one commits and is published first.
+    await expectEventually(async () => {
+      const [r] = await db.query<{ n: number }>(`select count(*)::int as n from pg_stat_activity where state = 'idle in transaction' and datname = current_database()`);
+      expect(r!.n).toBeGreaterThan(0);
+    });
+    const fastEntity = crypto.randomUUID();
+    await orm.em.fork().transactional(async (tx) => appendEvent(tx, events.resolutionOpened, { ...payload(8), resolutionId: fastEntity }, { entityId: fastEntity }));
+    startRelay();
+    const ids = async () => (await readStream(nats.url, 'RESOLUTIONS')).map((m) => (m.data as { resolutionId: string }).resolutionId);
+    await expectEventually(async () => expect(await ids()).toContain(fastEntity));
+    release();
+    await slow;
+    await expectEventually(async () => expect(await ids()).toContain(slowEntity));
+  });
+});
+
 describe('event consumer', () => {
   function consumer(durable: string, handle: Parameters<typeof defineHandler<ResolutionOpened>>[0]['handle'], concurrency = 4, maxDeliver = 4) {
     const c = new EventConsumer(defineHandler({ durable, contract: events.resolutionOpened, handle }), { orm, nc, schema, logger, concurrency, maxDeliver, ackWaitMs: 5000 });
