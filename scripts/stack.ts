@@ -4,8 +4,8 @@
 //   bench  install, start infrastructure, run the ingest benchmark (JSON lines on stdout)
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const root = join(import.meta.dirname, '..');
@@ -131,7 +131,16 @@ switch (command) {
     requireNatsForTests();
     await ensureNats(NATS_URL);
     const vitest = join(root, 'node_modules', 'vitest', 'vitest.mjs');
-    process.exit(run(process.execPath, [vitest, 'run', ...process.argv.slice(3)]));
+    const report = join(root, '.data', 'vitest-report.json');
+    mkdirSync(dirname(report), { recursive: true });
+    rmSync(report, { force: true });
+    const code = run(process.execPath, [vitest, 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...process.argv.slice(3)]);
+    // One plain closing line that any CI reader understands.
+    if (existsSync(report)) {
+      const r = JSON.parse(readFileSync(report, 'utf8')) as { numPassedTests: number; numFailedTests: number; numPendingTests: number };
+      process.stdout.write(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests} skipped\n`);
+    }
+    process.exit(code);
     break;
   }
   case 'bench': {
