@@ -1,7 +1,7 @@
 // conversations.message.created -> the customer's ResMan guest card gets the message as an event.
 // ResMan is called in prepare (no database transaction held across it); the pending communication row is
 // committed before the call so a crash between ResMan's answer and our commit is detected on redelivery.
-import { defineHandler, PoisonMessageError } from '@domiq/bus';
+import { defineHandler, eventUuid, PoisonMessageError } from '@domiq/bus';
 import type { MikroORM } from '@domiq/db';
 import { isUuid, status, type PromiseClient } from '@domiq/grpc';
 import type { Logger } from '@domiq/logging';
@@ -43,7 +43,7 @@ export function messageCreatedHandler(deps: MessageCreatedDeps) {
       if (m.direction !== 'inbound' || m.senderType !== 'customer') return skip('not an inbound customer message');
       if (!m.propertyId) return skip('message has no property');
       for (const [field, value] of [['account_id', m.accountId], ['property_id', m.propertyId], ['customer_id', m.customerId], ['message_id', m.messageId]] as const) {
-        if (!isUuid(value)) throw new PoisonMessageError(`${field} is not a UUID: ${value}`);
+        eventUuid(value, field);
       }
       const em = deps.orm.em.fork({ clear: true });
       const integration = await findActiveIntegration(em, m.accountId, m.propertyId);
