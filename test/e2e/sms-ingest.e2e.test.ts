@@ -45,20 +45,26 @@ describe('SMS ingest end to end', () => {
       if (!span) throw new Error('no gateway server span yet');
       return span;
     });
+    const hop = (spans: CollectedSpan[], consumerService: string, producerService: string) => {
+      const byId = new Map(spans.map((s) => [s.spanId, s]));
+      return spans.some((s) => s.service === consumerService && s.kind === SPAN_KIND.CONSUMER && byId.get(s.parentSpanId)?.kind === SPAN_KIND.PRODUCER && byId.get(s.parentSpanId)?.service === producerService);
+    };
+    // A consumer span is exported when its handler ends (the connector's after ResMan answered): poll for all of it.
     const trace = await expectEventually(() => {
       const spans = stack.collector!.trace(server.traceId);
       const services = new Set(spans.map((s) => s.service));
       for (const name of ['channel-gateway', 'conversations', 'identity', 'routing-sla', 'resman-connector']) {
         if (!services.has(name)) throw new Error(`trace lacks ${name}: has ${[...services].join(', ')}`);
       }
+      for (const [consumer, producer] of [['conversations', 'channel-gateway'], ['routing-sla', 'conversations'], ['resman-connector', 'conversations']] as const) {
+        if (!hop(spans, consumer, producer)) throw new Error(`no ${producer} -> ${consumer} hop joined by a producer span yet`);
+      }
       return spans;
     }, { timeoutMs: 30_000 });
     const byId = new Map(trace.map((s) => [s.spanId, s]));
-    const hop = (consumerService: string, producerService: string) =>
-      trace.some((s: CollectedSpan) => s.service === consumerService && s.kind === SPAN_KIND.CONSUMER && byId.get(s.parentSpanId)?.kind === SPAN_KIND.PRODUCER && byId.get(s.parentSpanId)?.service === producerService);
-    expect(hop('conversations', 'channel-gateway')).toBe(true);
-    expect(hop('routing-sla', 'conversations')).toBe(true);
-    expect(hop('resman-connector', 'conversations')).toBe(true);
+    expect(hop(trace, 'conversations', 'channel-gateway')).toBe(true);
+    expect(hop(trace, 'routing-sla', 'conversations')).toBe(true);
+    expect(hop(trace, 'resman-connector', 'conversations')).toBe(true);
     // Database work is traced too (pg instrumentation), under the services' own spans.
     const pg = trace.filter((s) => s.attributes['db.system'] === 'postgresql' || s.attributes['db.system.name'] === 'postgresql');
     expect(new Set(pg.map((s) => s.service))).toEqual(new Set(['channel-gateway', 'conversations', 'identity', 'routing-sla', 'resman-connector']));
