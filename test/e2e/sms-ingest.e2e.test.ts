@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '@domiq/grpc';
 import { RoutingSlaServiceClient } from '@domiq/proto/routing-sla';
 import { ResmanConnectorServiceClient } from '@domiq/proto/resman-connector';
+import { ConversationsServiceClient } from '@domiq/proto/conversations';
+import { ResolutionsServiceClient } from '@domiq/proto/resolutions';
 import { expectEventually, seedDemo, startTestStack, type CollectedSpan, type TestStack, type DEMO } from '@domiq/testkit';
 import { sendInboundSms, newMessageSid } from '@domiq/twilio-sim';
 
@@ -124,5 +126,28 @@ describe('SMS ingest end to end', () => {
     expect(rows[0]!.n).toBe(0);
     const msgs = await stack.db.query<{ n: number }>(`select count(*)::int as n from conversations.messages where content = 'forged'`);
     expect(msgs[0]!.n).toBe(0);
+  });
+
+  it('an escalated conversation gets a resolution owned by the issue type\'s team', async () => {
+    await sendInboundSms(webhookUrl, TOKEN, sms('+14155550195', 'My rent payment was charged twice'));
+    const [row] = await expectEventually(async () => {
+      const rows = await stack.db.query<{ id: string }>(`select c.id from conversations.conversations c join conversations.messages m on m.conversation_id = c.id where m.content = 'My rent payment was charged twice'`);
+      expect(rows).toHaveLength(1);
+      return rows;
+    });
+    const conversations = createClient(ConversationsServiceClient, stack.grpcAddr('conversations'));
+    const resolutions = createClient(ResolutionsServiceClient, stack.grpcAddr('resolutions'));
+    try {
+      await conversations.client.escalateConversation({ accountId: demo.accountId, conversationId: row!.id, issueType: 'billing', reason: 'double charge', severity: 'P1' });
+      const { resolutions: list } = await expectEventually(async () => {
+        const r = await resolutions.client.listResolutions({ accountId: demo.accountId, conversationId: row!.id });
+        expect(r.resolutions).toHaveLength(1);
+        return r;
+      });
+      expect(list[0]).toMatchObject({ issueType: 'billing', owningTeam: 'finance', status: 'investigating', priority: 'P1' });
+    } finally {
+      conversations.close();
+      resolutions.close();
+    }
   });
 });
