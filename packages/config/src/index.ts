@@ -28,6 +28,8 @@ export const baseConfigShape = {
   NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10_000),
+  /** Connections per process; mind PostgreSQL's max_connections across services x replicas. */
+  DB_POOL_MAX: z.coerce.number().int().min(2).max(200).default(10),
   CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
   CONSUMER_MAX_DELIVER: z.coerce.number().int().min(2).max(100).default(6),
 };

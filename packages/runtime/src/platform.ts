@@ -76,7 +76,7 @@ export class Platform<C> {
 
   async #init(def: ServiceDefinition<z.ZodRawShape>): Promise<void> {
     const { config, logger } = this;
-    this.orm = await openDatabase({ schema: this.schema, clientUrl: config.DATABASE_URL, entities: [...def.entities, ...busEntities], migrationsPath: def.migrationsPath });
+    this.orm = await openDatabase({ schema: this.schema, clientUrl: config.DATABASE_URL, entities: [...def.entities, ...busEntities], migrationsPath: def.migrationsPath, poolMax: config.DB_POOL_MAX });
     const applied = await migrate(this.orm, this.schema);
     if (applied.length) logger.info({ applied }, 'migrations applied');
     this.nc = await connectNats({ servers: config.NATS_URL, name: def.name, logger });
