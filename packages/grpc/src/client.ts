@@ -14,8 +14,10 @@ export type PromiseClient<C> = {
     : never;
 };
 
-// Transient UNAVAILABLE (a peer restarting) is retried by grpc-js itself, with backoff.
+// Transient UNAVAILABLE (a peer restarting) is retried by grpc-js itself, with backoff. round_robin spreads
+// calls over every address a name resolves to (`dns:///` + a headless Service), not one long-lived connection.
 const serviceConfig = JSON.stringify({
+  loadBalancingConfig: [{ round_robin: {} }],
   methodConfig: [{
     name: [{}],
     retryPolicy: { maxAttempts: 5, initialBackoff: '0.1s', maxBackoff: '2s', backoffMultiplier: 2, retryableStatusCodes: ['UNAVAILABLE'] },
