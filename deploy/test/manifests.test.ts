@@ -201,10 +201,10 @@ describe('deploy/k8s', () => {
       expect(envValue(container, 'OTEL_EXPORTER_OTLP_ENDPOINT')).toMatch(/^https?:\/\//);
       expect(envValue(container, 'NATS_STREAM_REPLICAS')).toBe('3');
       expect(envValue(container, 'NATS_URL')?.split(',').length, 'NATS_URL lists the cluster').toBeGreaterThanOrEqual(3);
-      // Peers through their Services, on the ports the README gives them.
+      // Peers through their headless Services (dns:/// so the clients balance over every pod), on the README's ports.
       for (const peer of SERVICES) {
         const variable = `${peer.toUpperCase().replaceAll('-', '_')}_GRPC_ADDR`;
-        expect(envValue(container, variable), variable).toMatch(new RegExp(`^${peer}(\\.[a-z0-9.-]+)?:${ports.get(peer)?.grpc}$`));
+        expect(envValue(container, variable), variable).toMatch(new RegExp(`^dns:///${peer}-grpc(\\.[a-z0-9.-]+)?:${ports.get(peer)?.grpc}$`));
       }
       const annotations = deployment.spec?.template?.metadata?.annotations ?? {};
       expect(annotations['prometheus.io/scrape']).toBe('true');
@@ -296,8 +296,12 @@ describe('deploy/k8s', () => {
       const container = containerOf(deployment);
       const podLabels = deployment.spec?.template?.metadata?.labels ?? {};
       const { grpc, ops } = expected();
+      const headless = ofKind('Service').find((s) => s.metadata?.name === `${name}-grpc`);
+      expect(headless?.spec?.clusterIP, `headless Service ${name}-grpc (the name peers use in *_GRPC_ADDR)`).toBe('None');
+      expect(selects(headless!.spec?.selector, podLabels), `Service ${name}-grpc selects the pods`).toBe(true);
+      expect((headless!.spec?.ports ?? []).some((p: Obj) => p.port === grpc), `Service ${name}-grpc exposes gRPC`).toBe(true);
       const service = ofKind('Service').find((s) => s.metadata?.name === name);
-      expect(service, `Service ${name} (the name peers use in *_GRPC_ADDR)`).toBeDefined();
+      expect(service, `Service ${name}`).toBeDefined();
       expect(selects(service!.spec?.selector, podLabels), `Service ${name} selects the pods`).toBe(true);
       const servicePorts: Obj[] = service!.spec?.ports ?? [];
       const grpcPort = servicePorts.find((p) => p.port === grpc);
