@@ -22,6 +22,13 @@ export const url = (protocols: string[]) =>
     }
   }, `must be a ${protocols.join(' or ')} URL`);
 
+/** A peer's gRPC address (`host:port` or a `dns:///` target). */
+export const grpcAddress = (fallback: string) => z.string().min(1).default(fallback);
+
+/** A 32-byte key, base64-encoded (AES-256); `fallback` is for local development only. */
+export const base64Key32 = (fallback: string) =>
+  z.string().default(fallback).refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 bytes, base64-encoded');
+
 /** Variables every service reads. */
 export const baseConfigShape = {
   DATABASE_URL: url(['postgres', 'postgresql']).default('postgres://postgres@127.0.0.1:5432/domiq'),

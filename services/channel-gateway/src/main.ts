@@ -1,5 +1,5 @@
 // Wiring only: config, telemetry (via --import), db, bus, grpc, public webhook HTTP, shutdown.
-import { port, url, z } from '@domiq/config';
+import { base64Key32, port, url } from '@domiq/config';
 import { Platform } from '@domiq/runtime';
 import { DEV_ENCRYPTION_KEY, SecretBox } from '@domiq/secrets';
 import { database } from './db/channel-gateway.database.ts';
@@ -12,7 +12,7 @@ const platform = await Platform.start({
   config: {
     HTTP_PORT: port(8080),
     PUBLIC_BASE_URL: url(['http', 'https']).default('http://127.0.0.1:8080'),
-    DOMIQ_ENCRYPTION_KEY: z.string().default(DEV_ENCRYPTION_KEY).refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 bytes, base64-encoded'),
+    DOMIQ_ENCRYPTION_KEY: base64Key32(DEV_ENCRYPTION_KEY),
   },
   entities: database.entities,
   migrationsPath: database.migrationsPath,

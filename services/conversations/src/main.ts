@@ -1,5 +1,5 @@
 // Wiring only: config, telemetry (via --import), db, bus, grpc, shutdown.
-import { z } from '@domiq/config';
+import { grpcAddress } from '@domiq/config';
 import { createClient } from '@domiq/grpc';
 import { IdentityServiceClient } from '@domiq/proto/identity';
 import { Platform } from '@domiq/runtime';
@@ -9,7 +9,7 @@ import { messageReceivedConsumer } from './events/message-received.consumer.ts';
 
 const platform = await Platform.start({
   name: 'conversations',
-  config: { IDENTITY_GRPC_ADDR: z.string().min(1).default('127.0.0.1:50051') },
+  config: { IDENTITY_GRPC_ADDR: grpcAddress('127.0.0.1:50051') },
   entities: database.entities,
   migrationsPath: database.migrationsPath,
   streams: ['CONVERSATIONS'],

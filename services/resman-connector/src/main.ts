@@ -1,5 +1,5 @@
 // Wiring only: config, telemetry (via --import), db, bus, grpc, consumers, shutdown.
-import { z } from '@domiq/config';
+import { base64Key32, grpcAddress, z } from '@domiq/config';
 import { createClient } from '@domiq/grpc';
 import { IdentityServiceClient } from '@domiq/proto/identity';
 import { Platform } from '@domiq/runtime';
@@ -12,8 +12,8 @@ import { ResmanConnections } from './resman/resman.client.ts';
 const platform = await Platform.start({
   name: 'resman-connector',
   config: {
-    IDENTITY_GRPC_ADDR: z.string().min(1).default('127.0.0.1:50051'),
-    DOMIQ_ENCRYPTION_KEY: z.string().min(1).default(DEV_ENCRYPTION_KEY),
+    IDENTITY_GRPC_ADDR: grpcAddress('127.0.0.1:50051'),
+    DOMIQ_ENCRYPTION_KEY: base64Key32(DEV_ENCRYPTION_KEY),
     RESMAN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   },
   entities: database.entities,
