@@ -7,6 +7,8 @@ export default defineConfig({
     fileParallelism: false,
     testTimeout: 60_000,
     hookTimeout: 90_000,
+    // Service logs go to $DOMIQ_TEST_LOG_DIR; at the end of the run they are scanned for every secret used (a leak fails the run).
+    globalSetup: ['./packages/testkit/src/vitest-global-setup.ts'],
     reporters: ['default'],
   },
 });

@@ -1,7 +1,9 @@
 // The project's own commands, run on Node 24 by scripts/bootstrap.mjs:
-//   start  install, start PostgreSQL/NATS if needed, run all services + simulators, seed a demo, send demo traffic
+//   start  install, start PostgreSQL if needed and the project's own authenticated nats-server, run all services +
+//          simulators, seed a demo, send demo traffic
 //   test   install, start PostgreSQL if needed, run the whole vitest suite (unit, integration, end-to-end)
 //   bench  install, start infrastructure, run the ingest benchmark (JSON lines on stdout)
+//   rotate-secrets  re-encrypt stored secrets under the current key of DOMIQ_ENCRYPTION_KEYS (docs/secrets.md)
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -134,11 +136,19 @@ switch (command) {
     const report = join(root, '.data', 'vitest-report.json');
     mkdirSync(dirname(report), { recursive: true });
     rmSync(report, { force: true });
-    const code = run(process.execPath, [vitest, 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...process.argv.slice(3)]);
+    // Every service process of the run appends its log lines here; the suite's global setup scans them for secrets.
+    const testLogs = join(root, '.data', 'test-logs');
+    rmSync(testLogs, { recursive: true, force: true });
+    mkdirSync(testLogs, { recursive: true });
+    const code = run(process.execPath, [vitest, 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...process.argv.slice(3)], {
+      env: { ...process.env, DOMIQ_TEST_LOG_DIR: testLogs },
+    });
     // One plain closing line that any CI reader understands.
     if (existsSync(report)) {
       const r = JSON.parse(readFileSync(report, 'utf8')) as { numPassedTests: number; numFailedTests: number; numPendingTests: number };
-      process.stdout.write(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests} skipped\n`);
+      // A failure outside any test (the global teardown's log secret scan) fails the run with 0 failed tests.
+      const outside = code !== 0 && r.numFailedTests === 0 ? ' (run failed outside the tests: see the output above)' : '';
+      process.stdout.write(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests} skipped${outside}\n`);
     }
     process.exit(code);
     break;
@@ -160,15 +170,35 @@ switch (command) {
     process.exit(run('bash', [join(root, 'scripts', 'gen-proto.sh')]));
     break;
   }
+  case 'token': {
+    ensureDependencies();
+    const { tokenCommand } = await import('./token.ts');
+    await tokenCommand(process.argv.slice(3));
+    break;
+  }
+  case 'rotate-secrets': {
+    ensureDependencies();
+    process.exit(run(process.execPath, [join(root, 'scripts', 'rotate-secrets.ts'), ...process.argv.slice(3)]));
+    break;
+  }
   case 'start': {
     ensureDependencies();
     await ensurePostgres(DATABASE_URL);
-    await ensureNats(NATS_URL);
+    // Without NATS_URL: the project's own nats-server with nkey authentication (config and seeds generated under
+    // .data/nats, port DOMIQ_NATS_PORT, default 4223), never the machine's unauthenticated one. With NATS_URL: your
+    // own NATS; the services' seeds come from DOMIQ_NATS_NKEY_DIR (see docs/nats-security.md).
+    const ownNats = process.env.NATS_URL === undefined;
+    const natsServerBin = natsBinary();
+    if (ownNats && !natsServerBin) {
+      log('npm start runs its own nats-server: install nats-server (apt-get install nats-server), set NATS_SERVER_BIN, or set NATS_URL to your NATS with JetStream.');
+      process.exit(1);
+    }
+    if (!ownNats) await ensureNats(NATS_URL);
     const { runLocalStack } = await import('./local-stack.ts');
-    await runLocalStack({ databaseUrl: DATABASE_URL, natsUrl: NATS_URL });
+    await runLocalStack({ databaseUrl: DATABASE_URL, natsUrl: ownNats ? undefined : NATS_URL, natsServerBin });
     break;
   }
   default:
-    log(`unknown command ${command}: use start, test, bench, typecheck or gen`);
+    log(`unknown command ${command}: use start, test, bench, typecheck, gen or rotate-secrets`);
     process.exit(2);
 }

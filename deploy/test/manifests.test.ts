@@ -7,6 +7,8 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import { helmAuthorizationValues, natsUserNames, nkeyEnvVar } from '@domiq/bus/nats-auth';
+import { HELM_NKEYS_SECRET, updateHelmValues } from '../../scripts/nats-config.ts';
 
 const deployDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const repoRoot = resolve(deployDir, '..');
@@ -167,7 +169,8 @@ describe('deploy/k8s', () => {
     for (const deployment of ofKind('Deployment')) {
       for (const container of [...(deployment.spec?.template?.spec?.containers ?? []), ...(deployment.spec?.template?.spec?.initContainers ?? [])]) {
         for (const env of container.env ?? []) {
-          if (SECRET_LIKE.test(env.name)) {
+          // A *_FILE variable is the path of a mounted secret, not the secret.
+          if (SECRET_LIKE.test(env.name) && !env.name.endsWith('_FILE')) {
             expect(env.value, `${deployment.metadata?.name}: ${env.name} must not be a literal`).toBeUndefined();
             expect(env.valueFrom?.secretKeyRef, `${deployment.metadata?.name}: ${env.name} comes from a secretKeyRef`).toBeDefined();
           }
@@ -270,6 +273,47 @@ describe('deploy/k8s', () => {
       }
     });
 
+    it('NATS: its nkey seed is mounted read-only from a Secret and NATS_NKEY_SEED_FILE points at it', () => {
+      const deployment = deploymentOf(name);
+      const container = containerOf(deployment);
+      const env = (container.env ?? []).find((e: Obj) => e.name === 'NATS_NKEY_SEED_FILE');
+      expect(env?.value, 'NATS_NKEY_SEED_FILE is a path').toMatch(/^\/.+\/[^/]+$/);
+      expect((container.env ?? []).some((e: Obj) => e.name === 'NATS_NKEY_SEED'), 'the seed is never an env value').toBe(false);
+      const path: string = env.value;
+      const dir = path.slice(0, path.lastIndexOf('/'));
+      const file = path.slice(path.lastIndexOf('/') + 1);
+      const mount = (container.volumeMounts ?? []).find((m: Obj) => m.mountPath === dir);
+      expect(mount, `a volume is mounted at ${dir}`).toBeDefined();
+      expect(mount.readOnly).toBe(true);
+      expect(mount.subPath, 'no subPath: a rotated Secret must reach the file').toBeUndefined();
+      const volume = (deployment.spec?.template?.spec?.volumes ?? []).find((v: Obj) => v.name === mount.name);
+      expect(volume?.secret?.secretName, `volume ${mount.name} is a Secret`).toBe(`${name}-secrets`);
+      const item = (volume.secret.items ?? []).find((i: Obj) => i.path === file);
+      expect(item?.key, `the Secret key mounted as ${file}`).toBe('NATS_NKEY_SEED');
+      expect(volume.secret.defaultMode, 'defaultMode is set').toEqual(expect.any(Number));
+      expect(volume.secret.defaultMode & 0o007, 'the seed is not world-readable').toBe(0);
+    });
+
+    it('gRPC auth: its service token is mounted read-only from its Secret, the JWKS from domiq-jwks', () => {
+      const deployment = deploymentOf(name);
+      const pod = deployment.spec.template.spec;
+      const container = containerOf(deployment);
+      const tokenFile = (container.env ?? []).find((e: Obj) => e.name === 'DOMIQ_SERVICE_TOKEN_FILE')?.value as string | undefined;
+      expect(tokenFile, 'DOMIQ_SERVICE_TOKEN_FILE').toMatch(/^\/.+\/[^/]+$/);
+      expect((container.env ?? []).some((e: Obj) => e.name === 'DOMIQ_SERVICE_TOKEN'), 'the token is never an env value').toBe(false);
+      const mountOf = (path: string) => (container.volumeMounts ?? []).find((m: Obj) => path.startsWith(`${m.mountPath}/`));
+      const tokenMount = mountOf(tokenFile!);
+      expect(tokenMount?.readOnly).toBe(true);
+      const tokenVolume = (pod.volumes ?? []).find((v: Obj) => v.name === tokenMount?.name);
+      expect(tokenVolume?.secret?.secretName).toBe(`${name}-secrets`);
+      expect(tokenVolume?.secret?.items?.map((i: Obj) => `${i.key}->${i.path}`)).toEqual([`SERVICE_TOKEN->${tokenFile!.split('/').at(-1)}`]);
+      const common = configMaps.get('domiq-common')!;
+      expect(common.DOMIQ_ENV).toBe('production');
+      expect(common.GRPC_REFLECTION).toBe('false');
+      const jwksMount = mountOf(String(common.DOMIQ_JWKS));
+      expect((pod.volumes ?? []).find((v: Obj) => v.name === jwksMount?.name)?.configMap?.name).toBe('domiq-jwks');
+    });
+
     it('a PodDisruptionBudget (minAvailable >= 1) selects it, and only it', () => {
       const deployment = deploymentOf(name);
       const podLabels = deployment.spec?.template?.metadata?.labels ?? {};
@@ -358,6 +402,29 @@ describe('deploy/nats-values.yaml', () => {
   });
 });
 
+describe('deploy/nats-values.yaml: NATS authorization', () => {
+  const text = readFileSync(join(deployDir, 'nats-values.yaml'), 'utf8');
+  const [values] = parseYamlFile(join(deployDir, 'nats-values.yaml'));
+  const generated = helmAuthorizationValues(HELM_NKEYS_SECRET);
+
+  it('is exactly what the service registry generates (node scripts/nats-config.ts --helm --write)', () => {
+    expect(values?.config?.merge?.authorization, 'config.merge.authorization').toEqual(generated.authorization);
+    for (const [variable, source] of Object.entries(generated.env)) expect(values?.container?.env?.[variable], `container.env.${variable}`).toEqual(source);
+    expect(updateHelmValues(text) === text, 'deploy/nats-values.yaml is out of date: run node scripts/nats-config.ts --helm --write').toBe(true);
+  });
+
+  it('one nkey user per service plus admin, each key an env reference fed from the nkeys Secret', () => {
+    const users: Obj[] = values?.config?.merge?.authorization?.users ?? [];
+    expect(users.map((u) => u.nkey)).toEqual(natsUserNames().map((n) => `<< $${nkeyEnvVar(n)} >>`));
+    expect(users.filter((u) => !u.permissions), 'only admin is unrestricted').toHaveLength(1);
+    const [nkeysSecret] = parseYamlFile(join(deployDir, 'secrets.example.yaml')).filter((s) => s.metadata?.name === HELM_NKEYS_SECRET);
+    for (const n of natsUserNames()) {
+      expect(values?.container?.env?.[nkeyEnvVar(n)]?.valueFrom?.secretKeyRef?.name).toBe(HELM_NKEYS_SECRET);
+      expect(Object.keys(nkeysSecret?.stringData ?? {}), `example Secret ${HELM_NKEYS_SECRET} has ${nkeyEnvVar(n)}`).toContain(nkeyEnvVar(n));
+    }
+  });
+});
+
 describe('deploy/secrets.example.yaml', () => {
   it('holds placeholders only, for every secret the Deployments reference', () => {
     const secrets = parseYamlFile(join(deployDir, 'secrets.example.yaml'));
@@ -377,6 +444,15 @@ describe('deploy/secrets.example.yaml', () => {
         expect(names.has(ref.name), `example has Secret ${ref.name}`).toBe(true);
         const example = secrets.find((s) => s.metadata?.name === ref.name);
         expect(Object.keys(example?.stringData ?? {}), `example Secret ${ref.name} has key ${ref.key}`).toContain(ref.key);
+      }
+    }
+    for (const deployment of ofKind('Deployment')) {
+      for (const volume of deployment.spec?.template?.spec?.volumes ?? []) {
+        const secretName = volume.secret?.secretName;
+        if (!secretName || secretName === 'domiq-pg-ca') continue; // the CA is created by CloudNativePG
+        expect(names.has(secretName), `example has Secret ${secretName} (volume of ${deployment.metadata?.name})`).toBe(true);
+        const example = secrets.find((s) => s.metadata?.name === secretName);
+        for (const item of volume.secret.items ?? []) expect(Object.keys(example?.stringData ?? {}), `example Secret ${secretName} has key ${item.key}`).toContain(item.key);
       }
     }
     const cluster = ofKind('Cluster')[0];

@@ -1,11 +1,11 @@
 // The event contracts: which subject carries which proto message, and which stream owns it.
 // Payloads travel as proto3 JSON (the same JSON the outbox row keeps in event_log.payload).
-import { MessageReceived } from '../gen/domiq/channel_gateway/v1/events.ts';
+import { ChannelUpserted, MessageReceived } from '../gen/domiq/channel_gateway/v1/events.ts';
 import { ConversationCreated, ConversationEscalated, ConversationStateChanged, MessageCreated } from '../gen/domiq/conversations/v1/events.ts';
-import { CustomerCreated, PropertyCreated, UserCreated } from '../gen/domiq/identity/v1/events.ts';
-import { ConversationAssigned, SlaScheduled } from '../gen/domiq/routing_sla/v1/events.ts';
+import { AccountCreated, CustomerCreated, PropertyCreated, TeamCreated, UserCreated } from '../gen/domiq/identity/v1/events.ts';
+import { ConversationAssigned, SlaPolicyUpserted, SlaScheduled } from '../gen/domiq/routing_sla/v1/events.ts';
 import { ResolutionOpened } from '../gen/domiq/resolutions/v1/events.ts';
-import { LeadSynced } from '../gen/domiq/resman_connector/v1/events.ts';
+import { IntegrationUpserted, LeadSynced } from '../gen/domiq/resman_connector/v1/events.ts';
 
 export interface Codec<T> {
   fromJSON(object: unknown): T;
@@ -59,4 +59,10 @@ export const events = {
   slaScheduled: event('routing.sla.scheduled', 'conversation', SlaScheduled),
   resolutionOpened: event('resolutions.resolution.opened', 'resolution', ResolutionOpened),
   leadSynced: event('resman.lead.synced', 'lead', LeadSynced),
+  // Administrative changes: the event_log row's actor_type/actor_id record who made them (from the token).
+  identityAccountCreated: event('identity.account.created', 'account', AccountCreated),
+  identityTeamCreated: event('identity.team.created', 'team', TeamCreated),
+  gatewayChannelUpserted: event('gateway.channel.upserted', 'channel', ChannelUpserted),
+  slaPolicyUpserted: event('routing.sla_policy.upserted', 'sla_policy', SlaPolicyUpserted),
+  integrationUpserted: event('resman.integration.upserted', 'integration', IntegrationUpserted),
 } as const;

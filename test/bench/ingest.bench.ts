@@ -4,10 +4,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import pg from 'pg';
-import { connect, headers } from '@nats-io/transport-node';
+import { headers } from '@nats-io/transport-node';
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { expectEventually, freePort, startTestStack } from '@domiq/testkit';
-import { createSmsChannel, runBounded } from '../support/sms-stack.ts';
+import { createSmsChannel, runBounded, UNTHROTTLED_WEBHOOKS } from '../support/sms-stack.ts';
 import { inboundSmsForm } from '@domiq/twilio-sim';
 
 const N = Number(process.env.BENCH_MESSAGES ?? 2000);
@@ -101,7 +101,8 @@ function summarise(sentAt: Map<string, number>, storedAt: Map<string, number>, s
 
 /** The skeleton: gateway (signature, dedupe, outbox) -> JetStream -> conversations (identity gRPC, threading, insert). */
 async function benchSkeleton(paceRate: () => number) {
-  const stack = await startTestStack({ services: ['identity', 'conversations', 'channel-gateway'] });
+  // Unthrottled webhooks (thousands from one address), and logs at warn as measured so far (the suite logs at trace).
+  const stack = await startTestStack({ services: ['identity', 'conversations', 'channel-gateway'], env: { ...UNTHROTTLED_WEBHOOKS, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn' } });
   try {
     const channel = await createSmsChannel(stack, 'bench-sms');
     const send: Send = async (tag, i, sentAt) => {
@@ -121,7 +122,8 @@ async function benchSkeleton(paceRate: () => number) {
 async function benchBaseline(paceRate: () => number) {
   const stack = await startTestStack({ services: [] });
   const pool = new pg.Pool({ connectionString: stack.db.url, max: 10 });
-  const nc = await connect({ servers: stack.nats.url });
+  // The baseline's own stream and consumer belong to no service: it connects as the platform admin.
+  const nc = await stack.nats.connectAdmin();
   const server = createServer();
   try {
     await pool.query('create table baseline_messages (sid text primary key, body text, created_at timestamptz not null)');

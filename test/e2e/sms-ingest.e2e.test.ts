@@ -4,7 +4,7 @@ import { RoutingSlaServiceClient } from '@domiq/proto/routing-sla';
 import { ResmanConnectorServiceClient } from '@domiq/proto/resman-connector';
 import { ConversationsServiceClient } from '@domiq/proto/conversations';
 import { ResolutionsServiceClient } from '@domiq/proto/resolutions';
-import { expectEventually, seedDemo, startTestStack, type CollectedSpan, type TestStack, type DEMO } from '@domiq/testkit';
+import { expectEventually, seedDemo, startTestStack, type CollectedSpan, type TestStack, DEMO } from '@domiq/testkit';
 import { sendInboundSms, newMessageSid } from '@domiq/twilio-sim';
 
 // The walking skeleton end to end: a signed Twilio webhook through all five services that handle it.
@@ -14,13 +14,15 @@ const SPAN_KIND = { SERVER: 2, CLIENT: 3, PRODUCER: 4, CONSUMER: 5 } as const;
 let stack: TestStack;
 let demo: typeof DEMO;
 let webhookUrl: string;
+let token: string;
 
 beforeAll(async () => {
   stack = await startTestStack({ services: ['identity', 'conversations', 'routing-sla', 'resolutions', 'resman-connector', 'channel-gateway'], traces: true, resmanSim: true });
+  token = await stack.token({ accountId: DEMO.accountId, userId: DEMO.adminUserId });
   demo = await seedDemo({
     identity: stack.grpcAddr('identity'), routingSla: stack.grpcAddr('routing-sla'), resmanConnector: stack.grpcAddr('resman-connector'),
     channelGateway: stack.grpcAddr('channel-gateway'), resmanBaseUrl: `http://127.0.0.1:${stack.ports.resmanSim}`,
-  }, TOKEN);
+  }, TOKEN, token);
   webhookUrl = `http://127.0.0.1:${stack.ports.gatewayHttp}/webhooks/twilio/${demo.channelKey}`;
 }, 180_000);
 afterAll(async () => stack?.stop());
@@ -81,8 +83,8 @@ describe('SMS ingest end to end', () => {
       expect(rows).toHaveLength(1);
       return rows;
     });
-    const routing = createClient(RoutingSlaServiceClient, stack.grpcAddr('routing-sla'));
-    const resman = createClient(ResmanConnectorServiceClient, stack.grpcAddr('resman-connector'));
+    const routing = createClient(RoutingSlaServiceClient, stack.grpcAddr('routing-sla'), { token });
+    const resman = createClient(ResmanConnectorServiceClient, stack.grpcAddr('resman-connector'), { token });
     try {
       const r = await expectEventually(() => routing.client.getConversationRouting({ accountId: demo.accountId, conversationId: row!.id }));
       expect(demo.agentIds).toContain(r.assignedAgentId);
@@ -135,8 +137,8 @@ describe('SMS ingest end to end', () => {
       expect(rows).toHaveLength(1);
       return rows;
     });
-    const conversations = createClient(ConversationsServiceClient, stack.grpcAddr('conversations'));
-    const resolutions = createClient(ResolutionsServiceClient, stack.grpcAddr('resolutions'));
+    const conversations = createClient(ConversationsServiceClient, stack.grpcAddr('conversations'), { token });
+    const resolutions = createClient(ResolutionsServiceClient, stack.grpcAddr('resolutions'), { token });
     try {
       await conversations.client.escalateConversation({ accountId: demo.accountId, conversationId: row!.id, issueType: 'billing', reason: 'double charge', severity: 'P1' });
       const { resolutions: list } = await expectEventually(async () => {

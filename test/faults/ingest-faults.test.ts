@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consumerIdle, expectEventually, startTestStack, type TestStack } from '@domiq/testkit';
-import { createSmsChannel, runBounded, type SmsChannel } from '../support/sms-stack.ts';
+import { createSmsChannel, runBounded, UNTHROTTLED_WEBHOOKS, type SmsChannel } from '../support/sms-stack.ts';
 
 // 1,000 signed webhooks while a service crashes (SIGKILL) or the broker restarts: every message must be
 // stored exactly once. The gateway's outbox and the consumers' processed-event records are what is tested.
@@ -10,7 +10,8 @@ let stack: TestStack;
 let channel: SmsChannel;
 
 beforeAll(async () => {
-  stack = await startTestStack({ services: ['identity', 'conversations', 'channel-gateway'] });
+  // 2,300 webhooks from one address to one channel within minutes: far above the default rate limits.
+  stack = await startTestStack({ services: ['identity', 'conversations', 'channel-gateway'], env: UNTHROTTLED_WEBHOOKS });
   channel = await createSmsChannel(stack);
 });
 afterAll(async () => stack?.stop());

@@ -2,7 +2,13 @@ import { createClient } from '@domiq/grpc';
 import { IdentityServiceClient } from '@domiq/proto/identity';
 import { ChannelGatewayServiceClient, UpsertChannelRequest } from '@domiq/proto/channel-gateway';
 import { newAccountSid, sendInboundSms, type InboundSms } from '@domiq/twilio-sim';
-import type { TestStack } from '@domiq/testkit';
+import { registerTestSecret, type TestStack } from '@domiq/testkit';
+
+/**
+ * Gateway environment for suites that fire thousands of webhooks from one address at one channel (the fault
+ * tests, the benchmark): the per-source and per-channel webhook rate limits are set out of their way.
+ */
+export const UNTHROTTLED_WEBHOOKS: Record<string, string> = { WEBHOOK_RATE_LIMIT_PER_SOURCE: '100000000', WEBHOOK_RATE_LIMIT_PER_CHANNEL: '100000000' };
 
 export interface SmsChannel {
   accountId: string;
@@ -16,12 +22,12 @@ export interface SmsChannel {
 
 /** An account with a Twilio SMS channel on a running stack (identity + channel-gateway). */
 export async function createSmsChannel(stack: TestStack, channelKey = 'test-sms'): Promise<SmsChannel> {
-  const identity = createClient(IdentityServiceClient, stack.grpcAddr('identity'));
-  const gateway = createClient(ChannelGatewayServiceClient, stack.grpcAddr('channel-gateway'));
+  const accountId = await stack.createAccount('Fault Test Living');
+  const identity = createClient(IdentityServiceClient, stack.grpcAddr('identity'), { token: await stack.token({ accountId }) });
+  const gateway = createClient(ChannelGatewayServiceClient, stack.grpcAddr('channel-gateway'), { token: await stack.token({ accountId }) });
   try {
-    const accountId = (await identity.client.createAccount({ name: 'Fault Test Living', id: '' })).account!.id;
     const propertyId = (await identity.client.createProperty({ accountId, name: 'Harbor View', timezone: 'America/New_York', id: '' })).property!.id;
-    const authToken = `token-${crypto.randomUUID()}`;
+    const authToken = registerTestSecret(`token-${crypto.randomUUID()}`, 'Twilio auth token (test/support/sms-stack.ts)');
     const accountSid = newAccountSid();
     const to = '+15005550006';
     await gateway.client.upsertChannel(UpsertChannelRequest.fromPartial({

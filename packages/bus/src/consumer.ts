@@ -1,13 +1,13 @@
 import { SpanKind, SpanStatusCode, trace, context as otelContext } from '@opentelemetry/api';
 import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
-import { AckPolicy, DeliverPolicy, jetstream, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import type { EntityManager, MikroORM } from '@domiq/db';
 import { streamForSubject, type EventContract } from '@domiq/proto/events';
 import type { Logger } from '@domiq/logging';
 import { extractTraceContext } from '@domiq/telemetry';
 import { appendEvent, EventHeaders, type AppendEventOptions } from './outbox.ts';
 import { metrics } from './metrics.ts';
-import { isNotFound, provisionStreams } from './nats.ts';
+import { isNotFound, isStreamNotFound } from './nats.ts';
 
 const tracer = trace.getTracer('@domiq/bus');
 
@@ -58,6 +58,8 @@ export interface ConsumerOptions {
   concurrency: number;
   maxDeliver: number;
   ackWaitMs?: number;
+  /** How often start() looks again for a stream that does not exist yet (default 1 s). */
+  streamWaitMs?: number;
 }
 
 /** Backoff for `nak`: 200 ms, 400 ms, ... capped at 10 s. */
@@ -83,12 +85,39 @@ export class EventConsumer<T, P = unknown> {
     this.#opts = opts;
   }
 
+  /**
+   * Creates or updates the durable and starts pulling. The stream belongs to another service (or the platform):
+   * it is never created here (the service's NATS user may not). When it does not exist yet (its owner has not
+   * started), start() logs once and waits until it does.
+   */
   async start(): Promise<void> {
-    const { nc } = this.#opts;
+    const { nc, logger } = this.#opts;
     const { durable, contract } = this.#handler;
     const stream = streamForSubject(contract.subject);
-    // The stream may not exist yet when this service starts before the one that owns it.
-    const jsm = await provisionStreams(nc, [stream]);
+    // checkAPI: false: no `$JS.API.INFO` call, which a service's NATS user is not granted.
+    const jsm = await jetstreamManager(nc, { checkAPI: false });
+    let waiting = false;
+    for (;;) {
+      try {
+        await this.#ensureDurable(jsm, stream);
+        break;
+      } catch (err) {
+        if (!isStreamNotFound(err)) throw err;
+        if (this.#stopping) return;
+        if (!waiting) logger.warn({ stream, consumer: durable }, `stream ${stream} does not exist yet (its owner creates it); waiting for it`);
+        waiting = true;
+        await new Promise((r) => setTimeout(r, this.#opts.streamWaitMs ?? 1000));
+      }
+    }
+    if (waiting) logger.info({ stream, consumer: durable }, `stream ${stream} exists now; consumer starting`);
+    if (this.#stopping) return;
+    const consumer = await jetstream(nc).consumers.get(stream, durable);
+    this.#messages = await consumer.consume({ max_messages: this.#opts.concurrency * 2 });
+    this.#loop = this.#run(this.#messages);
+  }
+
+  async #ensureDurable(jsm: JetStreamManager, stream: string): Promise<void> {
+    const { durable, contract } = this.#handler;
     const config = {
       durable_name: durable,
       ack_policy: AckPolicy.Explicit,
@@ -102,12 +131,9 @@ export class EventConsumer<T, P = unknown> {
       await jsm.consumers.info(stream, durable);
       await jsm.consumers.update(stream, durable, { max_deliver: config.max_deliver, ack_wait: config.ack_wait, max_ack_pending: config.max_ack_pending });
     } catch (err) {
-      if (!isNotFound(err)) throw err;
+      if (isStreamNotFound(err) || !isNotFound(err)) throw err;
       await jsm.consumers.add(stream, config);
     }
-    const consumer = await jetstream(nc).consumers.get(stream, durable);
-    this.#messages = await consumer.consume({ max_messages: this.#opts.concurrency * 2 });
-    this.#loop = this.#run(this.#messages);
   }
 
   async #run(messages: ConsumerMessages): Promise<void> {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { appendOnlySql, openDatabase, type MikroORM } from '@domiq/db';
 import { createLogger } from '@domiq/logging';
@@ -22,7 +22,8 @@ const payload = (n: number): ResolutionOpened => ({ accountId: crypto.randomUUID
 beforeAll(async () => {
   db = await createTestDatabase();
   nats = await NatsServerProcess.start();
-  nc = await connect({ servers: nats.url });
+  // As the platform admin: these tests use durables and streams outside any service's registry entry.
+  nc = await nats.connectAdmin();
   orm = await openDatabase({ schema, clientUrl: db.url, entities: busEntities, migrationsPath: '/nonexistent' });
   await db.query(`create schema ${schema}`);
   await orm.schema.create();
@@ -186,7 +187,7 @@ describe('event consumer', () => {
     const eventId = `test:${crypto.randomUUID()}`;
     await publishTestEvent(nats.url, events.resolutionOpened, payload(4), eventId);
     // Past the stream's duplicate window from the consumer's point of view: a new Nats-Msg-Id, the same event id.
-    const nc2 = await connect({ servers: nats.url });
+    const nc2 = await nats.connectAdmin();
     const { headers } = await import('@nats-io/transport-node');
     const { jetstream } = await import('@nats-io/jetstream');
     const h = headers();

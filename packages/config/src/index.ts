@@ -39,6 +39,21 @@ export const baseConfigShape = {
   DB_POOL_MAX: z.coerce.number().int().min(2).max(200).default(10),
   CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
   CONSUMER_MAX_DELIVER: z.coerce.number().int().min(2).max(100).default(6),
+  /** The service's NATS nkey seed (`SU...`); unset: connect without credentials (an unauthenticated NATS). */
+  NATS_NKEY_SEED: z.string().optional().refine((v) => !v || /^SU[A-Z2-7]{56}$/.test(v.trim()), 'must be an nkey user seed (SU...)'),
+  /** A file holding the seed (e.g. a mounted Secret); wins over NATS_NKEY_SEED when both are set. */
+  NATS_NKEY_SEED_FILE: z.string().optional(),
+  /** `production` refuses development keys and reflection (see @domiq/runtime production settings). */
+  DOMIQ_ENV: z.enum(['development', 'test', 'staging', 'production']).default('development'),
+  /** gRPC server reflection: open in development, token-guarded elsewhere, refused in production. */
+  GRPC_REFLECTION: z.enum(['true', 'false']).optional().transform((v) => (v === undefined ? undefined : v === 'true')),
+  /** The key set gRPC tokens are verified against: a JWKS file path or an https URL (development: generated keys). */
+  DOMIQ_JWKS: z.string().min(1).optional(),
+  DOMIQ_TOKEN_ISSUER: z.string().min(1).default('domiq'),
+  DOMIQ_TOKEN_AUDIENCE: z.string().min(1).default('domiq'),
+  /** This service's own token for calling its peers (a file, re-read when renewed; or the value). */
+  DOMIQ_SERVICE_TOKEN_FILE: z.string().min(1).optional(),
+  DOMIQ_SERVICE_TOKEN: z.string().min(1).optional(),
 };
 
 export function loadConfig<S extends z.ZodRawShape>(shape: S, env: NodeJS.ProcessEnv = process.env): z.infer<z.ZodObject<S>> {

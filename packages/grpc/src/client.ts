@@ -2,9 +2,20 @@ import { credentials, Metadata, type CallOptions, type Client, type ClientUnaryC
 
 type UnaryMethod<Req, Res> = (request: Req, metadata: Metadata, options: Partial<CallOptions>, callback: (err: ServiceError | null, res: Res) => void) => ClientUnaryCall;
 
+/** The bearer token to send: a fixed string, or a function (a service's token file is re-read when renewed). */
+export type TokenProvider = string | (() => string);
+
 export interface CallOpts {
   timeoutMs?: number;
   metadata?: Metadata;
+  /** Overrides the client's token for this call. */
+  token?: TokenProvider;
+}
+
+export interface ClientOptions {
+  /** Sent as `authorization: Bearer <token>` on every call. */
+  token?: TokenProvider;
+  defaultTimeoutMs?: number;
 }
 
 /** The generated client's unary methods as promises, each with a deadline. */
@@ -24,10 +35,12 @@ const serviceConfig = JSON.stringify({
   }],
 });
 
+const resolveToken = (t: TokenProvider | undefined) => (typeof t === 'function' ? t() : t);
+
 export function createClient<C extends Client>(
   Ctor: new (address: string, creds: ReturnType<typeof credentials.createInsecure>, options?: object) => C,
   address: string,
-  defaultTimeoutMs = 5000,
+  options: ClientOptions = {},
 ): { raw: C; client: PromiseClient<C>; close(): void } {
   const raw = new Ctor(address, credentials.createInsecure(), { 'grpc.service_config': serviceConfig, 'grpc.enable_retries': 1 });
   const client = new Proxy({} as PromiseClient<C>, {
@@ -36,8 +49,11 @@ export function createClient<C extends Client>(
       if (typeof method !== 'function') return undefined;
       return (request: unknown, opts: CallOpts = {}) =>
         new Promise((resolve, reject) => {
-          const deadline = new Date(Date.now() + (opts.timeoutMs ?? defaultTimeoutMs));
-          method.call(raw, request, opts.metadata ?? new Metadata(), { deadline }, (err, res) => (err ? reject(err) : resolve(res)));
+          const deadline = new Date(Date.now() + (opts.timeoutMs ?? options.defaultTimeoutMs ?? 5000));
+          const metadata = opts.metadata?.clone() ?? new Metadata();
+          const token = resolveToken(opts.token ?? options.token);
+          if (token) metadata.set('authorization', `Bearer ${token}`);
+          method.call(raw, request, metadata, { deadline }, (err, res) => (err ? reject(err) : resolve(res)));
         });
     },
   });

@@ -1,4 +1,5 @@
 import { status, type ServiceError, Metadata } from '@grpc/grpc-js';
+import { AuthenticationError, PermissionDeniedError } from '@domiq/auth';
 
 /** Domain errors that map onto gRPC status codes; anything else is INTERNAL and its text is not leaked. */
 export class InvalidArgumentError extends Error {
@@ -29,6 +30,8 @@ export function toServiceError(err: unknown): { error: Partial<ServiceError>; in
     return { code, details, message: details, metadata };
   };
   if (err instanceof InvalidArgumentError) return { error: make(status.INVALID_ARGUMENT, err.message, err.field), internal: false };
+  if (err instanceof AuthenticationError) return { error: make(status.UNAUTHENTICATED, err.message), internal: false };
+  if (err instanceof PermissionDeniedError) return { error: make(status.PERMISSION_DENIED, err.message), internal: false };
   if (err instanceof NotFoundError) return { error: make(status.NOT_FOUND, err.message), internal: false };
   if (err instanceof AlreadyExistsError) return { error: make(status.ALREADY_EXISTS, err.message), internal: false };
   if (err instanceof FailedPreconditionError) return { error: make(status.FAILED_PRECONDITION, err.message), internal: false };

@@ -1,2 +1,3 @@
 export { Platform, loadServiceConfig, type ServiceDefinition, type ServiceConfig } from './platform.ts';
 export { startOpsServer } from './ops.server.ts';
+export { productionSettingProblems, readJwksKeyIds, type ProductionSettings, type SettingProblem } from './production-settings.ts';

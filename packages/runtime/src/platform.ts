@@ -3,12 +3,15 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { baseConfigShape, ConfigError, loadConfig, port, z } from '@domiq/config';
 import { createLogger, type Logger } from '@domiq/logging';
 import { openDatabase, migrate, type MikroORM } from '@domiq/db';
-import { busEntities, connectNats, EventConsumer, OutboxRelay, provisionStreams, type EventHandler } from '@domiq/bus';
-import { startGrpcServer, type GrpcService, type RunningGrpcServer } from '@domiq/grpc';
+import { assertRegisteredConsumer, busEntities, connectNats, EventConsumer, OutboxRelay, provisionStreams, type EventHandler } from '@domiq/bus';
+import { createClient, startGrpcServer, type GrpcService, type RunningGrpcServer } from '@domiq/grpc';
+import { createTokenVerifier, ensureDevKeys, ServiceToken, type TokenVerifier } from '@domiq/auth';
+import type { Client } from '@grpc/grpc-js';
 import { stopTelemetry } from '@domiq/telemetry';
 import type { StreamName } from '@domiq/proto/events';
 import type { EntitySchema } from '@mikro-orm/core';
 import { startOpsServer } from './ops.server.ts';
+import { refuseUnsafeProductionSettings } from './production-settings.ts';
 
 export interface ServiceDefinition<S extends z.ZodRawShape> {
   /** Service name; also its PostgreSQL schema (with `-` as `_`) and its event-id prefix. */
@@ -55,6 +58,8 @@ export class Platform<C> {
   nc!: NatsConnection;
   opsPort = 0;
   grpcPort = 0;
+  verifier!: TokenVerifier;
+  #serviceToken: ServiceToken | undefined;
   readonly #stopHooks: Array<() => Promise<void> | void> = [];
 
   readonly name: string;
@@ -69,7 +74,9 @@ export class Platform<C> {
 
   static async start<S extends z.ZodRawShape>(def: ServiceDefinition<S>): Promise<Platform<ServiceConfig<S>>> {
     const config = loadServiceConfig(def);
+    await refuseUnsafeProductionSettings(def.name, config);
     const platform = new Platform<ServiceConfig<S>>(def.name, config as ServiceConfig<S> & ServiceConfig<{}>);
+    await platform.#initAuth();
     await platform.#init(def);
     return platform;
   }
@@ -79,7 +86,7 @@ export class Platform<C> {
     this.orm = await openDatabase({ schema: this.schema, clientUrl: config.DATABASE_URL, entities: [...def.entities, ...busEntities], migrationsPath: def.migrationsPath, poolMax: config.DB_POOL_MAX });
     const applied = await migrate(this.orm, this.schema);
     if (applied.length) logger.info({ applied }, 'migrations applied');
-    this.nc = await connectNats({ servers: config.NATS_URL, name: def.name, logger });
+    this.nc = await connectNats({ servers: config.NATS_URL, name: def.name, logger, nkeySeed: config.NATS_NKEY_SEED, nkeySeedFile: config.NATS_NKEY_SEED_FILE });
     await provisionStreams(this.nc, def.streams);
     this.#relay = new OutboxRelay({ orm: this.orm, nc: this.nc, schema: this.schema, databaseUrl: config.DATABASE_URL, logger });
     await this.#relay.start();
@@ -105,8 +112,48 @@ export class Platform<C> {
     for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => void this.shutdown(sig));
   }
 
+  /** The key set every gRPC call's token is checked against; a missing or unreadable one is a configuration error. */
+  async #initAuth(): Promise<void> {
+    const { config } = this;
+    let jwks = config.DOMIQ_JWKS;
+    // Only development falls back to the generated development keys (`npm start` makes them on first run).
+    if (!jwks && config.DOMIQ_ENV === 'development') jwks = (await ensureDevKeys()).jwks;
+    const fail = (problem: string) => {
+      process.stderr.write(`${this.name}: invalid configuration: DOMIQ_JWKS: ${problem}\n`);
+      process.exit(78);
+    };
+    if (!jwks) return fail('is required outside development');
+    try {
+      this.verifier = createTokenVerifier({ jwks, issuer: config.DOMIQ_TOKEN_ISSUER, audience: config.DOMIQ_TOKEN_AUDIENCE });
+    } catch (err) {
+      return fail(`cannot be read (${(err as Error).message})`);
+    }
+  }
+
+  /**
+   * A client of a peer service that calls with this service's own token. The callee admits this service only on
+   * the methods that list it, and only for the account the request names.
+   */
+  peerClient<C extends Client>(Ctor: Parameters<typeof createClient<C>>[0], address: string): ReturnType<typeof createClient<C>> {
+    if (!this.#serviceToken) {
+      try {
+        this.#serviceToken = new ServiceToken({ file: this.config.DOMIQ_SERVICE_TOKEN_FILE, value: this.config.DOMIQ_SERVICE_TOKEN });
+      } catch (err) {
+        process.stderr.write(`${this.name}: invalid configuration: DOMIQ_SERVICE_TOKEN_FILE: ${(err as Error).message}\n`);
+        process.exit(78);
+      }
+    }
+    const token = this.#serviceToken;
+    const peer = createClient(Ctor, address, { token: () => token.get() });
+    this.onStop(() => peer.close());
+    return peer;
+  }
+
   async serveGrpc(services: GrpcService[]): Promise<number> {
-    this.#grpc = await startGrpcServer({ host: this.config.BIND_HOST, port: this.config.GRPC_PORT, services, logger: this.logger });
+    const { config } = this;
+    const reflectionOn = config.GRPC_REFLECTION ?? config.DOMIQ_ENV !== 'production';
+    const reflection = !reflectionOn ? 'off' : config.DOMIQ_ENV === 'development' ? 'open' : 'authenticated';
+    this.#grpc = await startGrpcServer({ host: config.BIND_HOST, port: config.GRPC_PORT, services, logger: this.logger, verifier: this.verifier, reflection });
     this.grpcPort = this.#grpc.port;
     return this.grpcPort;
   }
@@ -117,6 +164,8 @@ export class Platform<C> {
   }
 
   async consume(handlers: EventHandler<any, any>[]): Promise<void> {
+    // Only the durables the service registry lists (its NATS user is granted exactly those): fail at start-up.
+    for (const h of handlers) assertRegisteredConsumer(this.name, h.durable, h.contract.subject);
     for (const h of handlers) {
       const consumer = new EventConsumer(h, { orm: this.orm, nc: this.nc, schema: this.schema, logger: this.logger, concurrency: this.config.CONSUMER_CONCURRENCY, maxDeliver: this.config.CONSUMER_MAX_DELIVER });
       await consumer.start();

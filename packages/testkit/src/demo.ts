@@ -5,10 +5,13 @@ import { ResmanConnectorServiceClient, UpsertIntegrationRequest } from '@domiq/p
 import { ChannelGatewayServiceClient, UpsertChannelRequest } from '@domiq/proto/channel-gateway';
 import { DEFAULT_ACCOUNT_ID, DEFAULT_API_KEY, DEFAULT_PARTNER_ID, DEFAULT_PROPERTY_ID, DEMO_AGENT_ID, DOMIQ_PROSPECT_SOURCE_ID } from '@domiq/resman-sim';
 import { expectEventually } from './eventually.ts';
+import { registerTestSecret } from './test-logs.ts';
 
 /** Fixed ids, so seeding twice (every `npm start`) finds what the first run made. */
 export const DEMO = {
   accountId: '0d0e0000-0000-4000-8000-000000000001',
+  /** The demo admin (the `sub` of the admin token `npm start` prints). */
+  adminUserId: '0d0e0000-0000-4000-8000-000000000010',
   propertyId: '0d0e0000-0000-4000-8000-000000000002',
   teamId: '0d0e0000-0000-4000-8000-000000000003',
   agentIds: ['0d0e0000-0000-4000-8000-000000000011', '0d0e0000-0000-4000-8000-000000000012', '0d0e0000-0000-4000-8000-000000000013'],
@@ -26,14 +29,18 @@ export interface DemoAddresses {
 }
 
 /**
- * Seeds the demo through the services' public gRPC APIs: an account, a property whose ResMan integration
+ * Seeds the demo through the services' public gRPC APIs, as the demo account's admin: an account, a property whose ResMan integration
  * points at the simulator, a team of three available agents, an SLA policy and a Twilio SMS channel.
  */
-export async function seedDemo(addr: DemoAddresses, twilioAuthToken: string): Promise<typeof DEMO> {
-  const identity = createClient(IdentityServiceClient, addr.identity);
-  const routing = createClient(RoutingSlaServiceClient, addr.routingSla);
-  const resman = createClient(ResmanConnectorServiceClient, addr.resmanConnector);
-  const gateway = createClient(ChannelGatewayServiceClient, addr.channelGateway);
+export async function seedDemo(addr: DemoAddresses, twilioAuthToken: string, adminToken: string): Promise<typeof DEMO> {
+  const opts = { token: adminToken };
+  const identity = createClient(IdentityServiceClient, addr.identity, opts);
+  const routing = createClient(RoutingSlaServiceClient, addr.routingSla, opts);
+  const resman = createClient(ResmanConnectorServiceClient, addr.resmanConnector, opts);
+  const gateway = createClient(ChannelGatewayServiceClient, addr.channelGateway, opts);
+  // In a test run, these must never appear in a service log (see test-logs.ts).
+  registerTestSecret(twilioAuthToken, 'demo Twilio auth token (seedDemo)');
+  registerTestSecret(DEFAULT_API_KEY, 'ResMan simulator API key (seedDemo)');
   try {
     await identity.client.createAccount({ id: DEMO.accountId, name: 'Sunset Apartments Group' });
     await identity.client.createProperty({ id: DEMO.propertyId, accountId: DEMO.accountId, name: 'Sunset Lofts', timezone: 'America/Los_Angeles' });

@@ -2,13 +2,17 @@ import { connect } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { headers } from '@nats-io/transport-node';
 import { streams, streamForSubject, type EventContract } from '@domiq/proto/events';
+import { adminConnectOptions } from './nats-server.ts';
+
+// Every helper connects as the platform admin of the test server at that URL (NatsServerProcess): test set-up may
+// publish any event and read any stream, which no service's own NATS user may.
 
 /**
  * Publishes an event exactly as a service's outbox relay would (JSON payload, DomIQ-Event-Id and Nats-Msg-Id),
  * so a test can drive one service without starting the service that owns the event. Creates the stream if needed.
  */
 export async function publishTestEvent<T>(natsUrl: string, contract: EventContract<T>, payload: T, eventId = `test:${crypto.randomUUID()}`): Promise<string> {
-  const nc = await connect({ servers: natsUrl });
+  const nc = await connect(adminConnectOptions(natsUrl));
   try {
     const jsm = await jetstreamManager(nc);
     const stream = streamForSubject(contract.subject);
@@ -25,7 +29,7 @@ export async function publishTestEvent<T>(natsUrl: string, contract: EventContra
 
 /** Reads every message currently in a stream (for asserting what a service published). */
 export async function readStream(natsUrl: string, stream: string, subject?: string): Promise<Array<{ subject: string; data: unknown; headers: Record<string, string> }>> {
-  const nc = await connect({ servers: natsUrl });
+  const nc = await connect(adminConnectOptions(natsUrl));
   try {
     const jsm = await jetstreamManager(nc);
     const info = await jsm.streams.info(stream).catch(() => undefined);
@@ -46,7 +50,7 @@ export async function readStream(natsUrl: string, stream: string, subject?: stri
 
 /** True once a durable consumer has nothing pending and nothing awaiting ack (so no redelivery is coming). */
 export async function consumerIdle(natsUrl: string, stream: string, durable: string): Promise<boolean> {
-  const nc = await connect({ servers: natsUrl });
+  const nc = await connect(adminConnectOptions(natsUrl));
   try {
     const info = await (await jetstreamManager(nc)).consumers.info(stream, durable);
     return info.num_pending === 0 && info.num_ack_pending === 0 && info.num_redelivered >= 0;

@@ -3,6 +3,10 @@ import { NatsServerProcess } from './nats-server.ts';
 import { OtlpCollector } from './otlp-collector.ts';
 import { randomPorts, serviceProcess, resmanSimProcess, SERVICES, type ServiceName, type StackPorts } from './local-stack.ts';
 import type { ServiceProcess } from './service-process.ts';
+import { TestAuthority, type TestCaller } from './auth.ts';
+import { createClient, type PromiseClient } from '@domiq/grpc';
+import { IdentityServiceClient } from '@domiq/proto/identity';
+import type { Client, credentials } from '@grpc/grpc-js';
 
 export interface TestStack {
   db: TestDatabase;
@@ -12,10 +16,26 @@ export interface TestStack {
   services: Partial<Record<ServiceName, ServiceProcess>>;
   resmanSim: ServiceProcess | undefined;
   grpcAddr(name: ServiceName): string;
+  /** Mints tokens for this stack's services to verify. */
+  auth: TestAuthority;
+  /** A user token (an admin of the account unless a role is given). */
+  token(caller: TestCaller): Promise<string>;
+  /** A promise client of a service that calls as the given user (closed when the stack stops). */
+  client<C extends Client>(Ctor: new (address: string, creds: ReturnType<typeof credentials.createInsecure>, options?: object) => C, service: ServiceName, caller: TestCaller): Promise<PromiseClient<C>>;
+  /**
+   * A client that calls as the admin of whichever account each request names (`account_id`, `policy.account_id`,
+   * or `id` for CreateAccount): for suites about something else that work across many accounts. The access
+   * rules themselves are proven by test/security.
+   */
+  adminClient<C extends Client>(Ctor: new (address: string, creds: ReturnType<typeof credentials.createInsecure>, options?: object) => C, service: ServiceName): PromiseClient<C>;
+  /** Creates an account through identity as its admin (identity must be running); returns its id. */
+  createAccount(name?: string, accountId?: string): Promise<string>;
   /** Starts (or restarts) one service with the stack's environment. */
   start(name: ServiceName): Promise<ServiceProcess>;
   stop(): Promise<void>;
 }
+
+const isUuidLike = (v: unknown) => typeof v === 'string' && /^[0-9a-f-]{36}$/i.test(v);
 
 /**
  * Real infrastructure for one test file: a fresh database, a private nats-server, optionally an OTLP
@@ -26,14 +46,20 @@ export async function startTestStack(opts: { services: ServiceName[]; traces?: b
   const nats = await NatsServerProcess.start();
   const collector = opts.traces ? await OtlpCollector.start() : undefined;
   const ports = await randomPorts();
+  const auth = await TestAuthority.create();
+  const clients: Array<{ close(): void }> = [];
   const envOpts = {
+    authEnv: (name: ServiceName) => auth.envFor(name),
     ports,
     databaseUrl: db.url,
     natsUrl: nats.url,
+    natsEnv: (name: ServiceName) => nats.credentialsFor(name),
     otlpEndpoint: collector?.endpoint,
     extra: {
-      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'trace',
       RESMAN_BASE_URL: `http://127.0.0.1:${ports.resmanSim}`,
+      // The simulator is plain http on loopback: only an allow-list entry lets the connector reach it.
+      DOMIQ_ALLOWED_TARGETS: `127.0.0.1:${ports.resmanSim}`,
       ...opts.env,
     },
   };
@@ -52,6 +78,39 @@ export async function startTestStack(opts: { services: ServiceName[]; traces?: b
     services,
     resmanSim,
     grpcAddr: (name) => `127.0.0.1:${ports.services[name].grpc}`,
+    auth,
+    token: (caller) => auth.token(caller),
+    async client(Ctor, service, caller) {
+      const c = createClient(Ctor, `127.0.0.1:${ports.services[service].grpc}`, { token: await auth.token(caller) });
+      clients.push(c);
+      return c.client;
+    },
+    adminClient(Ctor, service) {
+      const c = createClient(Ctor, `127.0.0.1:${ports.services[service].grpc}`);
+      clients.push(c);
+      const tokens = new Map<string, Promise<string>>();
+      const fallbackAccount = crypto.randomUUID();
+      const tokenFor = (accountId: string) => {
+        if (!tokens.has(accountId)) tokens.set(accountId, auth.token({ accountId }));
+        return tokens.get(accountId)!;
+      };
+      return new Proxy(c.client, {
+        get(target, prop: string) {
+          const method = (target as Record<string, (req: unknown, opts?: object) => Promise<unknown>>)[prop];
+          if (typeof method !== 'function') return method;
+          return async (request: Record<string, any>, opts: object = {}) => {
+            const accountId = request.accountId || request.policy?.accountId || request.id;
+            // No usable account in the request: call as some other account's admin, so validation still answers.
+            return method(request, { ...opts, token: await tokenFor(isUuidLike(accountId) ? String(accountId).toLowerCase() : fallbackAccount) });
+          };
+        },
+      });
+    },
+    async createAccount(name = 'Test Living', accountId = crypto.randomUUID()) {
+      const identity = await stack.client(IdentityServiceClient, 'identity', { accountId });
+      await identity.createAccount({ name, id: accountId });
+      return accountId;
+    },
     async start(name) {
       const existing = services[name];
       if (existing?.running) await existing.stop();
@@ -61,6 +120,7 @@ export async function startTestStack(opts: { services: ServiceName[]; traces?: b
       return proc;
     },
     async stop() {
+      for (const c of clients) c.close();
       await Promise.all(Object.values(services).map((s) => s?.stop()));
       await resmanSim?.stop();
       await collector?.close();

@@ -1,10 +1,13 @@
 export { expectEventually } from './eventually.ts';
 export { freePort, isPortOpen } from './ports.ts';
 export { createTestDatabase, type TestDatabase } from './database.ts';
-export { NatsServerProcess, natsServerBinary } from './nats-server.ts';
+export { NatsServerProcess, natsServerBinary, adminConnectOptions } from './nats-server.ts';
 export { OtlpCollector, type CollectedSpan } from './otlp-collector.ts';
 export { ServiceProcess, repoRoot, type ServiceProcessOptions } from './service-process.ts';
+export { registerTestSecret, registerEnvSecrets, testLogDir, readRegisteredSecrets, secretsInEnv, isSecretEnvName, type RegisteredSecret } from './test-logs.ts';
+export { scanLogDir, secretNeedles, secretsIn, maskSecret, builtInSecrets, type SecretFinding } from './log-scan.ts';
 export { SERVICES, DEFAULT_PORTS, randomPorts, serviceEnv, serviceProcess, resmanSimProcess, type ServiceName, type StackPorts, type StackEnvOptions } from './local-stack.ts';
 export { startTestStack, type TestStack } from './harness.ts';
 export { publishTestEvent, readStream, consumerIdle } from './events.ts';
 export { seedDemo, DEMO, type DemoAddresses } from './demo.ts';
+export { TestAuthority, type TestCaller } from './auth.ts';

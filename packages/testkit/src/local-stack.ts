@@ -1,17 +1,11 @@
+import { services as registryServices, type ServiceName } from '@domiq/proto/services';
 import { join } from 'node:path';
 import { ServiceProcess, repoRoot } from './service-process.ts';
 import { freePort } from './ports.ts';
 
-/** The six services, their gRPC address variables, and their default ports (see README). */
-export const SERVICES = [
-  { name: 'identity', grpc: 50051, ops: 9101, addrVar: 'IDENTITY_GRPC_ADDR' },
-  { name: 'conversations', grpc: 50052, ops: 9102, addrVar: 'CONVERSATIONS_GRPC_ADDR' },
-  { name: 'routing-sla', grpc: 50053, ops: 9103, addrVar: 'ROUTING_SLA_GRPC_ADDR' },
-  { name: 'resolutions', grpc: 50054, ops: 9104, addrVar: 'RESOLUTIONS_GRPC_ADDR' },
-  { name: 'resman-connector', grpc: 50055, ops: 9105, addrVar: 'RESMAN_CONNECTOR_GRPC_ADDR' },
-  { name: 'channel-gateway', grpc: 50056, ops: 9106, addrVar: 'CHANNEL_GATEWAY_GRPC_ADDR' },
-] as const;
-export type ServiceName = (typeof SERVICES)[number]['name'];
+/** The services, their gRPC address variables and default ports, from the service registry (see README). */
+export const SERVICES = registryServices.map((s) => ({ name: s.name, grpc: s.grpcPort, ops: s.opsPort, addrVar: s.addrVar }));
+export type { ServiceName };
 
 export interface StackPorts {
   services: Record<ServiceName, { grpc: number; ops: number }>;
@@ -37,6 +31,10 @@ export interface StackEnvOptions {
   natsUrl: string;
   otlpEndpoint?: string;
   extra?: Record<string, string>;
+  /** The service's NATS credentials (e.g. `{ NATS_NKEY_SEED_FILE }` from NatsServerProcess.credentialsFor). */
+  natsEnv?: (name: ServiceName) => Record<string, string>;
+  /** DOMIQ_JWKS and the service's own token (see TestAuthority). */
+  authEnv?: (name: ServiceName) => Record<string, string>;
 }
 
 /** The environment each service gets: its ports, where its peers are, the shared infrastructure, OTEL_*. */
@@ -50,6 +48,8 @@ export function serviceEnv(name: ServiceName, o: StackEnvOptions): Record<string
     OTEL_SERVICE_NAME: name,
     OTEL_METRICS_EXPORTER: 'none',
     OTEL_LOGS_EXPORTER: 'none',
+    ...o.natsEnv?.(name),
+    ...o.authEnv?.(name),
     ...o.extra,
   };
   for (const s of SERVICES) env[s.addrVar] = `127.0.0.1:${o.ports.services[s.name].grpc}`;

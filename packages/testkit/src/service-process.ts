@@ -1,6 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import { expectEventually } from './eventually.ts';
+import { processLogFile, registerEnvSecrets } from './test-logs.ts';
 
 export const repoRoot = join(import.meta.dirname, '..', '..', '..');
 
@@ -18,7 +21,11 @@ export interface ServiceProcessOptions {
   onLine?: (line: string) => void;
 }
 
-/** One real service process, startable, killable (SIGKILL for crash tests) and restartable with the same env. */
+/**
+ * One real service process, startable, killable (SIGKILL for crash tests) and restartable with the same env.
+ * Its output lines are kept in `lines` (the last 5,000) and, in a test run, all of them are appended to
+ * `$DOMIQ_TEST_LOG_DIR/<test file>-<name>.log`, which the run's secret scan reads (see test-logs.ts).
+ */
 export class ServiceProcess {
   readonly opts: ServiceProcessOptions;
   readonly lines: string[] = [];
@@ -40,19 +47,49 @@ export class ServiceProcess {
   async start(readyTimeoutMs = 30_000): Promise<void> {
     const { opts } = this;
     const args = [...(opts.withTelemetry === false ? [] : ['--import', '@domiq/telemetry/register']), opts.entry];
+    // Secret-named variables (*_KEY, *_TOKEN, *_SECRET, *SEED*) handed to the process must never be logged.
+    registerEnvSecrets(opts.env, opts.name);
+    const logFile = await processLogFile(opts.name);
+    const logFd = logFile ? openSync(logFile, 'a') : undefined;
     const child = spawn(process.execPath, args, { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.#child = child;
     this.#exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-    const onData = (buf: Buffer) => {
-      for (const line of buf.toString('utf8').split('\n')) {
-        if (!line) continue;
+    const take = (lines: string[]) => {
+      const complete = lines.filter(Boolean);
+      if (complete.length === 0) return;
+      // Synchronous, so nothing is lost when the test worker ends right after the process.
+      if (logFd !== undefined) writeSync(logFd, complete.join('\n') + '\n');
+      for (const line of complete) {
         if (this.lines.length > 5000) this.lines.shift();
         this.lines.push(line);
         opts.onLine?.(line);
       }
     };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
+    // A chunk can end mid-line or mid-character (and stdout and stderr interleave): each stream keeps its own.
+    const lineReader = () => {
+      const decoder = new StringDecoder('utf8');
+      let rest = '';
+      return {
+        data: (buf: Buffer) => {
+          const parts = (rest + decoder.write(buf)).split('\n');
+          rest = parts.pop()!;
+          take(parts);
+        },
+        end: () => {
+          take([rest + decoder.end()]);
+          rest = '';
+        },
+      };
+    };
+    const out = lineReader();
+    const err = lineReader();
+    child.stdout!.on('data', out.data);
+    child.stderr!.on('data', err.data);
+    child.once('close', () => {
+      out.end();
+      err.end();
+      if (logFd !== undefined) closeSync(logFd);
+    });
     await expectEventually(async () => {
       if (!this.running) throw new Error(`${opts.name} exited:\n${this.lines.slice(-20).join('\n')}`);
       const res = await fetch(opts.readyUrl);

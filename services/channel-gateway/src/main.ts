@@ -1,11 +1,12 @@
 // Wiring only: config, telemetry (via --import), db, bus, grpc, public webhook HTTP, shutdown.
-import { base64Key32, port, url } from '@domiq/config';
+import { base64Key32, port, url, z } from '@domiq/config';
 import { Platform } from '@domiq/runtime';
-import { DEV_ENCRYPTION_KEY, SecretBox } from '@domiq/secrets';
+import { DEV_ENCRYPTION_KEY, encryptionKeysConfig, SecretBox } from '@domiq/secrets';
 import { database } from './db/channel-gateway.database.ts';
 import { ChannelDirectory } from './db/channel-directory.ts';
 import { channelGatewayGrpcService } from './grpc/channel-gateway.server.ts';
 import { createTwilioWebhookServer } from './http/twilio-webhook.http.ts';
+import { WebhookRateLimiter } from './http/webhook-rate-limit.ts';
 
 const platform = await Platform.start({
   name: 'channel-gateway',
@@ -13,6 +14,12 @@ const platform = await Platform.start({
     HTTP_PORT: port(8080),
     PUBLIC_BASE_URL: url(['http', 'https']).default('http://127.0.0.1:8080'),
     DOMIQ_ENCRYPTION_KEY: base64Key32(DEV_ENCRYPTION_KEY),
+    DOMIQ_ENCRYPTION_KEYS: encryptionKeysConfig(),
+    // Webhook requests per minute, per client address and per channel key; in memory, so per replica.
+    WEBHOOK_RATE_LIMIT_PER_SOURCE: z.coerce.number().int().min(1).default(600),
+    WEBHOOK_RATE_LIMIT_PER_CHANNEL: z.coerce.number().int().min(1).default(6000),
+    // Reverse proxies in front that append to X-Forwarded-For; 0 ignores the header (anyone can send it).
+    TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
   },
   entities: database.entities,
   migrationsPath: database.migrationsPath,
@@ -21,10 +28,15 @@ const platform = await Platform.start({
   defaultOpsPort: 9106,
 });
 const { config, logger } = platform;
-const box = new SecretBox(config.DOMIQ_ENCRYPTION_KEY);
+const box = SecretBox.fromConfig(config);
 const channels = new ChannelDirectory(platform.orm, box);
 await platform.serveGrpc([channelGatewayGrpcService(platform.orm, box, channels, logger)]);
-const http = createTwilioWebhookServer({ orm: platform.orm, logger, channels, publicBaseUrl: config.PUBLIC_BASE_URL });
+const rateLimiter = new WebhookRateLimiter({
+  perSourcePerMinute: config.WEBHOOK_RATE_LIMIT_PER_SOURCE,
+  perChannelPerMinute: config.WEBHOOK_RATE_LIMIT_PER_CHANNEL,
+  trustProxyHops: config.TRUST_PROXY_HOPS,
+});
+const http = createTwilioWebhookServer({ orm: platform.orm, logger, channels, publicBaseUrl: config.PUBLIC_BASE_URL, rateLimiter });
 platform.trackHttp(http);
 const httpPort = await new Promise<number>((resolve, reject) => {
   http.once('error', reject);

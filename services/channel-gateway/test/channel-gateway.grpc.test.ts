@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClient, status } from '@domiq/grpc';
+import { status, type PromiseClient } from '@domiq/grpc';
 import { ChannelGatewayServiceClient, type UpsertChannelRequest } from '@domiq/proto/channel-gateway';
-import { expectEventually, isPortOpen, startTestStack, type TestStack } from '@domiq/testkit';
+import { expectEventually, isPortOpen, registerTestSecret, startTestStack, type TestStack } from '@domiq/testkit';
 import { accountSid, inboundSms, postWebhook } from './twilio.fixtures.ts';
 
-const TOKEN = '0123456789abcdef0123456789abcdef';
+const TOKEN = registerTestSecret('0123456789abcdef0123456789abcdef', 'Twilio auth token (channel-gateway.grpc.test.ts)');
 
 let stack: TestStack;
-let gateway: ReturnType<typeof createClient<ChannelGatewayServiceClient>>['client'];
+let gateway: PromiseClient<ChannelGatewayServiceClient>;
 const accountA = crypto.randomUUID();
 const accountB = crypto.randomUUID();
 const propertyId = crypto.randomUUID();
@@ -15,7 +15,7 @@ const twilioAccount = accountSid();
 
 beforeAll(async () => {
   stack = await startTestStack({ services: ['channel-gateway'] });
-  gateway = createClient(ChannelGatewayServiceClient, stack.grpcAddr('channel-gateway')).client;
+  gateway = stack.adminClient(ChannelGatewayServiceClient, 'channel-gateway');
 });
 afterAll(async () => stack?.stop());
 
@@ -30,7 +30,7 @@ describe('channel-gateway UpsertChannel / LookupChannel', () => {
     const { channel } = await gateway.upsertChannel(smsChannel({ address: '+1 (415) 555-0100' }));
     expect(channel).toMatchObject({ accountId: accountA, propertyId, channelKey: 'oak-sms', type: 'sms', address: '+14155550100', status: 'active', hasCredentials: true });
     const [row] = await stack.db.query<{ credentials_encrypted: string }>(`select credentials_encrypted from channel_gateway.channels where id = $1`, [channel!.id]);
-    expect(row!.credentials_encrypted).toMatch(/^v1\./);
+    expect(row!.credentials_encrypted).toMatch(/^v2\.k0\./);
     expect(row!.credentials_encrypted).not.toContain(TOKEN);
     expect(row!.credentials_encrypted).not.toContain(twilioAccount);
 
@@ -48,6 +48,15 @@ describe('channel-gateway UpsertChannel / LookupChannel', () => {
     await expect(gateway.upsertChannel(smsChannel({ channelKey: 'pine-sms', accountId: accountB }))).rejects.toMatchObject({ code: status.ALREADY_EXISTS });
     const [n] = await stack.db.query<{ n: number }>(`select count(*)::int as n from channel_gateway.channels where channel_key = 'pine-sms'`);
     expect(n!.n).toBe(1);
+  });
+
+  it('generates a random, unguessable key when the caller leaves channel_key empty', async () => {
+    const first = (await gateway.upsertChannel(smsChannel({ channelKey: '' }))).channel!;
+    const second = (await gateway.upsertChannel(smsChannel({ channelKey: '  ', type: 'email', address: 'leasing@oak.example', credentials: undefined }))).channel!;
+    expect(first.channelKey).toMatch(/^sms-[a-z2-7]{32}$/);
+    expect(second.channelKey).toMatch(/^email-[a-z2-7]{32}$/);
+    expect(second.id).not.toBe(first.id);
+    await expect(gateway.lookupChannel({ accountId: accountA, channelKey: first.channelKey })).resolves.toMatchObject({ channel: { id: first.id } });
   });
 
   it.each([
@@ -82,5 +91,18 @@ describe('channel-gateway UpsertChannel / LookupChannel', () => {
     await expect(gateway.getInboundMessage({ accountId: accountA, ...req })).resolves.toMatchObject({ message: { accountId: accountA, body: params.Body } });
     await expect(gateway.getInboundMessage({ accountId: accountB, ...req })).rejects.toMatchObject({ code: status.NOT_FOUND });
     await expect(gateway.getInboundMessage({ accountId: 'nope', ...req })).rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringContaining('account_id') });
+  });
+});
+
+describe('channel-gateway audit', () => {
+  it('records which admin changed a channel in the event log, without the credentials', async () => {
+    const adminId = crypto.randomUUID();
+    const admin = await stack.client(ChannelGatewayServiceClient, 'channel-gateway', { accountId: accountA, userId: adminId });
+    const { channel } = await admin.upsertChannel(smsChannel({ channelKey: 'audit-sms' }));
+    const rows = await stack.db.query<{ subject: string; actor_type: string; actor_id: string; payload: Record<string, unknown> }>(
+      `select subject, actor_type, actor_id, payload from channel_gateway.event_log where entity_id = $1`, [channel!.id]);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ subject: 'gateway.channel.upserted', actor_type: 'user', actor_id: adminId, payload: { channelKey: 'audit-sms', created: true, credentialsChanged: true } });
+    expect(JSON.stringify(rows[0]!.payload)).not.toContain(TOKEN);
   });
 });

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidChannelError, isChannelKey, normaliseE164, parseTwilioCredentials, validateTwilioCredentials } from '../src/domain/channel.ts';
+import {
+  base32, CHANNEL_KEY_PREFIX, CHANNEL_TYPES, generateChannelKey, InvalidChannelError, isChannelKey, normaliseE164, parseTwilioCredentials, validateTwilioCredentials,
+} from '../src/domain/channel.ts';
 
 function fieldOf(fn: () => unknown): string | undefined {
   try {
@@ -32,5 +34,36 @@ describe('channel rules', () => {
     expect(fieldOf(() => validateTwilioCredentials({ accountSid: 'AC123', authToken: 't' }))).toBe('twilio.account_sid');
     expect(fieldOf(() => validateTwilioCredentials({ accountSid: '', authToken: 't' }))).toBe('twilio.account_sid');
     expect(fieldOf(() => validateTwilioCredentials({ accountSid: sid, authToken: '  ' }))).toBe('twilio.auth_token');
+  });
+
+  it('encodes base32 as RFC 4648 does, in lower case without padding', () => {
+    // RFC 4648 section 10 test vectors.
+    const vectors: Array<[string, string]> = [['', ''], ['f', 'my'], ['fo', 'mzxq'], ['foo', 'mzxw6'], ['foob', 'mzxw6yq'], ['fooba', 'mzxw6ytb'], ['foobar', 'mzxw6ytboi']];
+    for (const [input, output] of vectors) expect(base32(Buffer.from(input))).toBe(output);
+    expect(base32(new Uint8Array(20).fill(0xff))).toBe('7'.repeat(32));
+  });
+
+  it('generates channel keys: a readable prefix by type, then 160 random bits in the key alphabet', () => {
+    for (const type of CHANNEL_TYPES) {
+      const key = generateChannelKey(type);
+      expect(isChannelKey(key), key).toBe(true);
+      expect(key).toMatch(new RegExp(`^${CHANNEL_KEY_PREFIX[type]}-[a-z2-7]{32}$`));
+    }
+    expect(generateChannelKey('sms')).toMatch(/^sms-[a-z2-7]{32}$/);
+    // The random part is exactly the bytes drawn (20 of them: at least 128 bits).
+    const drawn: number[] = [];
+    const key = generateChannelKey('sms', (size) => {
+      drawn.push(size);
+      return new Uint8Array(size).fill(0);
+    });
+    expect(drawn).toEqual([20]);
+    expect(key).toBe(`sms-${'a'.repeat(32)}`);
+  });
+
+  it('never repeats a generated key, and every character position varies', () => {
+    const keys = Array.from({ length: 20_000 }, () => generateChannelKey('sms'));
+    expect(new Set(keys).size).toBe(keys.length);
+    // Each of the 32 positions takes many of the 32 symbols (a constant or low-entropy position would not).
+    for (let i = 4; i < 36; i++) expect(new Set(keys.map((k) => k[i])).size).toBe(32);
   });
 });

@@ -1,15 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClient } from '@domiq/grpc';
+import type { PromiseClient } from '@domiq/grpc';
 import { ChannelGatewayServiceClient } from '@domiq/proto/channel-gateway';
 import { MessageReceived } from '@domiq/proto/channel-gateway/events';
-import { expectEventually, isPortOpen, readStream, startTestStack, type TestStack } from '@domiq/testkit';
+import { expectEventually, isPortOpen, readStream, registerTestSecret, startTestStack, type TestStack } from '@domiq/testkit';
 import { accountSid, inboundSms, messageSid, postWebhook } from './twilio.fixtures.ts';
 
 const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>';
-const TOKEN = 'f0e1d2c3b4a5968778695a4b3c2d1e0f';
+const TOKEN = registerTestSecret('f0e1d2c3b4a5968778695a4b3c2d1e0f', 'Twilio auth token (twilio-webhook.test.ts)');
 
 let stack: TestStack;
-let gateway: ReturnType<typeof createClient<ChannelGatewayServiceClient>>['client'];
+let gateway: PromiseClient<ChannelGatewayServiceClient>;
 let base: string;
 const accountId = crypto.randomUUID();
 const propertyId = crypto.randomUUID();
@@ -19,7 +19,7 @@ let channelId: string;
 beforeAll(async () => {
   stack = await startTestStack({ services: ['channel-gateway'] });
   base = `http://127.0.0.1:${stack.ports.gatewayHttp}`;
-  gateway = createClient(ChannelGatewayServiceClient, stack.grpcAddr('channel-gateway')).client;
+  gateway = stack.adminClient(ChannelGatewayServiceClient, 'channel-gateway');
   // /readyz answers before the webhook server listens (see report); wait for the port itself.
   await expectEventually(async () => expect(await isPortOpen(stack.ports.gatewayHttp)).toBe(true));
   const { channel } = await gateway.upsertChannel({

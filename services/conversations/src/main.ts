@@ -1,6 +1,5 @@
 // Wiring only: config, telemetry (via --import), db, bus, grpc, shutdown.
 import { grpcAddress } from '@domiq/config';
-import { createClient } from '@domiq/grpc';
 import { IdentityServiceClient } from '@domiq/proto/identity';
 import { Platform } from '@domiq/runtime';
 import { database } from './db/conversations.database.ts';
@@ -16,8 +15,7 @@ const platform = await Platform.start({
   defaultGrpcPort: 50052,
   defaultOpsPort: 9102,
 });
-const identity = createClient(IdentityServiceClient, platform.config.IDENTITY_GRPC_ADDR);
-platform.onStop(() => identity.close());
-await platform.serveGrpc([conversationsGrpcService(platform.orm, platform.logger)]);
+const identity = platform.peerClient(IdentityServiceClient, platform.config.IDENTITY_GRPC_ADDR);
+await platform.serveGrpc([conversationsGrpcService(platform.orm)]);
 await platform.consume([messageReceivedConsumer(identity.client)]);
 platform.ready();

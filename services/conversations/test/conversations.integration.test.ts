@@ -1,21 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClient, status } from '@domiq/grpc';
-import { IdentityServiceClient } from '@domiq/proto/identity';
+import { status, type PromiseClient } from '@domiq/grpc';
 import { ConversationsServiceClient } from '@domiq/proto/conversations';
 import { events } from '@domiq/proto/events';
 import type { MessageReceived } from '@domiq/proto/channel-gateway/events';
 import { expectEventually, publishTestEvent, readStream, startTestStack, type TestStack } from '@domiq/testkit';
 
 let stack: TestStack;
-let conversations: ReturnType<typeof createClient<ConversationsServiceClient>>['client'];
+let conversations: PromiseClient<ConversationsServiceClient>;
 let accountId: string;
 const propertyId = crypto.randomUUID();
 
 beforeAll(async () => {
   stack = await startTestStack({ services: ['identity', 'conversations'] });
-  const identity = createClient(IdentityServiceClient, stack.grpcAddr('identity')).client;
-  conversations = createClient(ConversationsServiceClient, stack.grpcAddr('conversations')).client;
-  accountId = (await identity.createAccount({ name: 'Acme', id: '' })).account!.id;
+  accountId = await stack.createAccount('Acme');
+  conversations = await stack.client(ConversationsServiceClient, 'conversations', { accountId });
 });
 afterAll(async () => stack?.stop());
 
@@ -99,7 +97,32 @@ describe('conversations: gateway.message.received', () => {
       expect(subjects).toContain('conversations.conversation.escalated');
       expect(subjects).toContain('conversations.conversation.state_changed');
     });
-    // Tenant isolation: another account cannot read it.
-    await expect(conversations.getConversation({ accountId: crypto.randomUUID(), conversationId: conv!.id })).rejects.toMatchObject({ code: status.NOT_FOUND });
+    // Tenant isolation: another account's admin cannot read it, and this account's token cannot name another account.
+    const other = await stack.createAccount('Other');
+    const otherAdmin = await stack.client(ConversationsServiceClient, 'conversations', { accountId: other });
+    await expect(otherAdmin.getConversation({ accountId: other, conversationId: conv!.id })).rejects.toMatchObject({ code: status.NOT_FOUND });
+    await expect(conversations.getConversation({ accountId: other, conversationId: conv!.id })).rejects.toMatchObject({ code: status.PERMISSION_DENIED });
+  });
+
+  it('limits a property manager to the conversations of their properties', async () => {
+    const elsewhere = crypto.randomUUID();
+    await publishTestEvent(stack.nats.url, events.gatewayMessageReceived, inbound('+14155550177', 'At my property', { propertyId }));
+    await publishTestEvent(stack.nats.url, events.gatewayMessageReceived, inbound('+14155550178', 'At another property', { propertyId: elsewhere }));
+    const [mine] = await expectEventually(async () => {
+      const a = await conversationsOf('+14155550177');
+      const b = await conversationsOf('+14155550178');
+      if (!a.length || !b.length) throw new Error('not yet stored');
+      return [a[0]!, b[0]!];
+    });
+    const theirs = (await conversationsOf('+14155550178'))[0]!;
+    const manager = await stack.client(ConversationsServiceClient, 'conversations', { accountId, role: 'property_manager', propertyIds: [propertyId] });
+    const { conversations: listed } = await manager.listConversations({ accountId, customerId: '', limit: 500 });
+    expect(listed.map((c) => c.id)).toContain(mine.id);
+    expect(listed.every((c) => c.propertyId === propertyId)).toBe(true);
+    expect((await manager.getConversation({ accountId, conversationId: mine.id })).conversation!.id).toBe(mine.id);
+    await expect(manager.getConversation({ accountId, conversationId: theirs.id })).rejects.toMatchObject({ code: status.NOT_FOUND });
+    await expect(manager.listMessages({ accountId, conversationId: theirs.id })).rejects.toMatchObject({ code: status.NOT_FOUND });
+    // A property manager may not escalate (not in the method's roles).
+    await expect(manager.escalateConversation({ accountId, conversationId: mine.id, issueType: 'billing', reason: 'x', severity: '' })).rejects.toMatchObject({ code: status.PERMISSION_DENIED });
   });
 });

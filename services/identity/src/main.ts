@@ -12,5 +12,5 @@ const platform = await Platform.start({
   defaultGrpcPort: 50051,
   defaultOpsPort: 9101,
 });
-await platform.serveGrpc([identityGrpcService(platform.orm, platform.logger)]);
+await platform.serveGrpc([identityGrpcService(platform.orm)]);
 platform.ready();

@@ -1,16 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClient, status } from '@domiq/grpc';
+import { status, type PromiseClient } from '@domiq/grpc';
 import { IdentityServiceClient, IdentifierKind } from '@domiq/proto/identity';
 import { startTestStack, type TestStack } from '@domiq/testkit';
 
 let stack: TestStack;
-let identity: ReturnType<typeof createClient<IdentityServiceClient>>['client'];
-let accountId: string;
+let identity: PromiseClient<IdentityServiceClient>;
+const accountId = crypto.randomUUID();
+// The service acts for the account the request names: conversations resolves senders of every account.
+let asConversations: PromiseClient<IdentityServiceClient>;
 
 beforeAll(async () => {
   stack = await startTestStack({ services: ['identity'] });
-  identity = createClient(IdentityServiceClient, stack.grpcAddr('identity')).client;
-  accountId = (await identity.createAccount({ name: 'Acme Living', id: '' })).account!.id;
+  identity = await stack.client(IdentityServiceClient, 'identity', { accountId });
+  await identity.createAccount({ name: 'Acme Living', id: accountId });
+  const { createClient } = await import('@domiq/grpc');
+  asConversations = createClient(IdentityServiceClient, stack.grpcAddr('identity'), { token: await stack.auth.serviceToken('conversations') }).client;
 });
 afterAll(async () => stack?.stop());
 
@@ -35,17 +39,23 @@ describe('identity ResolveCustomer', () => {
   });
 
   it('keeps tenants apart: the same phone in another account is another customer', async () => {
-    const other = (await identity.createAccount({ name: 'Other', id: '' })).account!.id;
+    const other = crypto.randomUUID();
+    const otherAdmin = await stack.client(IdentityServiceClient, 'identity', { accountId: other });
+    await otherAdmin.createAccount({ name: 'Other', id: other });
     const a = await identity.resolveCustomer(phone('+14155550111'));
-    const b = await identity.resolveCustomer(phone('+14155550111', other));
+    const b = await asConversations.resolveCustomer(phone('+14155550111', other));
     expect(b.customer!.id).not.toBe(a.customer!.id);
-    await expect(identity.getCustomer({ accountId: other, customerId: a.customer!.id })).rejects.toMatchObject({ code: status.NOT_FOUND });
+    // Another account's customer is not there for this account's admin, nor for a service acting for that account.
+    await expect(otherAdmin.getCustomer({ accountId: other, customerId: a.customer!.id })).rejects.toMatchObject({ code: status.NOT_FOUND });
+    await expect(asConversations.getCustomer({ accountId: other, customerId: a.customer!.id })).rejects.toMatchObject({ code: status.NOT_FOUND });
+    // And naming the other account with this account's token is refused before anything is read.
+    await expect(identity.getCustomer({ accountId: other, customerId: b.customer!.id })).rejects.toMatchObject({ code: status.PERMISSION_DENIED });
   });
 
   it('rejects a bad phone number with INVALID_ARGUMENT naming the field, and stores nothing', async () => {
     const before = await stack.db.query(`select count(*)::int as n from identity.customers`);
     await expect(identity.resolveCustomer(phone('not a phone'))).rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringContaining('value') });
-    await expect(identity.resolveCustomer({ ...phone('+14155550100'), accountId: 'nope' })).rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringContaining('account_id') });
+    await expect(asConversations.resolveCustomer({ ...phone('+14155550100'), accountId: 'nope' })).rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringContaining('account_id') });
     const after = await stack.db.query(`select count(*)::int as n from identity.customers`);
     expect(after[0]!.n).toBe(before[0]!.n);
   });
@@ -56,5 +66,23 @@ describe('identity ResolveCustomer', () => {
     expect(rows.map((r) => r.subject)).toEqual(['identity.customer.created']);
     await expect(stack.db.query(`update identity.event_log set payload = '{}' where id = $1`, [rows[0]!.id])).rejects.toThrow(/append-only/);
     await expect(stack.db.query(`delete from identity.event_log where id = $1`, [rows[0]!.id])).rejects.toThrow(/append-only/);
+  });
+});
+
+describe('identity audit', () => {
+  it('records which admin created a user, a team and a property in the event log (actor from the token)', async () => {
+    const adminId = crypto.randomUUID();
+    const admin = await stack.client(IdentityServiceClient, 'identity', { accountId, userId: adminId });
+    const { team } = await admin.createTeam({ accountId, name: 'Audit team', routingMode: '', id: '' });
+    const { property } = await admin.createProperty({ accountId, name: 'Audit Towers', timezone: 'UTC', id: '' });
+    const { user } = await admin.createUser({ accountId, email: `audit-${adminId}@example.com`, firstName: 'Au', lastName: 'Dit', role: 'supervisor', teamId: team!.id, skills: [], maxConcurrentConversations: 3, id: '' });
+    const rows = await stack.db.query<{ subject: string; actor_type: string; actor_id: string }>(
+      `select subject, actor_type, actor_id from identity.event_log where entity_id = any($1::uuid[]) order by id`, [[team!.id, property!.id, user!.id]],
+    );
+    expect(rows).toEqual([
+      { subject: 'identity.team.created', actor_type: 'user', actor_id: adminId },
+      { subject: 'identity.property.created', actor_type: 'user', actor_id: adminId },
+      { subject: 'identity.user.created', actor_type: 'user', actor_id: adminId },
+    ]);
   });
 });

@@ -3,8 +3,9 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   DEFAULT_ACCOUNT_ID, DEFAULT_API_KEY, DEFAULT_PARTNER_ID, DEFAULT_PROPERTY_ID, DEMO_AGENT_ID, DOMIQ_PROSPECT_SOURCE_ID, startResmanSim,
 } from '@domiq/resman-sim';
+import { OutboundGuard } from '@domiq/outbound';
 import { ResmanConnections, type ResmanTarget } from '../src/resman/resman.client.ts';
-import { ResmanApiError, ResmanAuthError, ResmanTransientError } from '../src/resman/resman.errors.ts';
+import { ResmanApiError, ResmanAuthError, ResmanTargetRefusedError, ResmanTransientError } from '../src/resman/resman.errors.ts';
 import { buildGuestCardXml } from '../src/resman/mits.ts';
 import { logInboundMessage, type InboundSyncInput } from '../src/sync/inbound-message.sync.ts';
 
@@ -14,7 +15,12 @@ const POST = 'MITS/PostLeadManagement4_0';
 const sim = await startResmanSim({
   accounts: [{ accountId: DEFAULT_ACCOUNT_ID, propertyIds: [DEFAULT_PROPERTY_ID] }, { accountId: OTHER_ACCOUNT, propertyIds: [OTHER_PROPERTY] }],
 });
-afterAll(() => sim.close());
+// The simulator is plain http on loopback: allowed only because DOMIQ_ALLOWED_TARGETS names it.
+const outbound = new OutboundGuard({ allowedTargets: new URL(sim.url).host });
+afterAll(async () => {
+  await outbound.close();
+  await sim.close();
+});
 beforeEach(() => sim.reset());
 
 const target = (over: Partial<ResmanTarget> = {}): ResmanTarget => ({
@@ -22,7 +28,7 @@ const target = (over: Partial<ResmanTarget> = {}): ResmanTarget => ({
   credentials: { integrationPartnerId: DEFAULT_PARTNER_ID, apiKey: DEFAULT_API_KEY }, ...over,
 });
 const connections = (over: Partial<ConstructorParameters<typeof ResmanConnections>[0]> = {}) =>
-  new ResmanConnections({ timeoutMs: 2000, initialBackoffMs: 10, maxBackoffMs: 50, ...over });
+  new ResmanConnections({ timeoutMs: 2000, initialBackoffMs: 10, maxBackoffMs: 50, outbound, ...over });
 
 describe('ResmanClient', () => {
   it('posts form fields with the credentials and reads the JSON envelope', async () => {
@@ -37,6 +43,18 @@ describe('ResmanClient', () => {
     expect(err).toBeInstanceOf(ResmanAuthError);
     expect(String((err as Error).message)).not.toContain('wrong-secret-key');
     expect(sim.requests.count()).toBe(1);
+  });
+
+  it('refuses a base_url that resolves to a loopback address when nothing allows it: permanent, never sent', async () => {
+    const strict = new OutboundGuard({ allowedTargets: '' });
+    const port = new URL(sim.url).port;
+    for (const baseUrl of [`https://localhost:${port}`, `http://localhost:${port}`, sim.url]) {
+      const err = await connections({ outbound: strict }).client(target({ baseUrl })).call('Leasing/GetEmployees', {}).catch((e: unknown) => e);
+      expect(err, baseUrl).toBeInstanceOf(ResmanTargetRefusedError);
+      expect(err).toMatchObject({ retryable: false, code: 'target_refused' });
+    }
+    expect(sim.requests.count()).toBe(0);
+    await strict.close();
   });
 
   it('turns Status Error into a typed error carrying ErrorDescription', async () => {

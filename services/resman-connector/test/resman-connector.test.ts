@@ -1,6 +1,6 @@
 // The connector as a real process against real PostgreSQL, NATS, identity and the ResMan simulator.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClient, status } from '@domiq/grpc';
+import { status, type PromiseClient } from '@domiq/grpc';
 import { events } from '@domiq/proto/events';
 import { MessageCreated } from '@domiq/proto/conversations/events';
 import { IdentifierKind, IdentityServiceClient } from '@domiq/proto/identity';
@@ -9,22 +9,24 @@ import {
   DEFAULT_ACCOUNT_ID, DEFAULT_API_KEY, DEFAULT_PARTNER_ID, DEFAULT_PROPERTY_ID, DEMO_AGENT_ID, DOMIQ_PROSPECT_SOURCE_ID,
   type SimProspect,
 } from '@domiq/resman-sim';
-import { expectEventually, publishTestEvent, readStream, startTestStack, type TestStack } from '@domiq/testkit';
+import { expectEventually, publishTestEvent, readStream, registerTestSecret, startTestStack, type TestStack } from '@domiq/testkit';
 import { buildGuestCardXml } from '../src/resman/mits.ts';
 
+registerTestSecret(DEFAULT_API_KEY, 'ResMan API key (resman-connector.test.ts)');
+
 let stack: TestStack;
-let identity: ReturnType<typeof createClient<IdentityServiceClient>>['client'];
-let connector: ReturnType<typeof createClient<ResmanConnectorServiceClient>>['client'];
+let identity: PromiseClient<IdentityServiceClient>;
+let connector: PromiseClient<ResmanConnectorServiceClient>;
 let simUrl: string;
 let accountId: string;
 let propertyId: string;
 
 beforeAll(async () => {
   stack = await startTestStack({ services: ['identity', 'resman-connector'], resmanSim: true, env: { RESMAN_TIMEOUT_MS: '1500' } });
-  identity = createClient(IdentityServiceClient, stack.grpcAddr('identity')).client;
-  connector = createClient(ResmanConnectorServiceClient, stack.grpcAddr('resman-connector')).client;
+  identity = stack.adminClient(IdentityServiceClient, 'identity');
+  connector = stack.adminClient(ResmanConnectorServiceClient, 'resman-connector');
   simUrl = `http://127.0.0.1:${stack.ports.resmanSim}`;
-  accountId = (await identity.createAccount({ name: 'Acme Living', id: '' })).account!.id;
+  accountId = await stack.createAccount('Acme Living');
   propertyId = (await identity.createProperty({ accountId, name: 'Maple Court', timezone: 'UTC', id: '' })).property!.id;
   await connector.upsertIntegration(integration());
 });
@@ -253,7 +255,7 @@ describe('ResmanConnectorService', () => {
     expect(saved).toMatchObject({ accountId, propertyId, baseUrl: simUrl, integrationPartnerId: DEFAULT_PARTNER_ID, syncEnabled: true, syncStatus: 'active' });
     expect(JSON.stringify(saved)).not.toContain(DEFAULT_API_KEY);
     const rows = await stack.db.query<{ api_credentials: string }>(`select api_credentials from resman_connector.resman_integration where property_id = $1`, [propertyId]);
-    expect(rows[0]!.api_credentials).toMatch(/^v1\./);
+    expect(rows[0]!.api_credentials).toMatch(/^v2\.k0\./); // kid k0: the single development DOMIQ_ENCRYPTION_KEY
     expect(rows[0]!.api_credentials).not.toContain(DEFAULT_API_KEY);
     expect(rows[0]!.api_credentials).not.toContain(DEFAULT_PARTNER_ID);
   });
@@ -278,10 +280,23 @@ describe('ResmanConnectorService', () => {
     const customer = await newCustomer('Quinn Ray');
     await publishTestEvent(stack.nats.url, events.messageCreated, message(customer.id));
     await expectEventually(() => connector.getLeadSync({ accountId, propertyId, customerId: customer.id }));
-    const other = (await identity.createAccount({ name: 'Other Co', id: '' })).account!.id;
+    const other = await stack.createAccount('Other Co');
     await expect(connector.getLeadSync({ accountId: other, propertyId, customerId: customer.id })).rejects.toMatchObject({ code: status.NOT_FOUND });
     // Another account cannot bind (or take over) this account's property.
     await expect(connector.upsertIntegration(integration({ accountId: other }))).rejects.toMatchObject({ code: status.NOT_FOUND });
     await expect(connector.getLeadSync({ accountId, propertyId, customerId: 'bad' })).rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringContaining('customer_id') });
+  });
+});
+
+describe('resman-connector audit', () => {
+  it('records which admin changed the integration settings in the event log, without the API key', async () => {
+    const adminId = crypto.randomUUID();
+    const admin = await stack.client(ResmanConnectorServiceClient, 'resman-connector', { accountId, userId: adminId });
+    const { integration: saved } = await admin.upsertIntegration(integration());
+    const rows = await stack.db.query<{ subject: string; actor_type: string; actor_id: string; payload: Record<string, unknown> }>(
+      `select subject, actor_type, actor_id, payload from resman_connector.event_log where entity_id = $1 order by id desc limit 1`, [saved!.id]);
+    expect(rows[0]).toMatchObject({ subject: 'resman.integration.upserted', actor_type: 'user', actor_id: adminId, payload: { propertyId, credentialsChanged: true } });
+    expect(rows[0]!.payload.created ?? false).toBe(false); // proto3 JSON leaves false out
+    expect(JSON.stringify(rows[0]!.payload)).not.toContain(DEFAULT_API_KEY);
   });
 });

@@ -13,6 +13,6 @@ const platform = await Platform.start({
   defaultGrpcPort: 50054,
   defaultOpsPort: 9104,
 });
-await platform.serveGrpc([resolutionsGrpcService(platform.orm, platform.logger)]);
+await platform.serveGrpc([resolutionsGrpcService(platform.orm)]);
 await platform.consume([conversationEscalatedConsumer]);
 platform.ready();

@@ -1,16 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClient, status } from '@domiq/grpc';
+import { status, type PromiseClient } from '@domiq/grpc';
 import { events } from '@domiq/proto/events';
 import { ResolutionsServiceClient } from '@domiq/proto/resolutions';
 import { expectEventually, publishTestEvent, readStream, startTestStack, type TestStack } from '@domiq/testkit';
 import { AUTOMATION_AUTHOR_ID } from '../src/domain/escalation.ts';
 
 let stack: TestStack;
-let resolutions: ReturnType<typeof createClient<ResolutionsServiceClient>>['client'];
+let resolutions: PromiseClient<ResolutionsServiceClient>;
 
 beforeAll(async () => {
   stack = await startTestStack({ services: ['resolutions'] });
-  resolutions = createClient(ResolutionsServiceClient, stack.grpcAddr('resolutions')).client;
+  resolutions = stack.adminClient(ResolutionsServiceClient, 'resolutions');
 });
 afterAll(async () => stack?.stop());
 

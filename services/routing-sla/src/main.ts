@@ -14,6 +14,6 @@ const platform = await Platform.start({
   defaultGrpcPort: 50053,
   defaultOpsPort: 9103,
 });
-await platform.serveGrpc([routingSlaGrpcService(platform.orm, platform.logger)]);
+await platform.serveGrpc([routingSlaGrpcService(platform.orm)]);
 await platform.consume([userCreatedConsumer, conversationCreatedConsumer]);
 platform.ready();

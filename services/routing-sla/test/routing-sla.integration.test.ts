@@ -1,17 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, headers } from '@nats-io/transport-node';
+import { headers } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { createClient, status } from '@domiq/grpc';
+import { status, type PromiseClient } from '@domiq/grpc';
 import { events, type EventContract } from '@domiq/proto/events';
 import { RoutingSlaServiceClient, type SlaPolicy } from '@domiq/proto/routing-sla';
 import { expectEventually, publishTestEvent, readStream, startTestStack, type TestStack } from '@domiq/testkit';
 
 let stack: TestStack;
-let routing: ReturnType<typeof createClient<RoutingSlaServiceClient>>['client'];
+let routing: PromiseClient<RoutingSlaServiceClient>;
 
 beforeAll(async () => {
   stack = await startTestStack({ services: ['routing-sla'] });
-  routing = createClient(RoutingSlaServiceClient, stack.grpcAddr('routing-sla')).client;
+  routing = stack.adminClient(RoutingSlaServiceClient, 'routing-sla');
 });
 afterAll(async () => stack?.stop());
 
@@ -49,7 +49,7 @@ const routed = (accountId: string, conversationId: string) =>
 
 /** Publishes with the same DomIQ-Event-Id but a fresh Nats-Msg-Id, so the stream keeps it and the consumer sees it again. */
 async function deliverAgain<T>(contract: EventContract<T>, payload: T, eventId: string): Promise<number> {
-  const nc = await connect({ servers: stack.nats.url });
+  const nc = await stack.nats.connectAdmin();
   try {
     const h = headers();
     h.set('DomIQ-Event-Id', eventId);
@@ -63,7 +63,7 @@ async function deliverAgain<T>(contract: EventContract<T>, payload: T, eventId: 
 
 /** Waits until the durable consumer has acknowledged everything up to `seq` in its stream. */
 async function consumed(stream: string, durable: string, seq: number): Promise<void> {
-  const nc = await connect({ servers: stack.nats.url });
+  const nc = await stack.nats.connectAdmin();
   try {
     const jsm = await jetstreamManager(nc);
     await expectEventually(async () => {
@@ -119,7 +119,7 @@ describe('routing-sla: assignment', () => {
     const info = await stack.db.query(`select 1 from routing_sla.agents where agent_id = $1`, [supervisor]);
     expect(info).toHaveLength(1);
     // The engineer's event is acked without a row: SetAgentStatus keeps answering NOT_FOUND once it has been consumed.
-    const nc = await connect({ servers: stack.nats.url });
+    const nc = await stack.nats.connectAdmin();
     const last = (await (await jetstreamManager(nc)).streams.info('IDENTITY')).state.last_seq;
     await nc.close();
     await consumed('IDENTITY', 'routing-sla-user-created', last);
@@ -264,5 +264,30 @@ describe('routing-sla: tenancy and validation', () => {
 
   it('answers NOT_FOUND for an agent routing has never heard of', async () => {
     await expect(routing.setAgentStatus({ accountId: uuid(), agentId: uuid(), status: 'available' })).rejects.toMatchObject({ code: status.NOT_FOUND });
+  });
+});
+
+describe('routing-sla: audit and presence', () => {
+  it('records which supervisor changed an SLA policy in the event log', async () => {
+    const accountId = uuid();
+    const supervisorId = uuid();
+    const supervisor = await stack.client(RoutingSlaServiceClient, 'routing-sla', { accountId, role: 'supervisor', userId: supervisorId });
+    const { policy: created } = await supervisor.upsertSlaPolicy({ policy: policy(accountId) });
+    await supervisor.upsertSlaPolicy({ policy: policy(accountId, { id: created!.id, name: 'Renamed' }) });
+    const rows = await stack.db.query<{ subject: string; actor_type: string; actor_id: string; payload: { created?: boolean; name: string } }>(
+      `select subject, actor_type, actor_id, payload from routing_sla.event_log where entity_id = $1 order by id`, [created!.id]);
+    expect(rows.map((r) => [r.subject, r.actor_type, r.actor_id, r.payload.created ?? false, r.payload.name])).toEqual([
+      ['routing.sla_policy.upserted', 'user', supervisorId, true, 'Standard'],
+      ['routing.sla_policy.upserted', 'user', supervisorId, false, 'Renamed'],
+    ]);
+  });
+
+  it('lets an agent set only their own status', async () => {
+    const accountId = uuid();
+    const me = await agent(accountId, 'offline');
+    const colleague = await agent(accountId, 'offline');
+    const asMe = await stack.client(RoutingSlaServiceClient, 'routing-sla', { accountId, role: 'agent', userId: me });
+    await expect(asMe.setAgentStatus({ accountId, agentId: me, status: 'available' })).resolves.toMatchObject({ status: 'available' });
+    await expect(asMe.setAgentStatus({ accountId, agentId: colleague, status: 'available' })).rejects.toMatchObject({ code: status.PERMISSION_DENIED });
   });
 });

@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import type { SecretColumn } from '@domiq/secrets';
 import { channelGatewayEntities } from './channel-gateway.entities.ts';
 
 export const database = {
@@ -7,3 +8,6 @@ export const database = {
   migrationsPath: fileURLToPath(new URL('./migrations', import.meta.url)),
   updatedAtTables: ['channels'],
 };
+
+/** Columns holding SecretBox ciphertexts (re-encrypted under the current key by `npm run rotate-secrets`). */
+export const secretColumns: SecretColumn[] = [{ table: 'channels', column: 'credentials_encrypted' }];

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
 
 /** The seed's channel types (channels.type check). */
@@ -22,6 +23,41 @@ export class InvalidChannelError extends Error {
 
 export function isChannelKey(value: string): boolean {
   return CHANNEL_KEY.test(value);
+}
+
+/** The readable start of a key DomIQ generates, by channel type. */
+export const CHANNEL_KEY_PREFIX: Record<ChannelType, string> = {
+  web_chat: 'chat', email: 'email', whatsapp: 'wa', facebook: 'fb', instagram: 'ig', twitter: 'tw', voice: 'voice', sms: 'sms',
+};
+/** Random bytes in a generated key: 160 bits, 32 base32 characters. */
+export const GENERATED_KEY_BYTES = 20;
+const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
+
+/** RFC 4648 base32, lower case, no padding (the key alphabet has no upper case and no '='). */
+export function base32(bytes: Uint8Array): string {
+  let out = '';
+  let buffer = 0;
+  let bits = 0;
+  for (const byte of bytes) {
+    buffer = ((buffer << 8) | byte) & 0xffff;
+    bits += 8;
+    while (bits >= 5) {
+      bits -= 5;
+      out += BASE32[(buffer >> bits) & 31];
+    }
+  }
+  if (bits > 0) out += BASE32[(buffer << (5 - bits)) & 31];
+  return out;
+}
+
+/**
+ * A channel key for a caller that did not choose one, e.g. `sms-` followed by 32 base32 characters: 160 bits from
+ * the operating system's CSPRNG, so the public webhook URL it ends up in cannot be guessed or enumerated.
+ */
+export function generateChannelKey(type: ChannelType, random: (size: number) => Uint8Array = randomBytes): string {
+  const key = `${CHANNEL_KEY_PREFIX[type]}-${base32(random(GENERATED_KEY_BYTES))}`;
+  if (!isChannelKey(key)) throw new Error(`generated channel key does not fit the key alphabet: ${type}`);
+  return key;
 }
 
 /** A provider phone number in E.164 ("+1 (415) 555-0100" becomes "+14155550100"); a country code is required. */

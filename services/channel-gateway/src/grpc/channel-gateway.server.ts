@@ -3,13 +3,16 @@ import {
   ChannelGatewayServiceService, type ChannelGatewayServiceServer, type Channel as ChannelMsg, type InboundMessage as InboundMessageMsg,
 } from '@domiq/proto/channel-gateway';
 import {
-  AlreadyExistsError, implement, InvalidArgumentError, NotFoundError, requireOneOf, requireString, requireUuid, type GrpcService,
+  AlreadyExistsError, defineGrpcService, InvalidArgumentError, NotFoundError, requireOneOf, requireString, requireUuid, type AccessTable, type GrpcService,
 } from '@domiq/grpc';
+import { appendEvent } from '@domiq/bus';
+import { events } from '@domiq/proto/events';
+import { auditActor } from '@domiq/auth';
 import type { Logger } from '@domiq/logging';
 import type { ChannelDirectory } from '../db/channel-directory.ts';
 import type { SecretBox } from '@domiq/secrets';
 import { Channel, InboundMessage } from '../db/channel-gateway.entities.ts';
-import { CHANNEL_TYPES, InvalidChannelError, isChannelKey, normaliseE164, validateTwilioCredentials } from '../domain/channel.ts';
+import { CHANNEL_TYPES, generateChannelKey, InvalidChannelError, isChannelKey, normaliseE164, validateTwilioCredentials } from '../domain/channel.ts';
 
 function toChannelMsg(c: InstanceType<typeof Channel.class>): ChannelMsg {
   return {
@@ -41,14 +44,26 @@ function domain<T>(fn: () => T): T {
   }
 }
 
+/** Who may call each method. */
+export const channelGatewayAccess: AccessTable<ChannelGatewayServiceServer> = {
+  upsertChannel: { roles: ['admin'] },
+  lookupChannel: { roles: ['admin', 'supervisor'] },
+  getInboundMessage: { roles: ['admin', 'supervisor', 'engineer'] },
+};
+
 export function channelGatewayGrpcService(orm: MikroORM, box: SecretBox, channels: ChannelDirectory, logger: Logger): GrpcService {
   const em = () => orm.em.fork({ clear: true });
-  const impl = implement<ChannelGatewayServiceServer>({
-    async upsertChannel(req) {
-      const accountId = requireUuid(req.accountId, 'account_id');
+  return defineGrpcService<ChannelGatewayServiceServer>({
+    name: 'domiq.channel_gateway.v1.ChannelGatewayService',
+    definition: ChannelGatewayServiceService,
+    access: channelGatewayAccess,
+    handlers: {
+    async upsertChannel(req, ctx) {
+      const { accountId } = ctx;
       const propertyId = requireUuid(req.propertyId, 'property_id');
-      const channelKey = requireChannelKey(req.channelKey);
       const type = requireOneOf(req.type, 'type', CHANNEL_TYPES);
+      // Left empty: DomIQ picks a random, unguessable key (it is part of the public webhook URL).
+      const channelKey = req.channelKey.trim() ? requireChannelKey(req.channelKey) : generateChannelKey(type);
       const name = req.name.trim() ? requireString(req.name, 'name', 100) : channelKey;
       let address: string | null;
       if (type === 'sms') address = domain(() => normaliseE164(req.address, 'address'));
@@ -71,31 +86,34 @@ export function channelGatewayGrpcService(orm: MikroORM, box: SecretBox, channel
           existing.name = name;
           existing.address = address;
           if (credentialsEncrypted) existing.credentialsEncrypted = credentialsEncrypted;
-          return existing;
         }
-        return tx.create(Channel, { accountId, propertyId, channelKey, type, name, address, credentialsEncrypted: credentialsEncrypted ?? null });
+        const saved = existing ?? tx.create(Channel, { id: crypto.randomUUID(), accountId, propertyId, channelKey, type, name, address, credentialsEncrypted: credentialsEncrypted ?? null });
+        appendEvent(tx, events.gatewayChannelUpserted, {
+          accountId, propertyId, channelId: saved.id, channelKey, type, name, created: !existing, credentialsChanged: !!credentialsEncrypted,
+        }, { entityId: saved.id, accountId, ...auditActor(ctx.caller) });
+        return saved;
       });
       channels.invalidate(channelKey);
       logger.info({ channel_id: channel.id, channel_key: channelKey, account_id: accountId, type }, 'channel upserted');
       return { channel: toChannelMsg(channel) };
     },
 
-    async lookupChannel(req) {
-      const accountId = requireUuid(req.accountId, 'account_id');
+    async lookupChannel(req, ctx) {
+      const { accountId } = ctx;
       const channelKey = requireChannelKey(req.channelKey);
       const channel = await em().findOne(Channel, { accountId, channelKey });
       if (!channel) throw new NotFoundError(`channel ${channelKey} not found`);
       return { channel: toChannelMsg(channel) };
     },
 
-    async getInboundMessage(req) {
-      const accountId = requireUuid(req.accountId, 'account_id');
+    async getInboundMessage(req, ctx) {
+      const { accountId } = ctx;
       const provider = requireString(req.provider, 'provider', 30);
       const providerMessageId = requireString(req.providerMessageId, 'provider_message_id', 100);
       const message = await em().findOne(InboundMessage, { accountId, provider, providerMessageId });
       if (!message) throw new NotFoundError(`inbound message ${provider}/${providerMessageId} not found`);
       return { message: toInboundMsg(message) };
     },
-  }, logger);
-  return { name: 'domiq.channel_gateway.v1.ChannelGatewayService', definition: ChannelGatewayServiceService, implementation: impl };
+    },
+  });
 }

@@ -6,6 +6,7 @@ import { verifyTwilioSignature } from '@domiq/webhook-signatures';
 import { recordInbound } from '../db/inbound-message.repository.ts';
 import { isChannelKey, parseTwilioCredentials } from '../domain/channel.ts';
 import { EMPTY_TWIML, InvalidInboundError, parseFormBody, validateTwilioInbound } from '../domain/twilio-inbound.ts';
+import { sendTooManyRequests, type RateLimitDecision, type WebhookRateLimiter } from './webhook-rate-limit.ts';
 
 export const MAX_BODY_BYTES = 64 * 1024;
 const ROUTE = /^\/webhooks\/twilio\/([^/?#]+)$/;
@@ -16,6 +17,17 @@ export interface TwilioWebhookOptions {
   channels: ChannelDirectory;
   /** Scheme, host (and any path prefix) Twilio posts to; the signed URL is this plus the request path and query. */
   publicBaseUrl: string;
+  /** Per-source and per-channel limits, checked before the body is read and before any database work. */
+  rateLimiter: WebhookRateLimiter;
+}
+
+/** Answered with 429 and Retry-After by the server's error path. */
+class RateLimitedError extends Error {
+  readonly decision: Extract<RateLimitDecision, { allowed: false }>;
+  constructor(decision: Extract<RateLimitDecision, { allowed: false }>) {
+    super(`rate limited (${decision.scope})`);
+    this.decision = decision;
+  }
 }
 
 class HttpError extends Error {
@@ -79,13 +91,16 @@ function isFormEncoded(contentType: string | undefined): boolean {
  * with empty TwiML (a duplicate gets the same answer, so Twilio stops retrying).
  */
 export function createTwilioWebhookServer(opts: TwilioWebhookOptions): Server {
-  const { orm, logger, channels } = opts;
+  const { orm, logger, channels, rateLimiter } = opts;
   const base = opts.publicBaseUrl.replace(/\/+$/, '');
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0]!;
     const match = ROUTE.exec(path);
     if (!match) throw new HttpError(404, 'not found');
+    // Rate limits first: before the body is read, any database work, and the signature check.
+    const bySource = await rateLimiter.checkSource(req);
+    if (!bySource.allowed) throw new RateLimitedError(bySource);
     if (req.method !== 'POST') {
       sendJson(res, 405, { error: 'method not allowed' }, { allow: 'POST' });
       return;
@@ -98,6 +113,8 @@ export function createTwilioWebhookServer(opts: TwilioWebhookOptions): Server {
       throw new HttpError(404, 'unknown channel');
     }
     if (!isChannelKey(channelKey)) throw new HttpError(404, 'unknown channel');
+    const byChannel = await rateLimiter.checkChannel('twilio', channelKey);
+    if (!byChannel.allowed) throw new RateLimitedError(byChannel);
     const raw = await readBody(req, MAX_BODY_BYTES);
 
     let params;
@@ -152,6 +169,13 @@ export function createTwilioWebhookServer(opts: TwilioWebhookOptions): Server {
     handle(req, res).catch((err: unknown) => {
       if (res.headersSent) {
         res.destroy();
+        return;
+      }
+      if (err instanceof RateLimitedError) {
+        // One line per limited key and window, not one per refused request.
+        if (err.decision.firstInWindow) logger.warn({ scope: err.decision.scope, key: err.decision.key, retry_after_s: err.decision.retryAfterSeconds }, 'webhook rate limit reached');
+        sendTooManyRequests(res, err.decision);
+        if (!req.complete) discardRest(req);
         return;
       }
       if (err instanceof HttpError) {

@@ -5,15 +5,15 @@ import {
   IdentityServiceService, type IdentityServiceServer, type Customer as CustomerMsg, type User as UserMsg,
 } from '@domiq/proto/identity';
 import {
-  implement, InvalidArgumentError, NotFoundError, requireOneOf, requireString, requireUuid, optionalUuid, type GrpcService,
+  defineGrpcService, InvalidArgumentError, NotFoundError, requireOneOf, requireString, requireUuid, optionalUuid, type AccessTable, type GrpcService,
 } from '@domiq/grpc';
-import type { Logger } from '@domiq/logging';
+import { auditActor } from '@domiq/auth';
 import { Account, Customer, Property, Team, User } from '../db/identity.entities.ts';
 import { resolveCustomer } from '../db/customer.repository.ts';
 import { InvalidIdentifierError, normaliseIdentifier, type IdentifierKind } from '../domain/identifier.ts';
 
 const KINDS: Record<string, IdentifierKind> = { IDENTIFIER_KIND_PHONE: 'phone', IDENTIFIER_KIND_EMAIL: 'email', IDENTIFIER_KIND_SOCIAL: 'social' };
-const ROLES = ['admin', 'supervisor', 'agent', 'engineer', 'api', 'property_manager'] as const;
+const USER_ROLES = ['admin', 'supervisor', 'agent', 'engineer', 'property_manager'] as const;
 
 function toCustomerMsg(c: InstanceType<typeof Customer.class>): CustomerMsg {
   return {
@@ -29,7 +29,20 @@ function toUserMsg(u: InstanceType<typeof User.class>): UserMsg {
   };
 }
 
-export function identityGrpcService(orm: MikroORM, logger: Logger): GrpcService {
+/** Who may call each method (the server checks it before a handler runs; see Access in @domiq/grpc). */
+export const identityAccess: AccessTable<IdentityServiceServer> = {
+  resolveCustomer: { roles: ['admin', 'supervisor', 'agent'], services: ['conversations'] },
+  getCustomer: { roles: ['admin', 'supervisor', 'agent', 'engineer'], services: ['conversations', 'resman-connector'] },
+  // An account is created by an admin token minted for its id (the operator's bootstrap step).
+  createAccount: { roles: ['admin'], account: 'id' },
+  createProperty: { roles: ['admin'] },
+  getProperty: { roles: ['admin', 'supervisor', 'agent', 'engineer', 'property_manager'], services: ['resman-connector'], property: 'property_id' },
+  createTeam: { roles: ['admin'] },
+  createUser: { roles: ['admin'] },
+  listUsers: { roles: ['admin', 'supervisor'] },
+};
+
+export function identityGrpcService(orm: MikroORM): GrpcService {
   const em = () => orm.em.fork({ clear: true });
   // Accounts are never deleted, so one that exists once exists for good: skip the lookup on the hot path.
   const knownAccounts = new Set<string>();
@@ -39,9 +52,13 @@ export function identityGrpcService(orm: MikroORM, logger: Logger): GrpcService 
     if (knownAccounts.size > 100_000) knownAccounts.clear();
     knownAccounts.add(accountId);
   };
-  const impl = implement<IdentityServiceServer>({
-    async resolveCustomer(req) {
-      const accountId = requireUuid(req.accountId, 'account_id');
+  return defineGrpcService<IdentityServiceServer>({
+    name: 'domiq.identity.v1.IdentityService',
+    definition: IdentityServiceService,
+    access: identityAccess,
+    handlers: {
+    async resolveCustomer(req, ctx) {
+      const { accountId } = ctx;
       const kind = KINDS[req.kind];
       if (!kind) throw new InvalidArgumentError('kind', 'must be PHONE, EMAIL or SOCIAL');
       if (kind === 'social') requireString(req.network, 'network', 30);
@@ -58,25 +75,28 @@ export function identityGrpcService(orm: MikroORM, logger: Logger): GrpcService 
       return { customer: toCustomerMsg(customer), created };
     },
 
-    async getCustomer(req) {
-      const accountId = requireUuid(req.accountId, 'account_id');
+    async getCustomer(req, ctx) {
+      const { accountId } = ctx;
       const id = requireUuid(req.customerId, 'customer_id');
       const customer = await em().findOne(Customer, { id, accountId });
       if (!customer) throw new NotFoundError(`customer ${id} not found`);
       return { customer: toCustomerMsg(customer) };
     },
 
-    async createAccount(req) {
+    async createAccount(req, ctx) {
       const name = requireString(req.name, 'name', 200);
-      const id = optionalUuid(req.id, 'id') ?? crypto.randomUUID();
-      const fork = em();
-      const account = (await fork.findOne(Account, { id })) ?? fork.create(Account, { id, name });
-      await fork.flush();
+      const id = ctx.accountId;
+      const account = await em().transactional(async (tx) => {
+        const found = await tx.findOne(Account, { id });
+        if (found) return found;
+        appendEvent(tx, events.identityAccountCreated, { accountId: id, name }, { entityId: id, accountId: id, ...auditActor(ctx.caller) });
+        return tx.create(Account, { id, name });
+      });
       return { account: { id: account.id, name: account.name } };
     },
 
-    async createProperty(req) {
-      const accountId = requireUuid(req.accountId, 'account_id');
+    async createProperty(req, ctx) {
+      const { accountId } = ctx;
       const name = requireString(req.name, 'name', 200);
       const timezone = req.timezone || 'UTC';
       if (!Intl.supportedValuesOf('timeZone').includes(timezone) && timezone !== 'UTC') throw new InvalidArgumentError('timezone', 'must be an IANA time zone');
@@ -89,39 +109,42 @@ export function identityGrpcService(orm: MikroORM, logger: Logger): GrpcService 
           return found;
         }
         const created = tx.create(Property, { id, accountId, name, timezone });
-        appendEvent(tx, events.identityPropertyCreated, { accountId, propertyId: id, name, timezone }, { entityId: id, accountId });
+        appendEvent(tx, events.identityPropertyCreated, { accountId, propertyId: id, name, timezone }, { entityId: id, accountId, ...auditActor(ctx.caller) });
         return created;
       });
       return { property: { id: property.id, accountId: property.accountId, name: property.name, timezone: property.timezone } };
     },
 
-    async getProperty(req) {
-      const accountId = requireUuid(req.accountId, 'account_id');
+    async getProperty(req, ctx) {
+      const { accountId } = ctx;
       const id = requireUuid(req.propertyId, 'property_id');
       const property = await em().findOne(Property, { id, accountId });
       if (!property) throw new NotFoundError(`property ${id} not found`);
       return { property: { id: property.id, accountId: property.accountId, name: property.name, timezone: property.timezone } };
     },
 
-    async createTeam(req) {
-      const accountId = requireUuid(req.accountId, 'account_id');
+    async createTeam(req, ctx) {
+      const { accountId } = ctx;
       const name = requireString(req.name, 'name', 100);
       const routingMode = requireOneOf(req.routingMode, 'routing_mode', ['round_robin', 'least_busy', 'skill_based', 'manual'] as const, 'round_robin');
       const id = optionalUuid(req.id, 'id') ?? crypto.randomUUID();
-      const fork = em();
-      if (!(await fork.count(Account, { id: accountId }))) throw new NotFoundError(`account ${accountId} not found`);
-      const team = (await fork.findOne(Team, { id, accountId })) ?? fork.create(Team, { id, accountId, name, routingMode });
-      await fork.flush();
+      const team = await em().transactional(async (tx) => {
+        if (!(await tx.count(Account, { id: accountId }))) throw new NotFoundError(`account ${accountId} not found`);
+        const found = await tx.findOne(Team, { id, accountId });
+        if (found) return found;
+        appendEvent(tx, events.identityTeamCreated, { accountId, teamId: id, name, routingMode }, { entityId: id, accountId, ...auditActor(ctx.caller) });
+        return tx.create(Team, { id, accountId, name, routingMode });
+      });
       return { team: { id: team.id, accountId: team.accountId, name: team.name, routingMode: team.routingMode } };
     },
 
-    async createUser(req) {
-      const accountId = requireUuid(req.accountId, 'account_id');
+    async createUser(req, ctx) {
+      const { accountId } = ctx;
       const email = requireString(req.email, 'email', 255).toLowerCase();
       if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) throw new InvalidArgumentError('email', 'must be an email address');
       const firstName = requireString(req.firstName, 'first_name', 100);
       const lastName = requireString(req.lastName, 'last_name', 100);
-      const role = requireOneOf(req.role, 'role', ROLES, 'agent');
+      const role = requireOneOf(req.role, 'role', USER_ROLES, 'agent');
       const teamId = optionalUuid(req.teamId, 'team_id');
       const max = req.maxConcurrentConversations || 5;
       if (max < 1 || max > 100) throw new InvalidArgumentError('max_concurrent_conversations', 'must be between 1 and 100');
@@ -134,18 +157,18 @@ export function identityGrpcService(orm: MikroORM, logger: Logger): GrpcService 
         const created = tx.create(User, { id, accountId, email, firstName, lastName, role, teamId, skills: req.skills, maxConcurrentConversations: max, displayName: `${firstName} ${lastName}` });
         appendEvent(tx, events.identityUserCreated, {
           accountId, userId: id, teamId: teamId ?? '', role, skills: req.skills, maxConcurrentConversations: max, email, firstName, lastName,
-        }, { entityId: id, accountId });
+        }, { entityId: id, accountId, ...auditActor(ctx.caller) });
         return created;
       });
       return { user: toUserMsg(user) };
     },
 
-    async listUsers(req) {
-      const accountId = requireUuid(req.accountId, 'account_id');
+    async listUsers(req, ctx) {
+      const { accountId } = ctx;
       const teamId = optionalUuid(req.teamId, 'team_id');
       const users = await em().find(User, teamId ? { accountId, teamId } : { accountId }, { orderBy: { createdAt: 'asc', id: 'asc' } });
       return { users: users.map(toUserMsg) };
     },
-  }, logger);
-  return { name: 'domiq.identity.v1.IdentityService', definition: IdentityServiceService, implementation: impl };
+    },
+  });
 }

@@ -1,8 +1,12 @@
 import type { MikroORM } from '@domiq/db';
 import {
-  implement, InvalidArgumentError, NotFoundError, requireString, requireUuid, type GrpcService, type PromiseClient,
+  defineGrpcService, InvalidArgumentError, NotFoundError, requireString, requireUuid, type AccessTable, type GrpcService, type PromiseClient,
 } from '@domiq/grpc';
+import { appendEvent } from '@domiq/bus';
+import { events } from '@domiq/proto/events';
+import { auditActor } from '@domiq/auth';
 import type { Logger } from '@domiq/logging';
+import { OutboundTargetRefusedError, type OutboundGuard } from '@domiq/outbound';
 import type { IdentityServiceClient } from '@domiq/proto/identity';
 import {
   ResmanConnectorServiceService, type Integration as IntegrationMsg, type ResmanConnectorServiceServer,
@@ -37,11 +41,34 @@ export function requireBaseUrl(value: string | undefined): string {
   return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
 }
 
-export function resmanConnectorGrpcService(deps: { orm: MikroORM; identity: PromiseClient<IdentityServiceClient>; box: SecretBox; logger: Logger }): GrpcService {
+/**
+ * Where base_url points must be a place we may connect to (https, public addresses, or DOMIQ_ALLOWED_TARGETS):
+ * refused with INVALID_ARGUMENT before anything is stored. The client checks again on every connection.
+ */
+export async function requireAllowedTarget(baseUrl: string, outbound: OutboundGuard): Promise<void> {
+  try {
+    await outbound.checkUrl(baseUrl);
+  } catch (err) {
+    if (err instanceof OutboundTargetRefusedError) throw new InvalidArgumentError('base_url', err.reason);
+    throw new InvalidArgumentError('base_url', `host does not resolve (${(err as { code?: string }).code ?? (err as Error).message})`);
+  }
+}
+
+/** Who may call each method. */
+export const resmanConnectorAccess: AccessTable<ResmanConnectorServiceServer> = {
+  upsertIntegration: { roles: ['admin'], property: 'property_id' },
+  getLeadSync: { roles: ['admin', 'supervisor', 'agent', 'property_manager'], property: 'property_id' },
+};
+
+export function resmanConnectorGrpcService(deps: { orm: MikroORM; identity: PromiseClient<IdentityServiceClient>; box: SecretBox; outbound: OutboundGuard; logger: Logger }): GrpcService {
   const em = () => deps.orm.em.fork({ clear: true });
-  const impl = implement<ResmanConnectorServiceServer>({
-    async upsertIntegration(req) {
-      const accountId = requireUuid(req.accountId, 'account_id');
+  return defineGrpcService<ResmanConnectorServiceServer>({
+    name: 'domiq.resman_connector.v1.ResmanConnectorService',
+    definition: ResmanConnectorServiceService,
+    access: resmanConnectorAccess,
+    handlers: {
+    async upsertIntegration(req, ctx) {
+      const { accountId } = ctx;
       const propertyId = requireUuid(req.propertyId, 'property_id');
       const baseUrl = requireBaseUrl(req.baseUrl);
       if (!Number.isSafeInteger(req.resmanAccountId) || req.resmanAccountId <= 0) {
@@ -52,6 +79,7 @@ export function resmanConnectorGrpcService(deps: { orm: MikroORM; identity: Prom
       const apiKey = requireString(req.apiKey, 'api_key', 500);
       const defaultAgentId = requireString(req.defaultAgentId, 'default_agent_id', 100);
       const prospectSourceId = requireString(req.prospectSourceId, 'prospect_source_id', 100);
+      await requireAllowedTarget(baseUrl, deps.outbound);
 
       // The property must be this account's: identity owns that fact (NOT_FOUND passes through).
       await deps.identity.getProperty({ accountId, propertyId });
@@ -63,11 +91,12 @@ export function resmanConnectorGrpcService(deps: { orm: MikroORM; identity: Prom
       };
       const save = () => em().transactional(async (tx) => {
         const existing = await tx.findOne(ResmanIntegration, { propertyId });
-        if (existing) {
-          if (existing.accountId !== accountId) throw new NotFoundError(`property ${propertyId} not found`);
-          return Object.assign(existing, fields);
-        }
-        return tx.create(ResmanIntegration, { accountId, propertyId, ...fields });
+        if (existing && existing.accountId !== accountId) throw new NotFoundError(`property ${propertyId} not found`);
+        const saved = existing ? Object.assign(existing, fields) : tx.create(ResmanIntegration, { id: crypto.randomUUID(), accountId, propertyId, ...fields });
+        appendEvent(tx, events.integrationUpserted, {
+          accountId, propertyId, integrationId: saved.id, baseUrl, resmanAccountId: req.resmanAccountId, created: !existing, credentialsChanged: true,
+        }, { entityId: saved.id, accountId, ...auditActor(ctx.caller) });
+        return saved;
       });
       // Two first saves of one property race on its unique key: the loser saves again, as an update.
       const row = await save().catch((err: unknown) => {
@@ -78,8 +107,8 @@ export function resmanConnectorGrpcService(deps: { orm: MikroORM; identity: Prom
       return { integration: toIntegrationMsg(row, integrationPartnerId) };
     },
 
-    async getLeadSync(req) {
-      const accountId = requireUuid(req.accountId, 'account_id');
+    async getLeadSync(req, ctx) {
+      const { accountId } = ctx;
       const propertyId = requireUuid(req.propertyId, 'property_id');
       const customerId = requireUuid(req.customerId, 'customer_id');
       const fork = em();
@@ -96,6 +125,6 @@ export function resmanConnectorGrpcService(deps: { orm: MikroORM; identity: Prom
         communications, lastSyncAt: mapping.lastSyncAt?.toISOString() ?? '',
       };
     },
-  }, deps.logger);
-  return { name: 'domiq.resman_connector.v1.ResmanConnectorService', definition: ResmanConnectorServiceService, implementation: impl };
+    },
+  });
 }

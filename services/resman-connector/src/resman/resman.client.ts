@@ -6,9 +6,10 @@ import {
   type CircuitBreakerPolicy, type IRetryBackoffContext, type RetryPolicy,
 } from 'cockatiel';
 import type { Logger } from '@domiq/logging';
+import { OutboundTargetRefusedError, type OutboundGuard } from '@domiq/outbound';
 import { KeyedQueue } from './keyed-queue.ts';
 import { parsePostLeadResponse, parseSearchProspects, MitsResponseError, type ResmanProspect } from './mits.ts';
-import { ResmanApiError, ResmanAuthError, ResmanError, ResmanTransientError } from './resman.errors.ts';
+import { ResmanApiError, ResmanAuthError, ResmanError, ResmanTargetRefusedError, ResmanTransientError } from './resman.errors.ts';
 
 export interface ResmanCredentials {
   integrationPartnerId: string;
@@ -25,6 +26,8 @@ export interface ResmanTarget {
 export interface ResmanConnectionOptions {
   /** Per-request timeout (RESMAN_TIMEOUT_MS). */
   timeoutMs: number;
+  /** Every request goes through it: base_url must be an https public address unless DOMIQ_ALLOWED_TARGETS allows it. */
+  outbound: OutboundGuard;
   /** Attempts per call, the first included. */
   maxAttempts?: number;
   initialBackoffMs?: number;
@@ -58,7 +61,7 @@ function retryAfterMs(header: string | null): number | null {
  * and its circuit breaker. One per process.
  */
 export class ResmanConnections {
-  readonly #opts: Required<Omit<ResmanConnectionOptions, 'logger'>> & { logger: Logger | undefined };
+  readonly #opts: Required<Omit<ResmanConnectionOptions, 'logger' | 'outbound'>> & { logger: Logger | undefined; outbound: OutboundGuard };
   readonly #lanes = new KeyedQueue();
   readonly #breakers = new Map<string, CircuitBreakerPolicy>();
   readonly #retry: RetryPolicy;
@@ -66,6 +69,7 @@ export class ResmanConnections {
   constructor(opts: ResmanConnectionOptions) {
     this.#opts = {
       timeoutMs: opts.timeoutMs,
+      outbound: opts.outbound,
       maxAttempts: opts.maxAttempts ?? 4,
       initialBackoffMs: opts.initialBackoffMs ?? 200,
       maxBackoffMs: opts.maxBackoffMs ?? 5_000,
@@ -109,6 +113,7 @@ export class ResmanConnections {
       breaker,
       retry: this.#retry,
       timeoutMs: this.#opts.timeoutMs,
+      outbound: this.#opts.outbound,
       logger: this.#opts.logger,
     });
   }
@@ -119,6 +124,7 @@ interface ClientWiring {
   breaker: CircuitBreakerPolicy;
   retry: RetryPolicy;
   timeoutMs: number;
+  outbound: OutboundGuard;
   logger: Logger | undefined;
 }
 
@@ -188,7 +194,7 @@ export class ResmanClient {
     let res: Response;
     let text: string;
     try {
-      res = await fetch(`${baseUrl}/${method}`, {
+      res = await this.#wiring.outbound.fetch(`${baseUrl}/${method}`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
         body,
@@ -196,6 +202,7 @@ export class ResmanClient {
       });
       text = await res.text();
     } catch (err) {
+      if (err instanceof OutboundTargetRefusedError) throw new ResmanTargetRefusedError(method, err.reason);
       const timedOut = (err as Error).name === 'TimeoutError' || (err as Error).name === 'AbortError';
       throw timedOut
         ? new ResmanTransientError(method, `no answer within ${this.#wiring.timeoutMs} ms`, { code: 'timeout' })

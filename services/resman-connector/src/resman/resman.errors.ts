@@ -34,6 +34,19 @@ export class ResmanApiError extends ResmanError {
   }
 }
 
+/**
+ * The integration's base_url points where we may not connect (DOMIQ_ALLOWED_TARGETS, @domiq/outbound): checked
+ * on every new connection, so a host re-pointed at a private address after it was saved lands here. Permanent.
+ */
+export class ResmanTargetRefusedError extends ResmanError {
+  override name = 'ResmanTargetRefusedError';
+  readonly reason: string;
+  constructor(method: string, reason: string) {
+    super(method, `base_url refused: ${reason}`, { retryable: false, code: 'target_refused' });
+    this.reason = reason;
+  }
+}
+
 /** Timeouts, 5xx, 429, cut connections and bodies that do not parse: worth another try after a pause. */
 export class ResmanTransientError extends ResmanError {
   override name = 'ResmanTransientError';

@@ -1,7 +1,6 @@
 import type { MikroORM } from '@domiq/db';
 import { ResolutionsServiceService, type ResolutionsServiceServer, type Resolution as ResolutionMsg } from '@domiq/proto/resolutions';
-import { implement, optionalUuid, requireUuid, type GrpcService } from '@domiq/grpc';
-import type { Logger } from '@domiq/logging';
+import { defineGrpcService, optionalUuid, type AccessTable, type GrpcService } from '@domiq/grpc';
 import { Resolution } from '../db/resolutions.entities.ts';
 
 // A conversation has few resolutions; an account-wide listing is capped until the API grows paging.
@@ -14,15 +13,24 @@ function toResolutionMsg(r: InstanceType<typeof Resolution.class>): ResolutionMs
   };
 }
 
-export function resolutionsGrpcService(orm: MikroORM, logger: Logger): GrpcService {
+/** Who may call each method. */
+export const resolutionsAccess: AccessTable<ResolutionsServiceServer> = {
+  listResolutions: { roles: ['admin', 'supervisor', 'agent', 'engineer'] },
+};
+
+export function resolutionsGrpcService(orm: MikroORM): GrpcService {
   const em = () => orm.em.fork({ clear: true });
-  const impl = implement<ResolutionsServiceServer>({
-    async listResolutions(req) {
-      const accountId = requireUuid(req.accountId, 'account_id');
+  return defineGrpcService<ResolutionsServiceServer>({
+    name: 'domiq.resolutions.v1.ResolutionsService',
+    definition: ResolutionsServiceService,
+    access: resolutionsAccess,
+    handlers: {
+    async listResolutions(req, ctx) {
+      const { accountId } = ctx;
       const conversationId = optionalUuid(req.conversationId, 'conversation_id');
       const rows = await em().find(Resolution, conversationId ? { accountId, conversationId } : { accountId }, { orderBy: { createdAt: 'asc', id: 'asc' }, limit: LIST_LIMIT });
       return { resolutions: rows.map(toResolutionMsg) };
     },
-  }, logger);
-  return { name: 'domiq.resolutions.v1.ResolutionsService', definition: ResolutionsServiceService, implementation: impl };
+    },
+  });
 }

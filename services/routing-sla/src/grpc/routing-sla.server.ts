@@ -3,9 +3,11 @@ import {
   RoutingSlaServiceService, type RoutingSlaServiceServer, type SlaOverride as SlaOverrideMsg, type SlaPolicy as SlaPolicyMsg,
 } from '@domiq/proto/routing-sla';
 import {
-  implement, InvalidArgumentError, NotFoundError, optionalUuid, requireOneOf, requireString, requireUuid, type GrpcService,
+  defineGrpcService, InvalidArgumentError, NotFoundError, optionalUuid, requireOneOf, requireString, requireUuid, type AccessTable, type GrpcService,
 } from '@domiq/grpc';
-import type { Logger } from '@domiq/logging';
+import { appendEvent } from '@domiq/bus';
+import { events } from '@domiq/proto/events';
+import { auditActor, PermissionDeniedError } from '@domiq/auth';
 import { Agent, Assignment, ConversationSla, Sla } from '../db/routing-sla.entities.ts';
 import { BusinessCalendar, InvalidCalendarError, isIanaZone, parseClock, WEEKDAYS, type WeeklyHours } from '../domain/business-calendar.ts';
 import { CHANNELS, PRIORITIES, SLA_TIERS, type SlaOverrides } from '../domain/sla-policy.ts';
@@ -95,26 +97,42 @@ function toPolicyMsg(s: SlaRow): SlaPolicyMsg {
   };
 }
 
-export function routingSlaGrpcService(orm: MikroORM, logger: Logger): GrpcService {
+/** Who may call each method. */
+export const routingSlaAccess: AccessTable<RoutingSlaServiceServer> = {
+  upsertSlaPolicy: { roles: ['admin', 'supervisor'], account: 'policy.account_id' },
+  // Agents set only their own presence (checked in the handler); supervisors set anyone's.
+  setAgentStatus: { roles: ['admin', 'supervisor', 'agent'] },
+  getConversationRouting: { roles: ['admin', 'supervisor', 'agent', 'engineer'] },
+};
+
+export function routingSlaGrpcService(orm: MikroORM): GrpcService {
   const em = () => orm.em.fork({ clear: true });
-  const impl = implement<RoutingSlaServiceServer>({
-    async upsertSlaPolicy(req) {
+  return defineGrpcService<RoutingSlaServiceServer>({
+    name: 'domiq.routing_sla.v1.RoutingSlaService',
+    definition: RoutingSlaServiceService,
+    access: routingSlaAccess,
+    handlers: {
+    async upsertSlaPolicy(req, ctx) {
       const { id, ...fields } = validatePolicy(req.policy);
       const fork = em();
       const policy = await fork.transactional(async (tx) => {
         const existing = id ? await tx.findOne(Sla, { id }) : null;
         // Another account's id is indistinguishable from a missing one.
         if (existing && existing.accountId !== fields.accountId) throw new NotFoundError(`sla policy ${id} not found`);
-        if (existing) return tx.assign(existing, fields);
-        return tx.create(Sla, { id: id ?? crypto.randomUUID(), ...fields });
+        const row = existing ? tx.assign(existing, fields) : tx.create(Sla, { id: id ?? crypto.randomUUID(), ...fields });
+        appendEvent(tx, events.slaPolicyUpserted, {
+          accountId: fields.accountId, slaPolicyId: row.id, propertyId: fields.propertyId ?? '', name: fields.name, tier: fields.tier, created: !existing,
+        }, { entityId: row.id, accountId: fields.accountId, ...auditActor(ctx.caller) });
+        return row;
       });
       return { policy: toPolicyMsg(policy) };
     },
 
-    async setAgentStatus(req) {
-      const accountId = requireUuid(req.accountId, 'account_id');
+    async setAgentStatus(req, ctx) {
+      const { accountId } = ctx;
       const agentId = requireUuid(req.agentId, 'agent_id');
       const status = requireOneOf(req.status, 'status', AGENT_STATUSES);
+      if (ctx.caller.kind === 'user' && ctx.caller.role === 'agent' && ctx.caller.subject !== agentId) throw new PermissionDeniedError('an agent may set only their own status');
       const fork = em();
       const agent = await fork.findOne(Agent, { agentId, accountId });
       if (!agent) throw new NotFoundError(`agent ${agentId} not found`);
@@ -123,8 +141,8 @@ export function routingSlaGrpcService(orm: MikroORM, logger: Logger): GrpcServic
       return { agentId, status };
     },
 
-    async getConversationRouting(req) {
-      const accountId = requireUuid(req.accountId, 'account_id');
+    async getConversationRouting(req, ctx) {
+      const { accountId } = ctx;
       const conversationId = requireUuid(req.conversationId, 'conversation_id');
       const fork = em();
       const sla = await fork.findOne(ConversationSla, { conversationId, accountId });
@@ -139,6 +157,6 @@ export function routingSlaGrpcService(orm: MikroORM, logger: Logger): GrpcServic
         slaPolicyId: sla.slaPolicyId ?? '',
       };
     },
-  }, logger);
-  return { name: 'domiq.routing_sla.v1.RoutingSlaService', definition: RoutingSlaServiceService, implementation: impl };
+    },
+  });
 }

@@ -28,6 +28,18 @@ export interface MessageReceived {
   senderName: string;
 }
 
+/** gateway.channel.upserted: an administrative change (event_log.actor_id names who made it); never the credentials. */
+export interface ChannelUpserted {
+  accountId: string;
+  propertyId: string;
+  channelId: string;
+  channelKey: string;
+  type: string;
+  name: string;
+  created: boolean;
+  credentialsChanged: boolean;
+}
+
 function createBaseMessageReceived(): MessageReceived {
   return {
     inboundId: "",
@@ -322,6 +334,216 @@ export const MessageReceived: MessageFns<MessageReceived> = {
     message.body = object.body ?? "";
     message.receivedAt = object.receivedAt ?? "";
     message.senderName = object.senderName ?? "";
+    return message;
+  },
+};
+
+function createBaseChannelUpserted(): ChannelUpserted {
+  return {
+    accountId: "",
+    propertyId: "",
+    channelId: "",
+    channelKey: "",
+    type: "",
+    name: "",
+    created: false,
+    credentialsChanged: false,
+  };
+}
+
+export const ChannelUpserted: MessageFns<ChannelUpserted> = {
+  encode(message: ChannelUpserted, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accountId !== "") {
+      writer.uint32(10).string(message.accountId);
+    }
+    if (message.propertyId !== "") {
+      writer.uint32(18).string(message.propertyId);
+    }
+    if (message.channelId !== "") {
+      writer.uint32(26).string(message.channelId);
+    }
+    if (message.channelKey !== "") {
+      writer.uint32(34).string(message.channelKey);
+    }
+    if (message.type !== "") {
+      writer.uint32(42).string(message.type);
+    }
+    if (message.name !== "") {
+      writer.uint32(50).string(message.name);
+    }
+    if (message.created !== false) {
+      writer.uint32(56).bool(message.created);
+    }
+    if (message.credentialsChanged !== false) {
+      writer.uint32(64).bool(message.credentialsChanged);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ChannelUpserted {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseChannelUpserted();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.propertyId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.channelId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.channelKey = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.type = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.created = reader.bool();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.credentialsChanged = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ChannelUpserted {
+    return {
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+      propertyId: isSet(object.propertyId)
+        ? globalThis.String(object.propertyId)
+        : isSet(object.property_id)
+        ? globalThis.String(object.property_id)
+        : "",
+      channelId: isSet(object.channelId)
+        ? globalThis.String(object.channelId)
+        : isSet(object.channel_id)
+        ? globalThis.String(object.channel_id)
+        : "",
+      channelKey: isSet(object.channelKey)
+        ? globalThis.String(object.channelKey)
+        : isSet(object.channel_key)
+        ? globalThis.String(object.channel_key)
+        : "",
+      type: isSet(object.type) ? globalThis.String(object.type) : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      created: isSet(object.created) ? globalThis.Boolean(object.created) : false,
+      credentialsChanged: isSet(object.credentialsChanged)
+        ? globalThis.Boolean(object.credentialsChanged)
+        : isSet(object.credentials_changed)
+        ? globalThis.Boolean(object.credentials_changed)
+        : false,
+    };
+  },
+
+  toJSON(message: ChannelUpserted): unknown {
+    const obj: any = {};
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    if (message.propertyId !== "") {
+      obj.propertyId = message.propertyId;
+    }
+    if (message.channelId !== "") {
+      obj.channelId = message.channelId;
+    }
+    if (message.channelKey !== "") {
+      obj.channelKey = message.channelKey;
+    }
+    if (message.type !== "") {
+      obj.type = message.type;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.created !== false) {
+      obj.created = message.created;
+    }
+    if (message.credentialsChanged !== false) {
+      obj.credentialsChanged = message.credentialsChanged;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ChannelUpserted>): ChannelUpserted {
+    return ChannelUpserted.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ChannelUpserted>): ChannelUpserted {
+    const message = createBaseChannelUpserted();
+    message.accountId = object.accountId ?? "";
+    message.propertyId = object.propertyId ?? "";
+    message.channelId = object.channelId ?? "";
+    message.channelKey = object.channelKey ?? "";
+    message.type = object.type ?? "";
+    message.name = object.name ?? "";
+    message.created = object.created ?? false;
+    message.credentialsChanged = object.credentialsChanged ?? false;
     return message;
   },
 };

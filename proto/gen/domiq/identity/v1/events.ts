@@ -41,6 +41,20 @@ export interface PropertyCreated {
   timezone: string;
 }
 
+/** identity.account.created (an administrative change: event_log.actor_id names who made it) */
+export interface AccountCreated {
+  accountId: string;
+  name: string;
+}
+
+/** identity.team.created (an administrative change) */
+export interface TeamCreated {
+  accountId: string;
+  teamId: string;
+  name: string;
+  routingMode: string;
+}
+
 function createBaseCustomerCreated(): CustomerCreated {
   return { accountId: "", customerId: "", phoneNumbers: [], emails: [], name: "" };
 }
@@ -538,6 +552,224 @@ export const PropertyCreated: MessageFns<PropertyCreated> = {
     message.propertyId = object.propertyId ?? "";
     message.name = object.name ?? "";
     message.timezone = object.timezone ?? "";
+    return message;
+  },
+};
+
+function createBaseAccountCreated(): AccountCreated {
+  return { accountId: "", name: "" };
+}
+
+export const AccountCreated: MessageFns<AccountCreated> = {
+  encode(message: AccountCreated, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accountId !== "") {
+      writer.uint32(10).string(message.accountId);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AccountCreated {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAccountCreated();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AccountCreated {
+    return {
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+    };
+  },
+
+  toJSON(message: AccountCreated): unknown {
+    const obj: any = {};
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AccountCreated>): AccountCreated {
+    return AccountCreated.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AccountCreated>): AccountCreated {
+    const message = createBaseAccountCreated();
+    message.accountId = object.accountId ?? "";
+    message.name = object.name ?? "";
+    return message;
+  },
+};
+
+function createBaseTeamCreated(): TeamCreated {
+  return { accountId: "", teamId: "", name: "", routingMode: "" };
+}
+
+export const TeamCreated: MessageFns<TeamCreated> = {
+  encode(message: TeamCreated, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accountId !== "") {
+      writer.uint32(10).string(message.accountId);
+    }
+    if (message.teamId !== "") {
+      writer.uint32(18).string(message.teamId);
+    }
+    if (message.name !== "") {
+      writer.uint32(26).string(message.name);
+    }
+    if (message.routingMode !== "") {
+      writer.uint32(34).string(message.routingMode);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TeamCreated {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTeamCreated();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.teamId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.routingMode = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TeamCreated {
+    return {
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+      teamId: isSet(object.teamId)
+        ? globalThis.String(object.teamId)
+        : isSet(object.team_id)
+        ? globalThis.String(object.team_id)
+        : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      routingMode: isSet(object.routingMode)
+        ? globalThis.String(object.routingMode)
+        : isSet(object.routing_mode)
+        ? globalThis.String(object.routing_mode)
+        : "",
+    };
+  },
+
+  toJSON(message: TeamCreated): unknown {
+    const obj: any = {};
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    if (message.teamId !== "") {
+      obj.teamId = message.teamId;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.routingMode !== "") {
+      obj.routingMode = message.routingMode;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TeamCreated>): TeamCreated {
+    return TeamCreated.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TeamCreated>): TeamCreated {
+    const message = createBaseTeamCreated();
+    message.accountId = object.accountId ?? "";
+    message.teamId = object.teamId ?? "";
+    message.name = object.name ?? "";
+    message.routingMode = object.routingMode ?? "";
     return message;
   },
 };

@@ -22,6 +22,17 @@ export interface LeadSynced {
   created: boolean;
 }
 
+/** resman.integration.upserted: an administrative change (event_log.actor_id names who made it); never the API key. */
+export interface IntegrationUpserted {
+  accountId: string;
+  propertyId: string;
+  integrationId: string;
+  baseUrl: string;
+  resmanAccountId: number;
+  created: boolean;
+  credentialsChanged: boolean;
+}
+
 function createBaseLeadSynced(): LeadSynced {
   return {
     accountId: "",
@@ -219,6 +230,203 @@ export const LeadSynced: MessageFns<LeadSynced> = {
   },
 };
 
+function createBaseIntegrationUpserted(): IntegrationUpserted {
+  return {
+    accountId: "",
+    propertyId: "",
+    integrationId: "",
+    baseUrl: "",
+    resmanAccountId: 0,
+    created: false,
+    credentialsChanged: false,
+  };
+}
+
+export const IntegrationUpserted: MessageFns<IntegrationUpserted> = {
+  encode(message: IntegrationUpserted, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accountId !== "") {
+      writer.uint32(10).string(message.accountId);
+    }
+    if (message.propertyId !== "") {
+      writer.uint32(18).string(message.propertyId);
+    }
+    if (message.integrationId !== "") {
+      writer.uint32(26).string(message.integrationId);
+    }
+    if (message.baseUrl !== "") {
+      writer.uint32(34).string(message.baseUrl);
+    }
+    if (message.resmanAccountId !== 0) {
+      writer.uint32(40).int64(message.resmanAccountId);
+    }
+    if (message.created !== false) {
+      writer.uint32(48).bool(message.created);
+    }
+    if (message.credentialsChanged !== false) {
+      writer.uint32(56).bool(message.credentialsChanged);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): IntegrationUpserted {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseIntegrationUpserted();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.propertyId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.integrationId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.baseUrl = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.resmanAccountId = longToNumber(reader.int64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.created = reader.bool();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.credentialsChanged = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): IntegrationUpserted {
+    return {
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+      propertyId: isSet(object.propertyId)
+        ? globalThis.String(object.propertyId)
+        : isSet(object.property_id)
+        ? globalThis.String(object.property_id)
+        : "",
+      integrationId: isSet(object.integrationId)
+        ? globalThis.String(object.integrationId)
+        : isSet(object.integration_id)
+        ? globalThis.String(object.integration_id)
+        : "",
+      baseUrl: isSet(object.baseUrl)
+        ? globalThis.String(object.baseUrl)
+        : isSet(object.base_url)
+        ? globalThis.String(object.base_url)
+        : "",
+      resmanAccountId: isSet(object.resmanAccountId)
+        ? globalThis.Number(object.resmanAccountId)
+        : isSet(object.resman_account_id)
+        ? globalThis.Number(object.resman_account_id)
+        : 0,
+      created: isSet(object.created) ? globalThis.Boolean(object.created) : false,
+      credentialsChanged: isSet(object.credentialsChanged)
+        ? globalThis.Boolean(object.credentialsChanged)
+        : isSet(object.credentials_changed)
+        ? globalThis.Boolean(object.credentials_changed)
+        : false,
+    };
+  },
+
+  toJSON(message: IntegrationUpserted): unknown {
+    const obj: any = {};
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    if (message.propertyId !== "") {
+      obj.propertyId = message.propertyId;
+    }
+    if (message.integrationId !== "") {
+      obj.integrationId = message.integrationId;
+    }
+    if (message.baseUrl !== "") {
+      obj.baseUrl = message.baseUrl;
+    }
+    if (message.resmanAccountId !== 0) {
+      obj.resmanAccountId = Math.round(message.resmanAccountId);
+    }
+    if (message.created !== false) {
+      obj.created = message.created;
+    }
+    if (message.credentialsChanged !== false) {
+      obj.credentialsChanged = message.credentialsChanged;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<IntegrationUpserted>): IntegrationUpserted {
+    return IntegrationUpserted.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<IntegrationUpserted>): IntegrationUpserted {
+    const message = createBaseIntegrationUpserted();
+    message.accountId = object.accountId ?? "";
+    message.propertyId = object.propertyId ?? "";
+    message.integrationId = object.integrationId ?? "";
+    message.baseUrl = object.baseUrl ?? "";
+    message.resmanAccountId = object.resmanAccountId ?? 0;
+    message.created = object.created ?? false;
+    message.credentialsChanged = object.credentialsChanged ?? false;
+    return message;
+  },
+};
+
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
 export type DeepPartial<T> = T extends Builtin ? T
@@ -227,6 +435,17 @@ export type DeepPartial<T> = T extends Builtin ? T
   : T extends { $case: string; value: unknown } ? { $case: T["$case"]; value?: DeepPartial<T["value"]> }
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
+
+function longToNumber(int64: { toString(): string }): number {
+  const num = globalThis.Number(int64.toString());
+  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
+  }
+  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
+  }
+  return num;
+}
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;

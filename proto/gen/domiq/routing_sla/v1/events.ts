@@ -29,6 +29,16 @@ export interface SlaScheduled {
   resolutionDueAt: string;
 }
 
+/** routing.sla_policy.upserted: an administrative change (event_log.actor_id names who made it). */
+export interface SlaPolicyUpserted {
+  accountId: string;
+  slaPolicyId: string;
+  propertyId: string;
+  name: string;
+  tier: string;
+  created: boolean;
+}
+
 function createBaseConversationAssigned(): ConversationAssigned {
   return { accountId: "", conversationId: "", agentId: "", assignedAt: "", assignedBy: "" };
 }
@@ -331,6 +341,167 @@ export const SlaScheduled: MessageFns<SlaScheduled> = {
     message.slaPolicyId = object.slaPolicyId ?? "";
     message.firstResponseDueAt = object.firstResponseDueAt ?? "";
     message.resolutionDueAt = object.resolutionDueAt ?? "";
+    return message;
+  },
+};
+
+function createBaseSlaPolicyUpserted(): SlaPolicyUpserted {
+  return { accountId: "", slaPolicyId: "", propertyId: "", name: "", tier: "", created: false };
+}
+
+export const SlaPolicyUpserted: MessageFns<SlaPolicyUpserted> = {
+  encode(message: SlaPolicyUpserted, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accountId !== "") {
+      writer.uint32(10).string(message.accountId);
+    }
+    if (message.slaPolicyId !== "") {
+      writer.uint32(18).string(message.slaPolicyId);
+    }
+    if (message.propertyId !== "") {
+      writer.uint32(26).string(message.propertyId);
+    }
+    if (message.name !== "") {
+      writer.uint32(34).string(message.name);
+    }
+    if (message.tier !== "") {
+      writer.uint32(42).string(message.tier);
+    }
+    if (message.created !== false) {
+      writer.uint32(48).bool(message.created);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SlaPolicyUpserted {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSlaPolicyUpserted();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.slaPolicyId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.propertyId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.tier = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.created = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SlaPolicyUpserted {
+    return {
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+      slaPolicyId: isSet(object.slaPolicyId)
+        ? globalThis.String(object.slaPolicyId)
+        : isSet(object.sla_policy_id)
+        ? globalThis.String(object.sla_policy_id)
+        : "",
+      propertyId: isSet(object.propertyId)
+        ? globalThis.String(object.propertyId)
+        : isSet(object.property_id)
+        ? globalThis.String(object.property_id)
+        : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      tier: isSet(object.tier) ? globalThis.String(object.tier) : "",
+      created: isSet(object.created) ? globalThis.Boolean(object.created) : false,
+    };
+  },
+
+  toJSON(message: SlaPolicyUpserted): unknown {
+    const obj: any = {};
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    if (message.slaPolicyId !== "") {
+      obj.slaPolicyId = message.slaPolicyId;
+    }
+    if (message.propertyId !== "") {
+      obj.propertyId = message.propertyId;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.tier !== "") {
+      obj.tier = message.tier;
+    }
+    if (message.created !== false) {
+      obj.created = message.created;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SlaPolicyUpserted>): SlaPolicyUpserted {
+    return SlaPolicyUpserted.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SlaPolicyUpserted>): SlaPolicyUpserted {
+    const message = createBaseSlaPolicyUpserted();
+    message.accountId = object.accountId ?? "";
+    message.slaPolicyId = object.slaPolicyId ?? "";
+    message.propertyId = object.propertyId ?? "";
+    message.name = object.name ?? "";
+    message.tier = object.tier ?? "";
+    message.created = object.created ?? false;
     return message;
   },
 };

@@ -1,0 +1,401 @@
+// The broker's least-privilege model, against a real nats-server running the generated authorization
+// (NatsServerProcess): who may connect, publish, read and manage what. Nothing is mocked.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, headers, nkeyAuthenticator, type NatsConnection } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { createUser } from '@nats-io/nkeys';
+import { appendOnlySql, openDatabase, type MikroORM } from '@domiq/db';
+import { createLogger } from '@domiq/logging';
+import { events, streamForSubject, streams, type EventContract, type StreamName } from '@domiq/proto/events';
+import { consumerSource, registry, services, type ServiceEntry, type ServiceName } from '@domiq/proto/services';
+import {
+  createTestDatabase, expectEventually, freePort, isPortOpen, NatsServerProcess, natsServerBinary, publishTestEvent, readStream, consumerIdle,
+  type TestDatabase,
+} from '@domiq/testkit';
+import {
+  appendEvent, assertRegisteredConsumer, busEntities, connectNats, defineHandler, EventConsumer, generateNkeys, inboxPrefix, natsAuthorization,
+  nkeyEnvRefs, nkeyEnvVar, OutboxRelay, outboxSql, PoisonMessageError, provisionStreams, renderNatsServerConfig, servicePermissions,
+} from '../src/index.ts';
+
+const logger = createLogger('nats-permissions-test', 'silent');
+let db: TestDatabase;
+let nats: NatsServerProcess;
+let admin: NatsConnection;
+const cleanup: Array<() => Promise<unknown>> = [];
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  nats = await NatsServerProcess.start();
+  admin = await nats.connectAdmin();
+});
+afterAll(async () => {
+  for (const c of cleanup.reverse()) await c().catch(() => undefined);
+  await admin?.close();
+  await nats?.destroy();
+  await db?.drop();
+});
+
+/** A service's connection exactly as the platform opens it (connectNats + its seed file), plus every async error it gets. */
+async function connectService(name: ServiceName): Promise<{ nc: NatsConnection; errors: string[] }> {
+  const nc = await connectNats({ servers: nats.url, name, logger, nkeySeedFile: nats.credentialsFor(name).NATS_NKEY_SEED_FILE });
+  const errors: string[] = [];
+  void (async () => {
+    for await (const s of nc.status()) if (s.type === 'error') errors.push(String(s.error));
+  })();
+  cleanup.push(() => nc.close());
+  return { nc, errors };
+}
+
+const orms = new Map<string, MikroORM>();
+/** The service's schema with the bus tables (event_log outbox, publications, processed events). */
+async function schemaOf(name: ServiceName): Promise<MikroORM> {
+  const schema = registry[name].schema;
+  const existing = orms.get(schema);
+  if (existing) return existing;
+  await db.query(`create schema ${schema}`);
+  const orm = await openDatabase({ schema, clientUrl: db.url, entities: busEntities, migrationsPath: '/nonexistent' });
+  await orm.schema.create();
+  for (const sql of [...appendOnlySql(schema, 'event_log'), ...outboxSql(schema)]) await db.query(sql);
+  orms.set(schema, orm);
+  cleanup.push(() => orm.close());
+  return orm;
+}
+
+/** An event contract on a stream the service owns. */
+function ownEvent(name: ServiceName): EventContract<any> {
+  const own = registry[name].streams;
+  const found = Object.values(events).find((e) => own.includes(streamForSubject(e.subject)));
+  if (!found) throw new Error(`no event on a stream ${name} owns`);
+  return found;
+}
+
+/** Commits an outbox row in the service's schema and lets a relay with the service's credentials publish it. */
+async function publishThroughOutbox(name: ServiceName, nc: NatsConnection, contract: EventContract<any>, payload: unknown): Promise<string> {
+  const orm = await schemaOf(name);
+  const entityId = crypto.randomUUID();
+  await orm.em.fork().transactional(async (tx) => appendEvent(tx, contract, contract.codec.fromPartial(payload), { entityId }));
+  const relay = new OutboxRelay({ orm, nc, schema: registry[name].schema, databaseUrl: db.url, logger, pollMs: 200 });
+  await relay.start();
+  cleanup.push(() => relay.stop());
+  return entityId;
+}
+
+async function streamCount(stream: StreamName): Promise<number> {
+  return (await (await jetstreamManager(admin)).streams.info(stream)).state.messages;
+}
+
+const denied = (subject: string) => expect.objectContaining({ message: expect.stringContaining(`Permissions Violation for Publish to "${subject}"`) });
+
+describe('connecting', () => {
+  it('refuses a connection without credentials, and one with an nkey the server does not know', async () => {
+    await expect(connect({ servers: nats.url, reconnect: false })).rejects.toThrow(/Authorization Violation/);
+    const stranger = createUser().getSeed();
+    await expect(connect({ servers: nats.url, reconnect: false, authenticator: nkeyAuthenticator(stranger) })).rejects.toThrow(/Authorization Violation/);
+  });
+
+  it('connectNats reads NATS_NKEY_SEED_FILE over NATS_NKEY_SEED, and never echoes a bad seed', async () => {
+    const seedFile = nats.credentialsFor('identity').NATS_NKEY_SEED_FILE!;
+    // The literal seed is someone else's: the file must win.
+    const other = new TextDecoder().decode(createUser().getSeed());
+    const nc = await connectNats({ servers: nats.url, name: 'identity', logger, nkeySeed: other, nkeySeedFile: seedFile });
+    await nc.close();
+    const dir = mkdtempSync(join(tmpdir(), 'domiq-seed-'));
+    try {
+      const bad = join(dir, 'bad.nk');
+      writeFileSync(bad, 'SUNOTASEEDBUTSECRETLOOKINGTEXT');
+      const err = await connectNats({ servers: nats.url, name: 'identity', logger, nkeySeedFile: bad }).catch((e: Error) => e);
+      expect(String(err)).toMatch(/does not hold a valid nkey seed/);
+      expect(String(err)).not.toContain('SECRETLOOKING');
+      const err2 = await connectNats({ servers: nats.url, name: 'identity', logger, nkeySeed: 'SUSECRETLOOKING' }).catch((e: Error) => e);
+      expect(String(err2)).toMatch(/NATS_NKEY_SEED is not a valid nkey seed/);
+      expect(String(err2)).not.toContain('SECRETLOOKING');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("a service cannot touch another service's subjects or consumers", () => {
+  it('channel-gateway cannot publish conversations.message.created, as an event or as a plain message', async () => {
+    const { nc, errors } = await connectService('channel-gateway');
+    const before = await streamCount('CONVERSATIONS');
+    await expect(jetstream(nc).publish(events.messageCreated.subject, '{}', { timeout: 2000 })).rejects.toEqual(denied(events.messageCreated.subject));
+    nc.publish(events.messageCreated.subject, '{}');
+    await nc.flush();
+    await expectEventually(async () => expect(errors).toContainEqual(expect.stringContaining(`Publish to "${events.messageCreated.subject}"`)));
+    expect(await streamCount('CONVERSATIONS')).toBe(before);
+    expect(nc.isClosed(), 'a violation is refused, the connection stays usable').toBe(false);
+  });
+
+  it.each(services.map((s) => [s.name, s] as const))('%s may publish on no stream it does not own (and on no other dlq.<durable>)', async (name, entry) => {
+    const { nc } = await connectService(name);
+    const js = jetstream(nc);
+    for (const stream of Object.keys(streams) as StreamName[]) {
+      if (entry.streams.includes(stream)) continue;
+      for (const pattern of streams[stream].subjects) {
+        const subject = pattern.replace('>', 'forged.event');
+        await expect(js.publish(subject, '{}', { timeout: 2000 }), `${name} -> ${subject}`).rejects.toEqual(denied(subject));
+      }
+    }
+    for (const other of services.filter((s) => s.name !== name).flatMap((s) => s.consumers)) {
+      await expect(js.publish(`dlq.${other.durable}`, '{}', { timeout: 2000 })).rejects.toEqual(denied(`dlq.${other.durable}`));
+    }
+  });
+
+  it("cannot read another service's durable: CONSUMER.INFO and MSG.NEXT are denied, so are create, delete and acks", async () => {
+    // channel-gateway owns GATEWAY, but the durable on it is conversations'.
+    const { nc } = await connectService('channel-gateway');
+    const jsm = await jetstreamManager(nc, { checkAPI: false });
+    const durable = 'conversations-message-received';
+    await expect(jsm.consumers.info('GATEWAY', durable)).rejects.toEqual(denied(`$JS.API.CONSUMER.INFO.GATEWAY.${durable}`));
+    await expect(jetstream(nc).consumers.get('GATEWAY', durable)).rejects.toEqual(denied(`$JS.API.CONSUMER.INFO.GATEWAY.${durable}`));
+    const next = `$JS.API.CONSUMER.MSG.NEXT.GATEWAY.${durable}`;
+    await expect(nc.request(next, JSON.stringify({ batch: 1, expires: 1_000_000_000 }), { timeout: 2000 })).rejects.toEqual(denied(next));
+    await expect(jsm.consumers.delete('GATEWAY', durable)).rejects.toEqual(denied(`$JS.API.CONSUMER.DELETE.GATEWAY.${durable}`));
+    await expect(jsm.consumers.add('GATEWAY', { durable_name: 'sneaky' })).rejects.toEqual(expect.objectContaining({ message: expect.stringContaining('Permissions Violation') }));
+    // resman-connector reads CONVERSATIONS, but not through routing-sla's durable, and not the stream itself.
+    const r = await connectService('resman-connector');
+    const rjsm = await jetstreamManager(r.nc, { checkAPI: false });
+    await expect(rjsm.consumers.info('CONVERSATIONS', 'routing-sla-conversation-created')).rejects.toEqual(denied('$JS.API.CONSUMER.INFO.CONVERSATIONS.routing-sla-conversation-created'));
+    await expect(rjsm.streams.info('CONVERSATIONS')).rejects.toEqual(denied('$JS.API.STREAM.INFO.CONVERSATIONS'));
+    await expect(rjsm.streams.getMessage('CONVERSATIONS', { seq: 1 })).rejects.toEqual(denied('$JS.API.STREAM.MSG.GET.CONVERSATIONS'));
+    await expect(rjsm.streams.delete('CONVERSATIONS')).rejects.toEqual(denied('$JS.API.STREAM.DELETE.CONVERSATIONS'));
+    await expect(rjsm.streams.purge('DLQ')).rejects.toEqual(denied('$JS.API.STREAM.PURGE.DLQ'));
+    const ack = '$JS.ACK.CONVERSATIONS.routing-sla-conversation-created.1.1.1.1.0';
+    r.nc.publish(ack, '+ACK');
+    await r.nc.flush();
+    await expectEventually(async () => expect(r.errors).toContainEqual(expect.stringContaining(`Publish to "${ack}"`)));
+  });
+
+  it("cannot subscribe to another service's subjects, to its inbox, or to anything but its own inbox", async () => {
+    for (const subject of ['conversations.>', 'gateway.message.received', '>', `${inboxPrefix('conversations')}.>`, '_INBOX.>', '$JS.API.>']) {
+      const { nc } = await connectService('resolutions');
+      const sub = nc.subscribe(subject);
+      const outcome = await (async () => {
+        for await (const _ of sub) return 'message';
+        return 'closed';
+      })().catch((e: Error) => e.message);
+      expect(outcome, subject).toMatch(/Permissions Violation for Subscription to/);
+    }
+  });
+
+  it('an event forged on a subject the publisher does not own never reaches a consumer; the legitimate one does', async () => {
+    // The real consumer: routing-sla's durable on conversations.conversation.created, with routing-sla's credentials.
+    const routing = await connectService('routing-sla');
+    const orm = await schemaOf('routing-sla');
+    const seen: Array<{ eventId: string; conversationId: string }> = [];
+    const consumer = new EventConsumer(
+      defineHandler({
+        durable: 'routing-sla-conversation-created',
+        contract: events.conversationCreated,
+        handle: async ({ eventId, payload }) => void seen.push({ eventId, conversationId: payload.conversationId }),
+      }),
+      { orm, nc: routing.nc, schema: registry['routing-sla'].schema, logger, concurrency: 2, maxDeliver: 3 },
+    );
+    await consumer.start();
+    const stopConsumer = () => consumer.stop();
+    cleanup.push(stopConsumer);
+    const storedBefore = await streamCount('CONVERSATIONS');
+
+    // The forger: channel-gateway, trying every way it has to put the event on the subject.
+    const forger = await connectService('channel-gateway');
+    const forged = events.conversationCreated.codec.fromPartial({ conversationId: 'forged', accountId: crypto.randomUUID() });
+    const h = headers();
+    h.set('DomIQ-Event-Id', 'conversations:999999');
+    await expect(jetstream(forger.nc).publish(events.conversationCreated.subject, JSON.stringify(events.conversationCreated.codec.toJSON(forged)), { headers: h, msgID: 'conversations:999999', timeout: 2000 }))
+      .rejects.toEqual(denied(events.conversationCreated.subject));
+    forger.nc.publish(events.conversationCreated.subject, JSON.stringify(events.conversationCreated.codec.toJSON(forged)), { headers: h });
+    await forger.nc.flush();
+
+    // Then the owner publishes a legitimate one through its outbox relay.
+    const conversations = await connectService('conversations');
+    const legit = crypto.randomUUID();
+    await publishThroughOutbox('conversations', conversations.nc, events.conversationCreated, { conversationId: legit, accountId: crypto.randomUUID() });
+    await expectEventually(async () => expect(seen.map((s) => s.conversationId)).toContain(legit));
+    await expectEventually(async () => expect(await consumerIdle(nats.url, 'CONVERSATIONS', 'routing-sla-conversation-created')).toBe(true));
+    expect(seen.map((s) => s.conversationId)).toEqual([legit]);
+    expect(await streamCount('CONVERSATIONS')).toBe(storedBefore + 1);
+    const stored = await readStream(nats.url, 'CONVERSATIONS', events.conversationCreated.subject);
+    expect(stored.map((m) => (m.data as { conversationId: string }).conversationId)).not.toContain('forged');
+    expect(routing.errors, 'the consumer itself needed nothing it is not granted').toEqual([]);
+    expect(conversations.errors).toEqual([]);
+    await stopConsumer(); // the durable is used again below
+  });
+});
+
+describe("each service's credentials allow everything it needs", () => {
+  it.each(services.map((s) => [s.name, s] as const))('%s: provisions its streams, publishes through the outbox relay, runs its durables (create, pull, ack, dead-letter)', async (name, entry) => {
+    const { nc, errors } = await connectService(name);
+    // Its own streams, as Platform.start does.
+    await provisionStreams(nc, [...entry.streams]);
+    // Its events, through the outbox relay.
+    const contract = ownEvent(name);
+    const entityId = await publishThroughOutbox(name, nc, contract, {});
+    const orm = await schemaOf(name);
+    await expectEventually(async () => {
+      const [row] = await db.query<{ n: number }>(`select count(*)::int as n from ${entry.schema}.event_log_publication p join ${entry.schema}.event_log e on e.id = p.event_id where e.entity_id = $1`, [entityId]);
+      expect(row!.n).toBe(1);
+    });
+    expect((await readStream(nats.url, streamForSubject(contract.subject), contract.subject)).length).toBeGreaterThan(0);
+
+    // Its durables: created (and on a restart updated), pulled, acked; a poison message dead-lettered to dlq.<durable>.
+    for (const c of entry.consumers) {
+      const { stream } = consumerSource(c);
+      const handled: string[] = [];
+      const handler = defineHandler({
+        durable: c.durable,
+        contract: events[c.event] as EventContract<any>,
+        handle: async ({ eventId }) => {
+          if (eventId.startsWith('poison:')) throw new PoisonMessageError('test poison');
+          handled.push(eventId);
+        },
+      });
+      const opts = { orm, nc, schema: entry.schema, logger, concurrency: 2, maxDeliver: 3, ackWaitMs: 5000 };
+      const first = new EventConsumer(handler, opts);
+      await first.start();
+      await first.stop();
+      const consumer = new EventConsumer(handler, opts); // the restart path: info + update
+      await consumer.start();
+      cleanup.push(() => consumer.stop());
+      const contractOf = events[c.event] as EventContract<any>;
+      const good = await publishTestEvent(nats.url, contractOf, contractOf.codec.fromPartial({}), `ok:${crypto.randomUUID()}`);
+      await expectEventually(async () => expect(handled).toContain(good));
+      // Acked: nothing pending, nothing awaiting an ack.
+      await expectEventually(async () => expect(await consumerIdle(nats.url, stream, c.durable)).toBe(true));
+      const poison = await publishTestEvent(nats.url, contractOf, contractOf.codec.fromPartial({}), `poison:${crypto.randomUUID()}`);
+      await expectEventually(async () => {
+        const dead = await readStream(nats.url, 'DLQ', `dlq.${c.durable}`);
+        expect(dead.map((m) => m.headers['DomIQ-Event-Id'])).toContain(poison);
+      });
+      await consumer.stop();
+    }
+    expect(errors, `${name} hit no permission violation`).toEqual([]);
+  });
+
+  it('a consumer whose stream does not exist yet waits (logs once) and starts when the owner creates it; it never creates it', async () => {
+    // A broker of its own, so deleting the stream disturbs no other test.
+    const own = await NatsServerProcess.start();
+    cleanup.push(() => own.destroy());
+    const adminNc = await own.connectAdmin();
+    cleanup.push(() => adminNc.close());
+    await (await jetstreamManager(adminNc)).streams.delete('CONVERSATIONS');
+    const warnings: string[] = [];
+    const spy = Object.assign(Object.create(logger) as typeof logger, { warn: (_o: unknown, msg?: string) => void warnings.push(String(msg)) });
+    // resolutions reads conversations' stream, with its own credentials (which may not create it).
+    const nc = await connectNats({ servers: own.url, name: 'resolutions', logger, nkeySeedFile: own.credentialsFor('resolutions').NATS_NKEY_SEED_FILE });
+    cleanup.push(() => nc.close());
+    const waiting = new EventConsumer(
+      defineHandler({ durable: 'resolutions-conversation-escalated', contract: events.conversationEscalated, handle: async () => undefined }),
+      { orm: await schemaOf('resolutions'), nc, schema: 'resolutions', logger: spy, concurrency: 1, maxDeliver: 2, streamWaitMs: 100 },
+    );
+    let started = false;
+    const starting = waiting.start().then(() => (started = true));
+    cleanup.push(() => waiting.stop());
+    await new Promise((r) => setTimeout(r, 700));
+    expect(started).toBe(false);
+    expect(warnings.filter((l) => l.includes('does not exist yet'))).toHaveLength(1);
+    await expect((await jetstreamManager(adminNc)).streams.info('CONVERSATIONS')).rejects.toThrow(/stream not found/);
+    // The owner creates it, with its own credentials.
+    const owner = await connectNats({ servers: own.url, name: 'conversations', logger, nkeySeedFile: own.credentialsFor('conversations').NATS_NKEY_SEED_FILE });
+    cleanup.push(() => owner.close());
+    await provisionStreams(owner, ['CONVERSATIONS']);
+    await starting;
+    expect(started).toBe(true);
+    expect(warnings.filter((l) => l.includes('does not exist yet'))).toHaveLength(1);
+    expect((await (await jetstreamManager(adminNc)).consumers.info('CONVERSATIONS', 'resolutions-conversation-escalated')).config.filter_subject).toBe(events.conversationEscalated.subject);
+  });
+});
+
+describe('permissions are derived from the registry', () => {
+  it('a service gets exactly its streams, its durables, its dlq subjects and its inbox', () => {
+    expect(servicePermissions(registry.conversations)).toEqual({
+      publish: {
+        allow: [
+          'conversations.>',
+          'dlq.conversations-message-received',
+          '$JS.API.STREAM.INFO.CONVERSATIONS',
+          '$JS.API.STREAM.CREATE.CONVERSATIONS',
+          '$JS.API.STREAM.UPDATE.CONVERSATIONS',
+          '$JS.API.CONSUMER.INFO.GATEWAY.conversations-message-received',
+          '$JS.API.CONSUMER.CREATE.GATEWAY.conversations-message-received',
+          '$JS.API.CONSUMER.CREATE.GATEWAY.conversations-message-received.>',
+          '$JS.API.CONSUMER.DURABLE.CREATE.GATEWAY.conversations-message-received',
+          '$JS.API.CONSUMER.MSG.NEXT.GATEWAY.conversations-message-received',
+          '$JS.ACK.GATEWAY.conversations-message-received.>',
+        ],
+      },
+      subscribe: { allow: ['_INBOX_conversations.>'] },
+    });
+    expect(servicePermissions(registry.identity).publish.allow).toEqual([
+      'identity.>', '$JS.API.STREAM.INFO.IDENTITY', '$JS.API.STREAM.CREATE.IDENTITY', '$JS.API.STREAM.UPDATE.IDENTITY',
+    ]);
+    for (const s of services) {
+      const p = servicePermissions(s);
+      expect(p.subscribe.allow).toEqual([`_INBOX_${s.name}.>`]);
+      for (const subject of p.publish.allow) {
+        expect(subject, `${s.name}: no blanket grants`).not.toMatch(/^(>|\$JS\.API\.>|\$JS\.>|\$JS\.API\.(STREAM|CONSUMER)\.[A-Z.]*>|dlq\.>)$/);
+        const stream = /^\$JS\.API\.STREAM\.[A-Z]+\.([A-Z]+)$/.exec(subject)?.[1];
+        if (stream) expect(s.streams as readonly string[], `${s.name} manages only its own streams`).toContain(stream);
+      }
+    }
+  });
+
+  it('adding a consumer to a registry entry grants exactly that durable, and nothing before', () => {
+    const base = registry.resolutions;
+    const added: ServiceEntry = { ...base, consumers: [...base.consumers, { durable: 'resolutions-message-created', event: 'messageCreated' }] };
+    const before = servicePermissions(base).publish.allow;
+    const after = servicePermissions(added).publish.allow;
+    const grants = [
+      'dlq.resolutions-message-created',
+      '$JS.API.CONSUMER.INFO.CONVERSATIONS.resolutions-message-created',
+      '$JS.API.CONSUMER.CREATE.CONVERSATIONS.resolutions-message-created',
+      '$JS.API.CONSUMER.CREATE.CONVERSATIONS.resolutions-message-created.>',
+      '$JS.API.CONSUMER.DURABLE.CREATE.CONVERSATIONS.resolutions-message-created',
+      '$JS.API.CONSUMER.MSG.NEXT.CONVERSATIONS.resolutions-message-created',
+      '$JS.ACK.CONVERSATIONS.resolutions-message-created.>',
+    ];
+    for (const g of grants) {
+      expect(before).not.toContain(g);
+      expect(after).toContain(g);
+    }
+    expect(after.filter((s) => !before.includes(s)).sort()).toEqual([...grants].sort());
+    // And through the whole authorization, for the user whose entry changed only.
+    const entries = services.map((s) => (s.name === 'resolutions' ? added : s));
+    const auth = natsAuthorization(nkeyEnvRefs(entries), entries);
+    expect(auth.users.find((u) => u.name === 'resolutions')?.permissions?.publish.allow).toEqual(after);
+    expect(auth.users.find((u) => u.name === 'conversations')?.permissions).toEqual(servicePermissions(registry.conversations));
+    expect(auth.users.find((u) => u.name === 'admin')?.permissions).toBeUndefined();
+  });
+
+  it('Platform.consume refuses a handler the registry does not list, or one reading another subject', () => {
+    expect(() => assertRegisteredConsumer('conversations', 'conversations-message-received', events.gatewayMessageReceived.subject)).not.toThrow();
+    expect(() => assertRegisteredConsumer('conversations', 'conversations-sneaky', events.gatewayMessageReceived.subject)).toThrow(/not in the service registry.*proto\/src\/services\.ts/);
+    expect(() => assertRegisteredConsumer('conversations', 'conversations-message-received', events.identityUserCreated.subject)).toThrow(/registry says it reads gateway\.message\.received/);
+    expect(() => assertRegisteredConsumer('nobody', 'x', 'y')).toThrow(/not in the service registry/);
+  });
+
+  it('the $VAR form (Helm chart) is accepted by nats-server: public keys come from its environment', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'domiq-nats-env-'));
+    const port = await freePort();
+    const keys = generateNkeys();
+    const config = join(dir, 'nats.conf');
+    writeFileSync(config, renderNatsServerConfig({ host: '127.0.0.1', port, storeDir: join(dir, 'store'), authorization: natsAuthorization(nkeyEnvRefs()) }));
+    const env = { ...process.env, ...Object.fromEntries(Object.entries(keys.publicKeys).map(([u, k]) => [nkeyEnvVar(u), k])) };
+    const child = spawn(natsServerBinary(), ['-c', config], { env, stdio: 'ignore' });
+    try {
+      await expectEventually(async () => expect(await isPortOpen(port)).toBe(true), { timeoutMs: 10_000 });
+      const nc = await connect({ servers: `nats://127.0.0.1:${port}`, inboxPrefix: inboxPrefix('identity'), authenticator: nkeyAuthenticator(new TextEncoder().encode(keys.seeds.identity!)) });
+      await expect(jetstream(nc).publish('conversations.x', '{}', { timeout: 2000 })).rejects.toEqual(denied('conversations.x'));
+      await nc.close();
+      await expect(connect({ servers: `nats://127.0.0.1:${port}`, reconnect: false })).rejects.toThrow(/Authorization Violation/);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,219 @@
+// The tenant-isolation suite, generated from the proto descriptors: every method of every service, present and
+// future, is called (a) without a token, (b) with another account's token and (c) with each role it does not
+// admit, and must refuse each time without changing a single row; (d) an empty request from an admitted caller
+// gets a clear error naming the field (or nothing) and stores nothing. A method that declares no roles fails here.
+import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { credentials, loadPackageDefinition, Metadata, status, type Client, type ServiceClientConstructor, type ServiceError } from '@grpc/grpc-js';
+import { loadFileDescriptorSetFromBuffer } from '@grpc/proto-loader';
+import { generateSigningKey, mintToken, ROLES, type Role } from '@domiq/auth';
+import type { Access } from '@domiq/grpc';
+import { registry, SERVICE_NAMES, type ServiceName } from '@domiq/proto/services';
+import { IdentityServiceClient } from '@domiq/proto/identity';
+import { ChannelGatewayServiceClient, UpsertChannelRequest } from '@domiq/proto/channel-gateway';
+import { RoutingSlaServiceClient, UpsertSlaPolicyRequest } from '@domiq/proto/routing-sla';
+import { ResmanConnectorServiceClient, UpsertIntegrationRequest } from '@domiq/proto/resman-connector';
+import { DEFAULT_ACCOUNT_ID, DEFAULT_API_KEY, DEFAULT_PARTNER_ID, DEFAULT_PROPERTY_ID } from '@domiq/resman-sim';
+import { sendInboundSms, newAccountSid } from '@domiq/twilio-sim';
+import { expectEventually, startTestStack, type TestStack } from '@domiq/testkit';
+import { identityAccess } from '../../services/identity/src/grpc/identity.server.ts';
+import { conversationsAccess } from '../../services/conversations/src/grpc/conversations.server.ts';
+import { routingSlaAccess } from '../../services/routing-sla/src/grpc/routing-sla.server.ts';
+import { resolutionsAccess } from '../../services/resolutions/src/grpc/resolutions.server.ts';
+import { resmanConnectorAccess } from '../../services/resman-connector/src/grpc/resman-connector.server.ts';
+import { channelGatewayAccess } from '../../services/channel-gateway/src/grpc/channel-gateway.server.ts';
+
+/** Each service's access table, as it declares it next to its handlers. */
+const ACCESS: Record<ServiceName, Record<string, Access>> = {
+  identity: identityAccess,
+  conversations: conversationsAccess,
+  'routing-sla': routingSlaAccess,
+  resolutions: resolutionsAccess,
+  'resman-connector': resmanConnectorAccess,
+  'channel-gateway': channelGatewayAccess,
+};
+
+interface MethodCase {
+  service: ServiceName;
+  /** e.g. `ResolveCustomer` as in the .proto. */
+  rpc: string;
+  path: string;
+  access: Access | undefined;
+}
+
+// Every rpc of every service, straight from the committed descriptor set (the same one reflection serves).
+const require = createRequire(import.meta.url);
+const definition = loadFileDescriptorSetFromBuffer(readFileSync(require.resolve('@domiq/proto/descriptors')), { keepCase: true, defaults: false });
+const grpcObject = loadPackageDefinition(definition);
+const METHODS: MethodCase[] = SERVICE_NAMES.flatMap((service) => {
+  const def = definition[registry[service].grpcService] as Record<string, { path: string; originalName?: string }> | undefined;
+  if (!def) throw new Error(`descriptor set has no ${registry[service].grpcService}`);
+  return Object.entries(def).map(([rpc, m]) => ({ service, rpc, path: m.path, access: ACCESS[service][rpc.charAt(0).toLowerCase() + rpc.slice(1)] }));
+});
+
+function ctorOf(service: ServiceName): ServiceClientConstructor {
+  let v: unknown = grpcObject;
+  for (const part of registry[service].grpcService.split('.')) v = (v as Record<string, unknown>)[part];
+  return v as ServiceClientConstructor;
+}
+
+/** Sets a snake_case field path in a request object (keepCase). */
+function setPath(target: Record<string, unknown>, path: string, value: string): void {
+  const parts = path.split('.');
+  let o = target;
+  for (const p of parts.slice(0, -1)) o = (o[p] ??= {}) as Record<string, unknown>;
+  o[parts.at(-1)!] = value;
+}
+
+let stack: TestStack;
+const victim = { accountId: crypto.randomUUID(), propertyId: '' };
+const attacker = { accountId: crypto.randomUUID() };
+const clients = new Map<ServiceName, Client & Record<string, Function>>();
+
+function call(c: MethodCase, request: Record<string, unknown>, token?: string): Promise<ServiceError | null> {
+  const client = clients.get(c.service)!;
+  const md = new Metadata();
+  if (token) md.set('authorization', `Bearer ${token}`);
+  const method = c.rpc.charAt(0).toLowerCase() + c.rpc.slice(1);
+  return new Promise((resolve) => {
+    client[method]!.call(client, request, md, { deadline: Date.now() + 10_000 }, (err: ServiceError | null) => resolve(err));
+  });
+}
+
+/** One fingerprint of every row of every table of every service (views and partitions' parents excluded). */
+let fingerprintSql = '';
+async function fingerprint(): Promise<string> {
+  if (!fingerprintSql) {
+    const tables = await stack.db.query<{ s: string; t: string }>(
+      `select table_schema as s, table_name as t from information_schema.tables
+        where table_type = 'BASE TABLE' and table_schema = any($1) order by 1, 2`, [SERVICE_NAMES.map((n) => registry[n].schema)]);
+    expect(tables.length).toBeGreaterThan(30);
+    fingerprintSql = tables.map(({ s, t }) => `select '${s}.${t}' as t, count(*) as n, md5(coalesce(string_agg(x::text, '|' order by x::text), '')) as h from "${s}"."${t}" x`).join(' union all ');
+  }
+  const rows = await stack.db.query<{ t: string; n: string; h: string }>(fingerprintSql);
+  return rows.map((r) => `${r.t}:${r.n}:${r.h}`).join('\n');
+}
+
+/** The request a caller would send: the victim's account (and property) wherever the method reads them. */
+function victimRequest(c: MethodCase): Record<string, unknown> {
+  const req: Record<string, unknown> = {};
+  setPath(req, c.access?.account ?? 'account_id', victim.accountId);
+  if (c.access?.property) setPath(req, c.access.property, victim.propertyId);
+  return req;
+}
+
+beforeAll(async () => {
+  stack = await startTestStack({ services: [...SERVICE_NAMES], resmanSim: true });
+  for (const s of SERVICE_NAMES) {
+    const Ctor = ctorOf(s);
+    clients.set(s, new Ctor(stack.grpcAddr(s), credentials.createInsecure()) as never);
+  }
+  // The victim has data in every service: a property, a team, an agent, an SLA policy, a ResMan integration, an SMS
+  // channel, and a conversation made by a real signed webhook (customer, messages, routing, ResMan sync).
+  await stack.createAccount('Victim Living', victim.accountId);
+  await stack.createAccount('Attacker Living', attacker.accountId);
+  const identity = await stack.client(IdentityServiceClient, 'identity', victim);
+  victim.propertyId = (await identity.createProperty({ accountId: victim.accountId, name: 'Victim Towers', timezone: 'UTC', id: '' })).property!.id;
+  const team = (await identity.createTeam({ accountId: victim.accountId, name: 'Leasing', routingMode: 'round_robin', id: '' })).team!;
+  await identity.createUser({ accountId: victim.accountId, email: 'agent@victim.example', firstName: 'Vic', lastName: 'Tim', role: 'agent', teamId: team.id, skills: [], maxConcurrentConversations: 3, id: '' });
+  const routing = await stack.client(RoutingSlaServiceClient, 'routing-sla', victim);
+  await routing.upsertSlaPolicy(UpsertSlaPolicyRequest.fromPartial({ policy: { accountId: victim.accountId, name: 'Std', tier: 'standard', firstResponseMinutes: 30, resolutionMinutes: 600 } }));
+  const connector = await stack.client(ResmanConnectorServiceClient, 'resman-connector', victim);
+  await connector.upsertIntegration(UpsertIntegrationRequest.fromPartial({
+    accountId: victim.accountId, propertyId: victim.propertyId, baseUrl: `http://127.0.0.1:${stack.ports.resmanSim}`, resmanAccountId: DEFAULT_ACCOUNT_ID,
+    resmanPropertyId: DEFAULT_PROPERTY_ID, integrationPartnerId: DEFAULT_PARTNER_ID, apiKey: DEFAULT_API_KEY, defaultAgentId: 'agent-1', prospectSourceId: 'src-1',
+  }));
+  const gateway = await stack.client(ChannelGatewayServiceClient, 'channel-gateway', victim);
+  const twilio = { accountSid: newAccountSid(), authToken: `tok-${crypto.randomUUID()}` };
+  await gateway.upsertChannel(UpsertChannelRequest.fromPartial({
+    accountId: victim.accountId, propertyId: victim.propertyId, channelKey: 'victim-sms', type: 'sms', name: 'Victim SMS', address: '+15005550006',
+    credentials: { $case: 'twilio', value: twilio },
+  }));
+  const res = await sendInboundSms(`http://127.0.0.1:${stack.ports.gatewayHttp}/webhooks/twilio/victim-sms`, twilio.authToken, { accountSid: twilio.accountSid, to: '+15005550006', from: '+14155550142', body: 'Is the loft free?' });
+  expect(res.status).toBe(200);
+  // Wait until every service has settled (messages stored, routed, synced; the outbox published): two equal
+  // fingerprints a second apart.
+  let last = '';
+  await expectEventually(async () => {
+    const rows = await stack.db.query<{ n: number }>(`select count(*)::int as n from resman_connector.communication_log_sync`);
+    if (rows[0]!.n < 1) throw new Error('ResMan sync not done yet');
+    const now = await fingerprint();
+    const settled = now === last;
+    last = now;
+    if (!settled) throw new Error('still changing');
+  }, { timeoutMs: 60_000, intervalMs: 1_000 });
+}, 240_000);
+
+afterAll(async () => {
+  for (const c of clients.values()) c.close();
+  await stack?.stop();
+});
+
+describe('the generated access suite', () => {
+  it('covers every method of every service, and every method declares who may call it', () => {
+    expect(METHODS.length).toBeGreaterThanOrEqual(21);
+    const undeclared = METHODS.filter((m) => !m.access || (m.access.roles.length === 0 && !m.access.services?.length)).map((m) => m.path);
+    expect(undeclared, 'methods that declare no roles or services').toEqual([]);
+    for (const m of METHODS) for (const r of m.access!.roles) expect(ROLES).toContain(r);
+  });
+
+  describe.each(METHODS.map((m) => [m.path, m] as const))('%s', (_path, m) => {
+    it('(a) refuses a call without a token, or with a forged, expired or foreign-key token: UNAUTHENTICATED', async () => {
+      const before = await fingerprint();
+      const req = victimRequest(m);
+      expect((await call(m, req))?.code).toBe(status.UNAUTHENTICATED);
+      expect((await call(m, req, 'not-a-jwt'))?.code).toBe(status.UNAUTHENTICATED);
+      const expired = await stack.auth.token({ accountId: victim.accountId, ttlSeconds: -60 });
+      expect((await call(m, req, expired))).toMatchObject({ code: status.UNAUTHENTICATED, details: expect.stringContaining('expired') });
+      const foreignKey = await generateSigningKey('someone-else');
+      const forged = await mintToken(foreignKey.privateJwk, { userId: crypto.randomUUID(), role: 'admin', accountId: victim.accountId }, { ttlSeconds: 300 });
+      expect((await call(m, req, forged))?.code).toBe(status.UNAUTHENTICATED);
+      expect(await fingerprint()).toBe(before);
+    });
+
+    it("(b) refuses another account's token: PERMISSION_DENIED or NOT_FOUND, and nothing changes in any table", async () => {
+      const before = await fingerprint();
+      const role: Role = m.access!.roles.includes('admin') ? 'admin' : m.access!.roles[0] ?? 'admin';
+      const token = await stack.token({ accountId: attacker.accountId, role, propertyIds: role === 'property_manager' ? [crypto.randomUUID()] : undefined });
+      const err = await call(m, victimRequest(m), token);
+      expect([status.PERMISSION_DENIED, status.NOT_FOUND], `${m.path} answered ${err?.code}: ${err?.details}`).toContain(err?.code);
+      expect(await fingerprint()).toBe(before);
+    });
+
+    it('(c) refuses every role and service it does not admit: PERMISSION_DENIED, and nothing changes', async () => {
+      const before = await fingerprint();
+      for (const role of ROLES.filter((r) => !m.access!.roles.includes(r))) {
+        const token = await stack.token({ accountId: victim.accountId, role, propertyIds: role === 'property_manager' ? [victim.propertyId] : undefined });
+        const err = await call(m, victimRequest(m), token);
+        expect(err?.code, `${m.path} as ${role}: ${err?.details}`).toBe(status.PERMISSION_DENIED);
+      }
+      for (const service of SERVICE_NAMES.filter((s) => !m.access!.services?.includes(s))) {
+        const err = await call(m, victimRequest(m), await stack.auth.serviceToken(service));
+        expect(err?.code, `${m.path} as service:${service}: ${err?.details}`).toBe(status.PERMISSION_DENIED);
+      }
+      // A property manager of another property of the same account does not reach this one's data.
+      if (m.access!.roles.includes('property_manager') && m.access!.property) {
+        const token = await stack.token({ accountId: victim.accountId, role: 'property_manager', propertyIds: [crypto.randomUUID()] });
+        expect((await call(m, victimRequest(m), token))?.code).toBe(status.PERMISSION_DENIED);
+      }
+      expect(await fingerprint()).toBe(before);
+    });
+
+    it('(d) answers a request that is empty but for its account with a clear error naming the field, or nothing, and stores nothing', async () => {
+      const before = await fingerprint();
+      const role: Role = m.access!.roles.includes('admin') ? 'admin' : m.access!.roles[0]!;
+      const token = await stack.token({ accountId: victim.accountId, role, propertyIds: role === 'property_manager' ? [victim.propertyId] : undefined });
+      const err = await call(m, victimRequest(m), token);
+      if (err?.code === status.INVALID_ARGUMENT) {
+        const field = String(err.metadata.get('domiq-field')[0] ?? '');
+        expect(field, `${m.path}: ${err.details}`).not.toBe('');
+        expect(err.details.startsWith(`${field}:`), err.details).toBe(true);
+      } else {
+        // Reads may answer "nothing there" or an empty list; nothing else is acceptable for an empty request.
+        expect([undefined, status.NOT_FOUND], `${m.path} answered ${err?.code}: ${err?.details}`).toContain(err?.code);
+      }
+      expect(await fingerprint()).toBe(before);
+    });
+  });
+});
