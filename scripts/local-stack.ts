@@ -8,9 +8,8 @@ import { createClient } from '@domiq/grpc';
 import { ConversationsServiceClient } from '@domiq/proto/conversations';
 import { existsSync } from 'node:fs';
 import { provisionAll, startLocalNats } from './nats-config.ts';
-import { DEV_KEYS_DIR, ensureDevKeys, mintToken, readSigningKey } from '@domiq/auth';
-import { SERVICE_NAMES } from '@domiq/proto/services';
-import { writeFileSync } from 'node:fs';
+import { mintToken, readSigningKey } from '@domiq/auth';
+import { writeDevKeys } from './dev-keys.ts';
 import { join } from 'node:path';
 
 const say = (msg: string) => process.stdout.write(`${msg}\n`);
@@ -44,12 +43,9 @@ export async function runLocalStack(opts: { databaseUrl: string; natsUrl?: strin
   const echo = (name: string) => (line: string) => process.stdout.write(`[${name}] ${line}\n`);
   // Development keys (generated on first run, git-ignored): services verify against the JWKS, each calls its
   // peers with its own service token, and the demo is seeded by the demo account's admin.
-  const keys = await ensureDevKeys();
+  const keys = await writeDevKeys();
   const signingKey = readSigningKey(keys.signingKey);
-  for (const service of SERVICE_NAMES) {
-    writeFileSync(join(DEV_KEYS_DIR, `${service}.token`), await mintToken(signingKey, { service }, { ttlSeconds: 30 * 86400 }), { mode: 0o600 });
-  }
-  const authEnv = (service: string) => ({ DOMIQ_JWKS: keys.jwks, DOMIQ_SERVICE_TOKEN_FILE: join(DEV_KEYS_DIR, `${service}.token`) });
+  const authEnv = (service: string) => ({ DOMIQ_JWKS: keys.jwks, DOMIQ_SERVICE_TOKEN_FILE: keys.tokenFile(service) });
   const envOpts = { authEnv, ports, databaseUrl: opts.databaseUrl, natsUrl: nats.url, natsEnv: nats.natsEnv, otlpEndpoint, extra: { RESMAN_BASE_URL: `http://127.0.0.1:${ports.resmanSim}`, DOMIQ_ALLOWED_TARGETS: `127.0.0.1:${ports.resmanSim}`, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' } };
   const procs: ServiceProcess[] = [];
   let stopping = false;
@@ -140,10 +136,11 @@ async function startNats(opts: { natsUrl?: string; natsServerBin?: string }): Pr
   const dir = process.env.DOMIQ_NATS_NKEY_DIR;
   const adminSeed = dir && existsSync(join(dir, 'admin.nk')) ? join(dir, 'admin.nk') : undefined;
   try {
-    await provisionAll(opts.natsUrl, adminSeed);
+    await provisionAll(opts.natsUrl, { nkeySeedFile: adminSeed });
   } catch (err) {
-    // Without admin credentials the operator provisions (node scripts/nats-config.ts --provision); services still start.
-    say(`NATS streams not provisioned (${(err as Error).message}): make sure every stream, DLQ included, exists`);
+    // Without admin credentials the operator provisions (node scripts/nats-config.ts --provision); until every stream
+    // exists the services wait for theirs (logging which).
+    say(`NATS streams not provisioned (${(err as Error).message}): run node scripts/nats-config.ts --provision as the NATS admin (docs/nats-security.md)`);
   }
   return { url: opts.natsUrl, own: false, ...(dir ? { natsEnv: (name: string) => ({ NATS_NKEY_SEED_FILE: join(dir, `${name}.nk`) }) } : {}), stop: async () => undefined };
 }

@@ -8,8 +8,10 @@
 //                                                 your own nats-server, and DIR/nkeys/public.env (<USER>_NKEY=U...,
 //                                                 for the Helm release's Secret); reuses the seeds already in DIR
 //   node scripts/nats-config.ts --conf            a nats.conf whose public keys are $<USER>_NKEY env references
-//   node scripts/nats-config.ts --provision       create/update every stream incl. DLQ, as admin: NATS_URL and the
-//                                                 admin seed in NATS_NKEY_SEED_FILE (or NATS_NKEY_SEED)
+//   node scripts/nats-config.ts --provision       create/update every stream incl. DLQ, as admin: NATS_URL, the
+//                                                 admin seed in NATS_NKEY_SEED_FILE (or NATS_NKEY_SEED), replicas
+//                                                 from NATS_STREAM_REPLICAS. The only way streams are made: no
+//                                                 service may create or update one (docs/nats-security.md)
 //
 // `npm start` uses startLocalNats() below: its own nats-server under .data/nats (git-ignored).
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -49,7 +51,8 @@ export function helmGeneratedBlocks(): { authorization: string; env: string } {
 
 /** Replaces the generated regions of deploy/nats-values.yaml; everything else in the file is kept as it is. */
 export function updateHelmValues(text: string): string {
-  const blocks = [helmGeneratedBlocks().authorization, helmGeneratedBlocks().env];
+  const { authorization, env } = helmGeneratedBlocks();
+  const blocks = [authorization, env];
   const re = /^( *)# >>> generated\b.*\n[\s\S]*?^ *# <<< generated *$/gm;
   let i = 0;
   const out = text.replace(re, (_m, indent: string) => {
@@ -103,9 +106,13 @@ export function ensureNatsFiles(dir: string, o: { host: string; port: number; st
   return { dir, configFile, storeDir, seedFiles };
 }
 
-/** Creates or updates every stream, the shared DLQ included: the platform's provisioning step, as admin. */
-export async function provisionAll(natsUrl: string, adminSeedFile?: string): Promise<void> {
-  const nc = await connectNats({ servers: natsUrl, name: 'domiq-provisioning', ...(adminSeedFile ? { nkeySeedFile: adminSeedFile } : {}), inboxPrefix: '_INBOX_admin' });
+/**
+ * Creates or updates every stream, the shared DLQ included: the platform's provisioning step, as admin (the only
+ * user that may; services wait for their streams). `num_replicas` from NATS_STREAM_REPLICAS (default 1). The
+ * admin seed as a file (wins) or literally (e.g. NATS_NKEY_SEED from a Secret); neither: no credentials.
+ */
+export async function provisionAll(natsUrl: string, admin: { nkeySeedFile?: string; nkeySeed?: string } = {}): Promise<void> {
+  const nc = await connectNats({ servers: natsUrl, name: 'domiq-provisioning', nkeySeedFile: admin.nkeySeedFile, nkeySeed: admin.nkeySeed, inboxPrefix: '_INBOX_admin' });
   try {
     await provisionStreams(nc, platformStreams());
   } finally {
@@ -171,7 +178,7 @@ export async function startLocalNats(o: { bin: string; dir: string; port: number
   }
   if (!(await portOpen(o.port))) throw new Error(`nats-server did not start: see ${join(o.dir, 'nats-server.log')}`);
   const url = `nats://127.0.0.1:${o.port}`;
-  await provisionAll(url, files.seedFiles[ADMIN_USER]);
+  await provisionAll(url, { nkeySeedFile: files.seedFiles[ADMIN_USER] });
   return {
     url,
     files,
@@ -213,15 +220,9 @@ if (import.meta.main) {
     process.stdout.write(renderNatsServerConfig({ host: option('--host') ?? '0.0.0.0', port: Number(option('--port') ?? 4222), storeDir: option('--store') ?? '/data', authorization: natsAuthorization(nkeyEnvRefs()) }));
   } else if (flag('--provision')) {
     const url = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
-    const seedFile = process.env.NATS_NKEY_SEED_FILE;
-    if (!seedFile && process.env.NATS_NKEY_SEED) {
-      // connectNats takes the literal seed too; keep it out of argv and logs.
-      const nc = await connectNats({ servers: url, name: 'domiq-provisioning', nkeySeed: process.env.NATS_NKEY_SEED, inboxPrefix: '_INBOX_admin' });
-      await provisionStreams(nc, platformStreams()).finally(() => nc.close());
-    } else {
-      await provisionAll(url, seedFile);
-    }
-    process.stderr.write(`provisioned ${platformStreams().join(', ')} on ${url}\n`);
+    // The seed only ever comes from the environment (never argv), and is never logged.
+    await provisionAll(url, { nkeySeedFile: process.env.NATS_NKEY_SEED_FILE, nkeySeed: process.env.NATS_NKEY_SEED });
+    process.stderr.write(`provisioned ${platformStreams().join(', ')} on ${url} (replicas: NATS_STREAM_REPLICAS=${process.env.NATS_STREAM_REPLICAS ?? 1})\n`);
   } else {
     process.stderr.write(`usage: node scripts/nats-config.ts --helm [--write] | --out DIR [--port N] [--host H] | --conf | --provision\n`);
     process.exit(2);

@@ -148,6 +148,11 @@ async function main(): Promise<void> {
     process.stderr.write(`rotate-secrets: DOMIQ_ENCRYPTION_KEYS: ${(err as Error).message}\n`);
     process.exit(78);
   }
+  // Rotating *to* the development key would undo what rotation is for, wherever it runs.
+  if (box.holdsKey(DEV_ENCRYPTION_KEY) && process.env.DOMIQ_ENV === 'production') {
+    process.stderr.write('rotate-secrets: DOMIQ_ENCRYPTION_KEYS: holds the development encryption key, refused with DOMIQ_ENV=production\n');
+    process.exit(78);
+  }
   const controller = new AbortController();
   process.once('SIGINT', () => {
     process.stderr.write('rotate-secrets: stopping after the current batch (run again to resume)\n');
@@ -162,7 +167,7 @@ async function main(): Promise<void> {
   }
   const left = reports.reduce((n, r) => n + r.remaining, 0);
   if (controller.signal.aborted) log('rotate-secrets: interrupted; run it again to finish');
-  else if (left === 0) log(`rotate-secrets: done; every stored secret is under ${box.currentKid}. Keys no longer needed can now be removed.`);
+  else if (left === 0) log(`rotate-secrets: done; every stored secret is under ${box.currentKid}. Remove the old keys once every replica of every service runs with ${box.currentKid} first (a replica still encrypting under an old key would write values only the old key opens; run this again after the roll-out to be sure).`);
   else log(`rotate-secrets: ${left} value(s) are not under ${box.currentKid} yet; run again (keep the old keys until it reports 0)`);
   process.exit(left === 0 && !controller.signal.aborted ? 0 : 1);
 }

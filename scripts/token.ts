@@ -3,10 +3,9 @@
 // Prints a signed token (and nothing else on stdout). Signs with the local development key (generated on first
 // use under .data/keys/) unless --key names another private JWK file.
 import { parseArgs } from 'node:util';
-import { ensureDevKeys, mintToken, parseTtl, readSigningKey, ROLES, type Role } from '@domiq/auth';
+import { ensureDevKeys, isUuid, mintToken, parseTtl, readSigningKey, ROLES, type Role } from '@domiq/auth';
 import { SERVICE_NAMES, type ServiceName } from '@domiq/proto/services';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const usage = `usage: npm run token -- --account <uuid> --role <${ROLES.join('|')}> [--property <uuid>]... [--sub <uuid>] [--ttl 1h] [--key <private-jwk.json>]
        npm run token -- --service <${SERVICE_NAMES.join('|')}> [--ttl 30d] [--key <private-jwk.json>]`;
 
@@ -42,14 +41,14 @@ export async function tokenCommand(argv: string[]): Promise<void> {
     return;
   }
   const accountId = values.account?.toLowerCase();
-  if (!accountId || !UUID.test(accountId)) fail('--account must be a UUID');
+  if (!accountId || !isUuid(accountId)) fail('--account must be a UUID');
   const role = values.role as Role;
   if (!ROLES.includes(role)) fail(`--role must be one of ${ROLES.join(', ')}`);
   const propertyIds = (values.property ?? []).map((p) => p.toLowerCase());
-  if (propertyIds.some((p) => !UUID.test(p))) fail('--property must be a UUID');
+  if (propertyIds.some((p) => !isUuid(p))) fail('--property must be a UUID');
   if (role === 'property_manager' && propertyIds.length === 0) fail('a property_manager token needs at least one --property');
   const userId = (values.sub ?? crypto.randomUUID()).toLowerCase();
-  if (!UUID.test(userId)) fail('--sub must be a UUID (the user id)');
+  if (!isUuid(userId)) fail('--sub must be a UUID (the user id)');
   process.stdout.write(`${await mintToken(privateJwk, { userId, role, accountId, propertyIds }, { ttlSeconds })}\n`);
 }
 

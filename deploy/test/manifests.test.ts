@@ -494,4 +494,19 @@ describe('deploy/Dockerfile and deploy/compose.yaml', () => {
     expect(services['resman-sim']?.command).toEqual(['node', 'src/main.ts']);
     expect(services['resman-sim']?.working_dir).toBe('/app/packages/resman-sim');
   });
+
+  it('compose gives every service the development key set, and each caller of a peer its own token', async () => {
+    const { registry } = await import('@domiq/proto/services');
+    const [compose] = parseYamlFile(join(deployDir, 'compose.yaml'));
+    const services = (compose?.services ?? {}) as Record<string, Obj>;
+    expect(services['dev-keys']?.command?.join(' ')).toContain('scripts/dev-keys.ts --dir /keys');
+    for (const name of SERVICES) {
+      const service = services[name]!;
+      expect(service.environment?.DOMIQ_JWKS, name).toBe('/keys/jwks.json');
+      expect(service.volumes, name).toContain('keys:/keys:ro');
+      expect(service.depends_on?.['dev-keys']?.condition, name).toBe('service_completed_successfully');
+      const token = service.environment?.DOMIQ_SERVICE_TOKEN_FILE;
+      expect(token, `${name} calls peers, so it needs its token`).toBe(registry[name].calls.length ? `/keys/${name}.token` : undefined);
+    }
+  });
 });

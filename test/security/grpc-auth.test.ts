@@ -68,7 +68,14 @@ describe('gRPC authentication', () => {
   it('admits a service only on the methods that list it, for the account the request names', async () => {
     const identity = createClient(IdentityServiceClient, stack.grpcAddr('identity')).client;
     const phone = { accountId, kind: 'IDENTIFIER_KIND_PHONE' as const, value: '+14155550123', network: '', displayName: '', defaultRegion: 'US' };
-    expect((await identity.resolveCustomer(phone, { token: await stack.auth.serviceToken('conversations') })).customer!.accountId).toBe(accountId);
+    const asConversations = { token: await stack.auth.serviceToken('conversations') };
+    const first = (await identity.resolveCustomer(phone, asConversations)).customer!;
+    expect(first.accountId).toBe(accountId);
+    // The same service for another account's event: that account's own customer, not the first one.
+    const other = await stack.createAccount('Other');
+    const second = (await identity.resolveCustomer({ ...phone, accountId: other }, asConversations)).customer!;
+    expect(second.accountId).toBe(other);
+    expect(second.id).not.toBe(first.id);
     await expect(identity.resolveCustomer(phone, { token: await stack.auth.serviceToken('routing-sla') })).rejects.toMatchObject({ code: status.PERMISSION_DENIED });
     await expect(identity.createUser({ accountId, email: 'x@y.z', firstName: 'a', lastName: 'b', role: 'admin', teamId: '', skills: [], maxConcurrentConversations: 1, id: '' }, { token: await stack.auth.serviceToken('conversations') }))
       .rejects.toMatchObject({ code: status.PERMISSION_DENIED });

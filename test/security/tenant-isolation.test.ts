@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { credentials, loadPackageDefinition, Metadata, status, type Client, type ServiceClientConstructor, type ServiceError } from '@grpc/grpc-js';
 import { loadFileDescriptorSetFromBuffer } from '@grpc/proto-loader';
 import { generateSigningKey, mintToken, ROLES, type Role } from '@domiq/auth';
-import type { Access } from '@domiq/grpc';
+import { accessRuleProblems, type Access } from '@domiq/grpc';
 import { registry, SERVICE_NAMES, type ServiceName } from '@domiq/proto/services';
 import { IdentityServiceClient } from '@domiq/proto/identity';
 import { ChannelGatewayServiceClient, UpsertChannelRequest } from '@domiq/proto/channel-gateway';
@@ -68,18 +68,23 @@ function setPath(target: Record<string, unknown>, path: string, value: string): 
 
 let stack: TestStack;
 const victim = { accountId: crypto.randomUUID(), propertyId: '' };
+/** Every id the victim owns, by the request field that would name it (filled in as the data is made). */
+const victimIds: Record<string, string> = {};
+const VICTIM_PHONE = '+14155550142';
 const attacker = { accountId: crypto.randomUUID() };
 const clients = new Map<ServiceName, Client & Record<string, Function>>();
 
-function call(c: MethodCase, request: Record<string, unknown>, token?: string): Promise<ServiceError | null> {
+function callFull(c: MethodCase, request: Record<string, unknown>, token?: string): Promise<{ err: ServiceError | null; res: unknown }> {
   const client = clients.get(c.service)!;
   const md = new Metadata();
   if (token) md.set('authorization', `Bearer ${token}`);
   const method = c.rpc.charAt(0).toLowerCase() + c.rpc.slice(1);
   return new Promise((resolve) => {
-    client[method]!.call(client, request, md, { deadline: Date.now() + 10_000 }, (err: ServiceError | null) => resolve(err));
+    client[method]!.call(client, request, md, { deadline: Date.now() + 10_000 }, (err: ServiceError | null, res: unknown) => resolve({ err, res }));
   });
 }
+
+const call = async (c: MethodCase, request: Record<string, unknown>, token?: string) => (await callFull(c, request, token)).err;
 
 /** One fingerprint of every row of every table of every service (views and partitions' parents excluded). */
 let fingerprintSql = '';
@@ -93,6 +98,53 @@ async function fingerprint(): Promise<string> {
   }
   const rows = await stack.db.query<{ t: string; n: string; h: string }>(fingerprintSql);
   return rows.map((r) => `${r.t}:${r.n}:${r.h}`).join('\n');
+}
+
+/** A fingerprint of the victim's rows only (every table with an account_id): what another tenant must never change. */
+let victimFingerprintSql = '';
+async function victimFingerprint(): Promise<string> {
+  if (!victimFingerprintSql) {
+    const tables = await stack.db.query<{ s: string; t: string }>(
+      `select c.table_schema as s, c.table_name as t from information_schema.columns c join information_schema.tables t using (table_schema, table_name)
+        where t.table_type = 'BASE TABLE' and c.column_name = 'account_id' and c.table_schema = any($1) order by 1, 2`, [SERVICE_NAMES.map((n) => registry[n].schema)]);
+    victimFingerprintSql = tables.map(({ s, t }) => `select '${s}.${t}' as t, count(*) as n, md5(coalesce(string_agg(x::text, '|' order by x::text), '')) as h from "${s}"."${t}" x where account_id = $1`).join(' union all ');
+  }
+  const rows = await stack.db.query<{ t: string; n: string; h: string }>(victimFingerprintSql, [victim.accountId]);
+  return rows.map((r) => `${r.t}:${r.n}:${r.h}`).join('\n');
+}
+
+// Plausible values by field name, so that requests get past validation to the lookups an attacker would aim at.
+const PLAUSIBLE: Record<string, string> = {
+  name: 'Probe', first_name: 'Pro', last_name: 'Be', display_name: 'Probe', reason: 'probe', email: 'probe@attacker.example',
+  timezone: 'UTC', type: 'sms', address: '+15005550006', role: 'agent', tier: 'standard', status: 'available', issue_type: 'billing',
+  severity: 'P2', provider: 'twilio', value: VICTIM_PHONE, default_region: 'US', base_url: 'https://resman.example.com',
+  resman_property_id: '0d0e0000-0000-4000-8000-0000000000ff', integration_partner_id: 'probe', api_key: 'probe-key',
+  default_agent_id: 'probe', prospect_source_id: 'probe', account_sid: `AC${'0'.repeat(32)}`, auth_token: 'probe-auth-token',
+};
+
+// (A oneof's members are all filled too: the wire keeps one, which is as good a probe as any.)
+type FieldDescriptor = { name: string; type: string; label: string; typeName: string };
+function messageType(typeName: string, near: string): { field: FieldDescriptor[] } {
+  const pkg = near.slice(0, near.lastIndexOf('.'));
+  const key = Object.keys(definition).find((k) => k === `${pkg}.${typeName}` || k.endsWith(`.${typeName}`));
+  return (definition[key!] as unknown as { type: { field: FieldDescriptor[] } }).type;
+}
+
+/** A request whose every field names something of the victim's where it can (ids, keys, the customer's phone). */
+function attackRequest(typeName: string, near: string, idHint: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const f of messageType(typeName, near).field) {
+    if (f.label === 'LABEL_REPEATED') continue;
+    if (f.type === 'TYPE_MESSAGE') out[f.name] = attackRequest(f.typeName, near, f.typeName);
+    else if (f.type === 'TYPE_ENUM') out[f.name] = 1;
+    else if (f.type === 'TYPE_BOOL') out[f.name] = false;
+    else if (f.type.startsWith('TYPE_INT') || f.type.startsWith('TYPE_UINT')) out[f.name] = f.name === 'resman_account_id' ? 1 : 5;
+    else if (f.type === 'TYPE_STRING') {
+      const byHint = f.name === 'id' ? victimIds[`${/Team/.test(idHint) ? 'team' : /User/.test(idHint) ? 'agent' : /Sla|Policy/.test(idHint) ? 'policy' : /Account/.test(idHint) ? 'account' : 'property'}_id`] : undefined;
+      out[f.name] = byHint ?? victimIds[f.name] ?? PLAUSIBLE[f.name] ?? '';
+    }
+  }
+  return out;
 }
 
 /** The request a caller would send: the victim's account (and property) wherever the method reads them. */
@@ -116,9 +168,10 @@ beforeAll(async () => {
   const identity = await stack.client(IdentityServiceClient, 'identity', victim);
   victim.propertyId = (await identity.createProperty({ accountId: victim.accountId, name: 'Victim Towers', timezone: 'UTC', id: '' })).property!.id;
   const team = (await identity.createTeam({ accountId: victim.accountId, name: 'Leasing', routingMode: 'round_robin', id: '' })).team!;
-  await identity.createUser({ accountId: victim.accountId, email: 'agent@victim.example', firstName: 'Vic', lastName: 'Tim', role: 'agent', teamId: team.id, skills: [], maxConcurrentConversations: 3, id: '' });
+  victimIds.team_id = team.id;
+  victimIds.agent_id = (await identity.createUser({ accountId: victim.accountId, email: 'agent@victim.example', firstName: 'Vic', lastName: 'Tim', role: 'agent', teamId: team.id, skills: [], maxConcurrentConversations: 3, id: '' })).user!.id;
   const routing = await stack.client(RoutingSlaServiceClient, 'routing-sla', victim);
-  await routing.upsertSlaPolicy(UpsertSlaPolicyRequest.fromPartial({ policy: { accountId: victim.accountId, name: 'Std', tier: 'standard', firstResponseMinutes: 30, resolutionMinutes: 600 } }));
+  victimIds.policy_id = (await routing.upsertSlaPolicy(UpsertSlaPolicyRequest.fromPartial({ policy: { accountId: victim.accountId, name: 'Std', tier: 'standard', firstResponseMinutes: 30, resolutionMinutes: 600 } }))).policy!.id;
   const connector = await stack.client(ResmanConnectorServiceClient, 'resman-connector', victim);
   await connector.upsertIntegration(UpsertIntegrationRequest.fromPartial({
     accountId: victim.accountId, propertyId: victim.propertyId, baseUrl: `http://127.0.0.1:${stack.ports.resmanSim}`, resmanAccountId: DEFAULT_ACCOUNT_ID,
@@ -126,11 +179,12 @@ beforeAll(async () => {
   }));
   const gateway = await stack.client(ChannelGatewayServiceClient, 'channel-gateway', victim);
   const twilio = { accountSid: newAccountSid(), authToken: `tok-${crypto.randomUUID()}` };
-  await gateway.upsertChannel(UpsertChannelRequest.fromPartial({
+  victimIds.channel_id = (await gateway.upsertChannel(UpsertChannelRequest.fromPartial({
     accountId: victim.accountId, propertyId: victim.propertyId, channelKey: 'victim-sms', type: 'sms', name: 'Victim SMS', address: '+15005550006',
     credentials: { $case: 'twilio', value: twilio },
-  }));
-  const res = await sendInboundSms(`http://127.0.0.1:${stack.ports.gatewayHttp}/webhooks/twilio/victim-sms`, twilio.authToken, { accountSid: twilio.accountSid, to: '+15005550006', from: '+14155550142', body: 'Is the loft free?' });
+  }))).channel!.id;
+  const victimSid = `SM${crypto.randomUUID().replaceAll('-', '')}`;
+  const res = await sendInboundSms(`http://127.0.0.1:${stack.ports.gatewayHttp}/webhooks/twilio/victim-sms`, twilio.authToken, { accountSid: twilio.accountSid, to: '+15005550006', from: VICTIM_PHONE, body: 'Is the loft free?', messageSid: victimSid });
   expect(res.status).toBe(200);
   // Wait until every service has settled (messages stored, routed, synced; the outbox published): two equal
   // fingerprints a second apart.
@@ -143,6 +197,12 @@ beforeAll(async () => {
     last = now;
     if (!settled) throw new Error('still changing');
   }, { timeoutMs: 60_000, intervalMs: 1_000 });
+  const [conv] = await stack.db.query<{ id: string; customer_id: string }>(`select id, customer_id from conversations.conversations where account_id = $1`, [victim.accountId]);
+  PLAUSIBLE.base_url = `http://127.0.0.1:${stack.ports.resmanSim}`; // allow-listed, so UpsertIntegration gets to its property check
+  Object.assign(victimIds, {
+    account_id: victim.accountId, property_id: victim.propertyId, conversation_id: conv!.id, customer_id: conv!.customer_id,
+    channel_key: 'victim-sms', provider_message_id: victimSid,
+  });
 }, 240_000);
 
 afterAll(async () => {
@@ -153,8 +213,9 @@ afterAll(async () => {
 describe('the generated access suite', () => {
   it('covers every method of every service, and every method declares who may call it', () => {
     expect(METHODS.length).toBeGreaterThanOrEqual(21);
-    const undeclared = METHODS.filter((m) => !m.access || (m.access.roles.length === 0 && !m.access.services?.length)).map((m) => m.path);
-    expect(undeclared, 'methods that declare no roles or services').toEqual([]);
+    // No roles and no services, or a service admitted that the registry does not list as a caller of this one.
+    const problems = METHODS.flatMap((m) => accessRuleProblems(registry[m.service].grpcService, m.path, m.access));
+    expect(problems, 'access rules that cannot stand').toEqual([]);
     for (const m of METHODS) for (const r of m.access!.roles) expect(ROLES).toContain(r);
   });
 
@@ -198,6 +259,27 @@ describe('the generated access suite', () => {
         expect((await call(m, victimRequest(m), token))?.code).toBe(status.PERMISSION_DENIED);
       }
       expect(await fingerprint()).toBe(before);
+    });
+
+    it("(e) with the attacker's own account and the victim's ids everywhere else: refused or empty, and none of the victim's rows change", async () => {
+      const role: Role = m.access!.roles.includes('admin') ? 'admin' : m.access!.roles[0]!;
+      const token = await stack.token({ accountId: attacker.accountId, role, propertyIds: role === 'property_manager' ? [victim.propertyId] : undefined });
+      const rpc = (definition[registry[m.service].grpcService] as unknown as Record<string, { requestType: { type: { name: string } } }>)[m.rpc]!;
+      const req = attackRequest(rpc.requestType.type.name, registry[m.service].grpcService, rpc.requestType.type.name);
+      setPath(req, m.access!.account ?? 'account_id', attacker.accountId);
+      const before = await victimFingerprint();
+      const { err, res } = await callFull(m, req, token);
+      if (err) {
+        expect([status.NOT_FOUND, status.PERMISSION_DENIED, status.INVALID_ARGUMENT, status.ALREADY_EXISTS, status.FAILED_PRECONDITION], `${m.path} answered ${err.code}: ${err.details}`).toContain(err.code);
+      } else {
+        // Nothing of the victim's that the attacker did not send themselves may come back.
+        const text = JSON.stringify(res);
+        const sent = JSON.stringify(req);
+        const victimData = { ...victimIds, phone: VICTIM_PHONE, message: 'Is the loft free?', property: 'Victim Towers', agent: 'agent@victim.example' };
+        const leaked = Object.entries(victimData).filter(([, v]) => text.includes(v) && !sent.includes(v));
+        expect(leaked, `${m.path} answered with the victim's ${leaked.map(([k]) => k).join(', ')}: ${text}`).toEqual([]);
+      }
+      expect(await victimFingerprint()).toBe(before);
     });
 
     it('(d) answers a request that is empty but for its account with a clear error naming the field, or nothing, and stores nothing', async () => {

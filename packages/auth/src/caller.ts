@@ -19,7 +19,12 @@ export class PermissionDeniedError extends Error {
   override name = 'PermissionDeniedError';
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The one UUID check of the platform (ids in tokens, requests and CLI arguments). */
+export function isUuid(value: string): boolean {
+  return UUID.test(value);
+}
 
 /** Claims of a verified token -> a Caller; anything inconsistent is an authentication failure. */
 export function callerFromClaims(claims: Record<string, unknown>): Caller {
@@ -30,13 +35,13 @@ export function callerFromClaims(claims: Record<string, unknown>): Caller {
     if (!SERVICE_NAMES.includes(service)) throw new AuthenticationError(`token names an unknown service "${service}"`);
     return { kind: 'service', subject: `service:${service}`, service };
   }
-  if (!UUID.test(sub)) throw new AuthenticationError('token sub must be a user id (UUID) or service:<name>');
+  if (!isUuid(sub) || sub !== sub.toLowerCase()) throw new AuthenticationError('token sub must be a user id (UUID) or service:<name>');
   const role = claims.role;
   if (typeof role !== 'string' || !(ROLES as readonly string[]).includes(role)) throw new AuthenticationError(`token role must be one of ${ROLES.join(', ')}`);
   const accountId = claims.account_id;
-  if (typeof accountId !== 'string' || !UUID.test(accountId)) throw new AuthenticationError('token account_id must be a UUID');
+  if (typeof accountId !== 'string' || !isUuid(accountId) || accountId !== accountId.toLowerCase()) throw new AuthenticationError('token account_id must be a UUID');
   const raw = claims.property_ids ?? [];
-  if (!Array.isArray(raw) || !raw.every((p): p is string => typeof p === 'string' && UUID.test(p))) throw new AuthenticationError('token property_ids must be a list of UUIDs');
+  if (!Array.isArray(raw) || !raw.every((p): p is string => typeof p === 'string' && isUuid(p) && p === p.toLowerCase())) throw new AuthenticationError('token property_ids must be a list of UUIDs');
   if (role === 'property_manager' && raw.length === 0) throw new AuthenticationError('a property_manager token must name its property_ids');
   return { kind: 'user', subject: sub, role: role as Role, accountId, propertyIds: raw };
 }

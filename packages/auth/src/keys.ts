@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
 import type { Role } from './caller.ts';
-import type { ServiceName } from '@domiq/proto/services';
+import { SERVICE_NAMES, type ServiceName } from '@domiq/proto/services';
 
 /** Asymmetric: services hold only public keys; whoever mints holds the private one. */
 export const SIGNING_ALG = 'ES256';
@@ -45,7 +45,9 @@ export function writeKeyFiles(dir: string, key: SigningKey): KeyFiles {
   writeFileSync(files.signingKey, JSON.stringify(key.privateJwk), { mode: 0o600 });
   chmodSync(files.signingKey, 0o600);
   const previous = existsSync(files.jwks) ? (JSON.parse(readFileSync(files.jwks, 'utf8')) as { keys: JWK[] }).keys.filter((k) => k.kid !== key.kid) : [];
-  writeFileSync(files.jwks, JSON.stringify({ keys: [key.publicJwk, ...previous] }, null, 2));
+  // Write-then-rename: a service re-reading the key set never sees half a file.
+  writeFileSync(`${files.jwks}.tmp`, JSON.stringify({ keys: [key.publicJwk, ...previous] }, null, 2));
+  renameSync(`${files.jwks}.tmp`, files.jwks);
   return files;
 }
 
@@ -97,4 +99,18 @@ export function parseTtl(value: string): number {
   const unit = { '': 1, s: 1, m: 60, h: 3600, d: 86400 }[m[2] as '' | 's' | 'm' | 'h' | 'd'];
   if (n <= 0) throw new Error('ttl must be positive');
   return n * unit;
+}
+
+/** Mints every service's own token into `<dir>/<service>.token` (mode 0600): what DOMIQ_SERVICE_TOKEN_FILE points at. */
+export async function writeServiceTokens(dir: string, privateJwk: JWK, ttlSeconds: number): Promise<Record<ServiceName, { file: string; token: string }>> {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const out = {} as Record<ServiceName, { file: string; token: string }>;
+  for (const service of SERVICE_NAMES) {
+    const file = join(dir, `${service}.token`);
+    const token = await mintToken(privateJwk, { service }, { ttlSeconds });
+    writeFileSync(`${file}.tmp`, token, { mode: 0o600 });
+    renameSync(`${file}.tmp`, file);
+    out[service] = { file, token };
+  }
+  return out;
 }

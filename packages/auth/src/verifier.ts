@@ -1,13 +1,16 @@
-import { readFileSync, statSync } from 'node:fs';
-import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JWK, type JWTVerifyGetKey } from 'jose';
+import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { AuthenticationError, callerFromClaims, type Caller } from './caller.ts';
-import { DEFAULT_AUDIENCE, DEFAULT_ISSUER, DEV_KID_PREFIX } from './keys.ts';
+import { jwksUrl, parseJwks } from './jwks.ts';
+import { DEFAULT_AUDIENCE, DEFAULT_ISSUER, DEV_KID_PREFIX, SIGNING_ALG } from './keys.ts';
+import { WatchedFile } from './watched-file.ts';
 
 export interface VerifierOptions {
   /** A JWKS file path or an https URL serving one. */
   jwks: string;
   issuer?: string;
   audience?: string;
+  /** Refuse tokens signed by development keys (production), even if such a key appears in the set later. */
+  refuseDevKeys?: boolean;
 }
 
 export interface TokenVerifier {
@@ -15,33 +18,10 @@ export interface TokenVerifier {
   verifyAuthorization(header: string | undefined): Promise<Caller>;
 }
 
-const isUrl = (s: string) => /^https?:\/\//.test(s);
-// Verified tokens are cached until they expire: a service's own token arrives with every call on the hot path.
+// A verified token is remembered for a minute at most (a peer's service token arrives with every call on the hot
+// path), and forgotten at once when the key set file changes, so removing a key revokes what it signed.
 const CACHE_MAX = 10_000;
-const FILE_RECHECK_MS = 5_000;
-
-/** A JWKS file re-read when it changes, so adding a key (rotation) needs no restart. */
-function fileKeySet(path: string): JWTVerifyGetKey {
-  let mtime = -1;
-  let checkedAt = 0;
-  let set: JWTVerifyGetKey | undefined;
-  const load = () => {
-    const now = Date.now();
-    if (set && now - checkedAt < FILE_RECHECK_MS) return;
-    checkedAt = now;
-    const m = statSync(path).mtimeMs;
-    if (m === mtime && set) return;
-    const parsed = JSON.parse(readFileSync(path, 'utf8')) as { keys?: JWK[] };
-    if (!Array.isArray(parsed.keys) || parsed.keys.length === 0) throw new Error(`${path} holds no keys`);
-    set = createLocalJWKSet({ keys: parsed.keys });
-    mtime = m;
-  };
-  load();
-  return (header, token) => {
-    load();
-    return set!(header, token);
-  };
-}
+const CACHE_TTL_MS = 60_000;
 
 function reason(err: unknown): string {
   if (err instanceof AuthenticationError) return err.message;
@@ -55,26 +35,35 @@ function reason(err: unknown): string {
 }
 
 export function createTokenVerifier(opts: VerifierOptions): TokenVerifier {
-  const getKey: JWTVerifyGetKey = isUrl(opts.jwks) ? createRemoteJWKSet(new URL(opts.jwks)) : fileKeySet(opts.jwks);
-  const cache = new Map<string, { caller: Caller; expMs: number }>();
+  const cache = new Map<string, { caller: Caller; untilMs: number }>();
+  const url = jwksUrl(opts.jwks);
+  const file = url ? undefined : new WatchedFile(opts.jwks, (text) => createLocalJWKSet({ keys: parseJwks(text, opts.jwks) }), { onChange: () => cache.clear() });
+  const keySet: JWTVerifyGetKey = file ? (header, token) => file.get()(header, token) : createRemoteJWKSet(url!);
+  const getKey: JWTVerifyGetKey = (header, token) => {
+    if (!header.kid) throw new AuthenticationError('token has no kid');
+    if (opts.refuseDevKeys && header.kid.startsWith(DEV_KID_PREFIX)) throw new AuthenticationError('token signed by a development key');
+    return keySet(header, token);
+  };
   return {
     async verifyAuthorization(header) {
       if (!header) throw new AuthenticationError('missing authorization metadata (expected "Bearer <token>")');
       const m = /^Bearer\s+(\S+)$/i.exec(header.trim());
       if (!m) throw new AuthenticationError('authorization must be "Bearer <token>"');
       const token = m[1]!;
+      const now = Date.now();
+      file?.get(); // notices a changed key set (and clears the cache) even while every call is a cache hit
       const hit = cache.get(token);
-      if (hit && hit.expMs > Date.now()) return hit.caller;
+      if (hit && hit.untilMs > now) return hit.caller;
       try {
         const { payload } = await jwtVerify(token, getKey, {
           issuer: opts.issuer ?? DEFAULT_ISSUER,
           audience: opts.audience ?? DEFAULT_AUDIENCE,
-          algorithms: ['ES256', 'ES384', 'EdDSA', 'RS256'],
+          algorithms: [SIGNING_ALG],
           requiredClaims: ['exp', 'sub', 'iss', 'aud'],
         });
         const caller = callerFromClaims(payload as Record<string, unknown>);
         if (cache.size >= CACHE_MAX) cache.clear();
-        cache.set(token, { caller, expMs: payload.exp! * 1000 });
+        cache.set(token, { caller, untilMs: Math.min(payload.exp! * 1000, now + CACHE_TTL_MS) });
         return caller;
       } catch (err) {
         throw new AuthenticationError(reason(err));

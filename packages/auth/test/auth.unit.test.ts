@@ -77,6 +77,36 @@ describe('token verifier', () => {
     await expect.poll(() => verifier.verifyAuthorization(`Bearer ${token}`).then(() => true, () => false), { timeout: 8_000, interval: 250 }).toBe(true);
   });
 
+  it('forgets what a removed key signed (the key set file changed), and refuses tokens without a kid', async () => {
+    const { dir, key, files } = await keyDir('only');
+    const verifier = createTokenVerifier({ jwks: files.jwks });
+    const token = await mintToken(key.privateJwk, { service: 'identity' }, { ttlSeconds: 600 });
+    await verifier.verifyAuthorization(`Bearer ${token}`); // now cached
+    const other = await generateSigningKey('replacement');
+    writeFileSync(files.jwks, JSON.stringify({ keys: [other.publicJwk] }));
+    const future = new Date(Date.now() + 20_000);
+    utimesSync(files.jwks, future, future);
+    await expect.poll(() => verifier.verifyAuthorization(`Bearer ${token}`).then(() => 'accepted', (e: Error) => e.message), { timeout: 8_000, interval: 250 })
+      .toBe('token signed by an unknown key');
+    const noKid = await new SignJWT({}).setProtectedHeader({ alg: 'ES256' }).setSubject('service:identity').setIssuer('domiq').setAudience('domiq')
+      .setExpirationTime('1h').sign(await importJWK(other.privateJwk, 'ES256'));
+    await expect(verifier.verifyAuthorization(`Bearer ${noKid}`)).rejects.toThrow('no kid');
+    expect(dir).toBeTruthy();
+  });
+
+  it('in production refuses tokens of development keys even when such a key is in the set', async () => {
+    const { key, files } = await keyDir('domiq-dev-abcd');
+    const token = await mintToken(key.privateJwk, { service: 'identity' }, { ttlSeconds: 60 });
+    await expect(createTokenVerifier({ jwks: files.jwks }).verifyAuthorization(`Bearer ${token}`)).resolves.toMatchObject({ service: 'identity' });
+    await expect(createTokenVerifier({ jwks: files.jwks, refuseDevKeys: true }).verifyAuthorization(`Bearer ${token}`)).rejects.toThrow('development key');
+  });
+
+  it('takes a JWKS URL only over https (http on loopback for local development)', () => {
+    expect(() => createTokenVerifier({ jwks: 'http://keys.example.com/jwks.json' })).toThrow('https');
+    expect(() => createTokenVerifier({ jwks: 'https://keys.example.com/jwks.json' })).not.toThrow();
+    expect(() => createTokenVerifier({ jwks: 'http://127.0.0.1:9999/jwks.json' })).not.toThrow();
+  });
+
   it('reports development keys by kid', () => {
     expect(devKeyIds(['domiq-dev-1a2b', 'prod-2026-11'])).toEqual(['domiq-dev-1a2b']);
   });

@@ -7,7 +7,7 @@ import type { Logger } from '@domiq/logging';
 import { extractTraceContext } from '@domiq/telemetry';
 import { appendEvent, EventHeaders, type AppendEventOptions } from './outbox.ts';
 import { metrics } from './metrics.ts';
-import { isNotFound, isStreamNotFound } from './nats.ts';
+import { isNotFound, isStreamNotFound, sleepUnlessAborted } from './nats.ts';
 
 const tracer = trace.getTracer('@domiq/bus');
 
@@ -79,6 +79,9 @@ export class EventConsumer<T, P = unknown> {
   #loop: Promise<void> | undefined;
   readonly #inflight = new Set<Promise<void>>();
   #stopping = false;
+  #starting: Promise<void> | undefined;
+  /** Aborted by stop(): ends a wait for the stream at once. */
+  readonly #stop = new AbortController();
 
   constructor(handler: EventHandler<T, P>, opts: ConsumerOptions) {
     this.#handler = handler;
@@ -86,11 +89,16 @@ export class EventConsumer<T, P = unknown> {
   }
 
   /**
-   * Creates or updates the durable and starts pulling. The stream belongs to another service (or the platform):
-   * it is never created here (the service's NATS user may not). When it does not exist yet (its owner has not
-   * started), start() logs once and waits until it does.
+   * Creates or updates the durable and starts pulling. The stream is never created here (no service's NATS user
+   * may): when it does not exist yet, start() logs once and waits until the platform's provisioning step has
+   * created it. stop() ends that wait: start() then resolves without having started anything.
    */
-  async start(): Promise<void> {
+  start(): Promise<void> {
+    this.#starting ??= this.#start();
+    return this.#starting;
+  }
+
+  async #start(): Promise<void> {
     const { nc, logger } = this.#opts;
     const { durable, contract } = this.#handler;
     const stream = streamForSubject(contract.subject);
@@ -98,20 +106,22 @@ export class EventConsumer<T, P = unknown> {
     const jsm = await jetstreamManager(nc, { checkAPI: false });
     let waiting = false;
     for (;;) {
+      if (this.#stopping) return;
       try {
         await this.#ensureDurable(jsm, stream);
         break;
       } catch (err) {
-        if (!isStreamNotFound(err)) throw err;
         if (this.#stopping) return;
-        if (!waiting) logger.warn({ stream, consumer: durable }, `stream ${stream} does not exist yet (its owner creates it); waiting for it`);
+        if (!isStreamNotFound(err)) throw err;
+        if (!waiting) logger.warn({ stream, consumer: durable }, `stream ${stream} does not exist yet (the platform's provisioning step creates it); waiting for it`);
         waiting = true;
-        await new Promise((r) => setTimeout(r, this.#opts.streamWaitMs ?? 1000));
+        await sleepUnlessAborted(this.#opts.streamWaitMs ?? 1000, this.#stop.signal);
       }
     }
     if (waiting) logger.info({ stream, consumer: durable }, `stream ${stream} exists now; consumer starting`);
     if (this.#stopping) return;
     const consumer = await jetstream(nc).consumers.get(stream, durable);
+    if (this.#stopping) return;
     this.#messages = await consumer.consume({ max_messages: this.#opts.concurrency * 2 });
     this.#loop = this.#run(this.#messages);
   }
@@ -236,9 +246,12 @@ export class EventConsumer<T, P = unknown> {
     }
   }
 
-  /** Stops intake, waits for in-flight messages to commit and ack. */
+  /** Stops intake (or the wait for the stream), waits for in-flight messages to commit and ack. */
   async stop(): Promise<void> {
     this.#stopping = true;
+    this.#stop.abort();
+    // A start() still waiting for its stream (or half-way) ends first, so nothing starts after stop() returned.
+    await this.#starting?.catch(() => undefined);
     await this.#messages?.close();
     await this.#loop?.catch(() => undefined);
     await Promise.allSettled([...this.#inflight]);

@@ -6,13 +6,22 @@
 //  publish
 //   - the subjects of the streams it owns                   its outbox relay publishes its events
 //   - `dlq.<durable>` for each of its durables              EventConsumer dead-letters there
-//   - `$JS.API.STREAM.{INFO,CREATE,UPDATE}.<OWN STREAM>`    provisionStreams() on start
+//   - `$JS.API.STREAM.INFO.<OWN STREAM>`                    Platform.start waits until its streams exist. No
+//                                                           STREAM.CREATE/UPDATE, not even for its own streams:
+//                                                           an update could add `sources`/`mirror` of other
+//                                                           services' streams (not checked against the user's
+//                                                           permissions) and read them through its own durable.
+//                                                           Every stream is made by the admin provisioning step.
 //   - per durable, on the stream it reads:
 //     `$JS.API.CONSUMER.INFO.<S>.<durable>`                 consumers.info / consumers.update / consumers.get, and
 //                                                           nats.js re-reads it when pull heartbeats go missing
-//     `$JS.API.CONSUMER.CREATE.<S>.<durable>` and `.<durable>.>`   consumers.add / update: nats.js (3.x, server
-//                                                           >= 2.9) appends the filter subject to the create subject
-//     `$JS.API.CONSUMER.DURABLE.CREATE.<S>.<durable>`       the same through the pre-2.9 API (older servers)
+//     `$JS.API.CONSUMER.CREATE.<S>.<durable>.<filter>`      consumers.add / update with the registered filter
+//                                                           subject: nats.js (3.x, server >= 2.9) puts the filter
+//                                                           in the subject and the server refuses a request whose
+//                                                           config names another filter, so the durable cannot be
+//                                                           (re)created to read anything else of the stream. Not
+//                                                           granted: the unfiltered `CREATE.<S>.<durable>` and the
+//                                                           pre-2.9 `DURABLE.CREATE.<S>.<durable>` (no filter check).
 //     `$JS.API.CONSUMER.MSG.NEXT.<S>.<durable>`             pull requests (consume())
 //     `$JS.ACK.<S>.<durable>.>`                             ack / nak / working / term
 //  subscribe
@@ -26,7 +35,7 @@ import { createUser, fromPublic, fromSeed } from '@nats-io/nkeys';
 import { streams as streamDefs, type StreamName } from '@domiq/proto/events';
 import { consumerSource, services as registryServices, type ServiceEntry } from '@domiq/proto/services';
 
-/** The platform user: full permissions; used by provisioning (the DLQ stream), test helpers and operators. */
+/** The platform user: full permissions; used by provisioning (every stream, the DLQ included), test helpers and operators. */
 export const ADMIN_USER = 'admin';
 
 export interface SubjectPermissions {
@@ -67,16 +76,12 @@ export function servicePermissions(entry: ServiceEntry): SubjectPermissions {
   const publish: string[] = [];
   for (const stream of entry.streams) publish.push(...streamDefs[stream].subjects);
   for (const c of entry.consumers) publish.push(`dlq.${c.durable}`);
-  for (const stream of entry.streams) {
-    for (const op of ['INFO', 'CREATE', 'UPDATE']) publish.push(`$JS.API.STREAM.${op}.${stream}`);
-  }
+  for (const stream of entry.streams) publish.push(`$JS.API.STREAM.INFO.${stream}`);
   for (const c of entry.consumers) {
-    const { stream } = consumerSource(c);
+    const { stream, subject } = consumerSource(c);
     publish.push(
       `$JS.API.CONSUMER.INFO.${stream}.${c.durable}`,
-      `$JS.API.CONSUMER.CREATE.${stream}.${c.durable}`,
-      `$JS.API.CONSUMER.CREATE.${stream}.${c.durable}.>`,
-      `$JS.API.CONSUMER.DURABLE.CREATE.${stream}.${c.durable}`,
+      `$JS.API.CONSUMER.CREATE.${stream}.${c.durable}.${subject}`,
       `$JS.API.CONSUMER.MSG.NEXT.${stream}.${c.durable}`,
       `$JS.ACK.${stream}.${c.durable}.>`,
     );
@@ -205,7 +210,7 @@ export function helmAuthorizationValues(secretName = 'nats-nkeys', entries: read
   };
 }
 
-/** Streams the platform (admin) provisions: every registry stream, including the shared DLQ. */
+/** Streams the platform (admin) provisions: every registry stream, including the shared DLQ. No service creates any. */
 export function platformStreams(): StreamName[] {
   return Object.keys(streamDefs) as StreamName[];
 }

@@ -88,9 +88,19 @@ export async function connectNats(opts: BusConnectOptions): Promise<NatsConnecti
   return nc;
 }
 
-const replicas = Number(process.env.NATS_STREAM_REPLICAS ?? 1);
+/**
+ * `num_replicas` of every stream: `NATS_STREAM_REPLICAS` (default 1; 3 on the 3-server cluster), read by the
+ * provisioning step only (`node scripts/nats-config.ts --provision`, the test servers, `npm start`). Services never
+ * create or update streams, so the variable does nothing in a service's environment.
+ */
+function streamReplicas(): number {
+  const raw = process.env.NATS_STREAM_REPLICAS ?? '1';
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 5) throw new Error(`NATS_STREAM_REPLICAS must be an integer from 1 to 5, got ${JSON.stringify(raw)}`);
+  return n;
+}
 
-function streamConfig(name: StreamName): Partial<StreamConfig> & { name: string } {
+function streamConfig(name: StreamName, replicas: number): Partial<StreamConfig> & { name: string } {
   return {
     name,
     subjects: [...streams[name].subjects],
@@ -104,15 +114,16 @@ function streamConfig(name: StreamName): Partial<StreamConfig> & { name: string 
 }
 
 /**
- * Creates or updates the given streams; safe to run on every start. A service passes only the streams it owns
- * (its NATS user may manage no others); the shared DLQ stream is provisioned by the platform (admin) user, e.g.
- * `provisionStreams(adminConnection, platformStreams())`.
+ * Creates or updates the given streams; safe to run on every start. Only the platform's provisioning step calls
+ * it, as the admin user (`provisionStreams(adminConnection, platformStreams())`): no service's NATS user may create
+ * or update a stream, its own included (an update could add `sources`/`mirror` of other streams to it).
  */
-export async function provisionStreams(nc: NatsConnection, names: StreamName[]): Promise<JetStreamManager> {
-  // checkAPI: false skips the `$JS.API.INFO` round trip, which a service's NATS user is not granted.
+export async function provisionStreams(nc: NatsConnection, names: StreamName[], opts: { replicas?: number } = {}): Promise<JetStreamManager> {
+  const replicas = opts.replicas ?? streamReplicas();
+  // checkAPI: false skips the `$JS.API.INFO` round trip.
   const jsm = await jetstreamManager(nc, { checkAPI: false });
   for (const name of new Set<StreamName>(names)) {
-    const config = streamConfig(name);
+    const config = streamConfig(name, replicas);
     try {
       await jsm.streams.info(name);
       await jsm.streams.update(name, config);
@@ -121,12 +132,56 @@ export async function provisionStreams(nc: NatsConnection, names: StreamName[]):
       try {
         await jsm.streams.add(config);
       } catch (addErr) {
-        // Another replica created it between our info and add.
+        // Another provisioner created it between our info and add.
         if (!String(addErr).includes('already in use')) throw addErr;
       }
     }
   }
   return jsm;
+}
+
+/**
+ * Resolves once every given stream exists (`$JS.API.STREAM.INFO.<stream>`, the one stream call a service may
+ * make on the streams it owns). While one is missing it logs once per stream and looks again every `intervalMs`;
+ * an aborted `signal` ends the wait (resolving `false`). Other errors (e.g. a permission violation) are thrown.
+ */
+export async function waitForStreams(
+  nc: NatsConnection,
+  names: readonly StreamName[],
+  opts: { logger?: Logger; intervalMs?: number; signal?: AbortSignal } = {},
+): Promise<boolean> {
+  const jsm = await jetstreamManager(nc, { checkAPI: false });
+  const logged = new Set<StreamName>();
+  for (const name of new Set(names)) {
+    for (;;) {
+      if (opts.signal?.aborted) return false;
+      try {
+        await jsm.streams.info(name);
+        break;
+      } catch (err) {
+        if (!isStreamNotFound(err)) throw err;
+        if (!logged.has(name)) opts.logger?.warn({ stream: name }, `stream ${name} does not exist yet (the platform's provisioning step creates it: node scripts/nats-config.ts --provision); waiting for it`);
+        logged.add(name);
+        await sleepUnlessAborted(opts.intervalMs ?? 1000, opts.signal);
+      }
+    }
+    if (logged.has(name)) opts.logger?.info({ stream: name }, `stream ${name} exists now`);
+  }
+  return true;
+}
+
+/** Waits `ms`, or less when `signal` aborts meanwhile. */
+export function sleepUnlessAborted(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }
 
 export function isNotFound(err: unknown): boolean {

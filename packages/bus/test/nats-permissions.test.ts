@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, headers, nkeyAuthenticator, type NatsConnection } from '@nats-io/transport-node';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { createUser } from '@nats-io/nkeys';
 import { appendOnlySql, openDatabase, type MikroORM } from '@domiq/db';
 import { createLogger } from '@domiq/logging';
@@ -18,7 +18,7 @@ import {
 } from '@domiq/testkit';
 import {
   appendEvent, assertRegisteredConsumer, busEntities, connectNats, defineHandler, EventConsumer, generateNkeys, inboxPrefix, natsAuthorization,
-  nkeyEnvRefs, nkeyEnvVar, OutboxRelay, outboxSql, PoisonMessageError, provisionStreams, renderNatsServerConfig, servicePermissions,
+  nkeyEnvRefs, nkeyEnvVar, OutboxRelay, outboxSql, PoisonMessageError, provisionStreams, renderNatsServerConfig, servicePermissions, waitForStreams,
 } from '../src/index.ts';
 
 const logger = createLogger('nats-permissions-test', 'silent');
@@ -227,11 +227,77 @@ describe("a service cannot touch another service's subjects or consumers", () =>
   });
 });
 
+describe('a service cannot create or change streams, nor choose what its durables read', () => {
+  it('cannot update its own stream (sources or a mirror of other streams, extra subjects) nor create any stream', async () => {
+    const { nc } = await connectService('resolutions');
+    const jsm = await jetstreamManager(nc, { checkAPI: false });
+    const adminJsm = await jetstreamManager(admin);
+    const update = '$JS.API.STREAM.UPDATE.RESOLUTIONS';
+    // What a stream update would allow: source CONVERSATIONS into its own stream and read it through its own durable.
+    await expect(jsm.streams.update('RESOLUTIONS', { sources: [{ name: 'CONVERSATIONS' }] })).rejects.toEqual(denied(update));
+    await expect(jsm.streams.update('RESOLUTIONS', { subjects: ['resolutions.>', 'conversations.>'] })).rejects.toEqual(denied(update));
+    // The raw request, past nats.js' own checks.
+    const current = (await jsm.streams.info('RESOLUTIONS')).config;
+    await expect(nc.request(update, JSON.stringify({ ...current, sources: [{ name: 'CONVERSATIONS' }] }), { timeout: 2000 })).rejects.toEqual(denied(update));
+    // Nor create a stream: a copy of another service's, a mirror, or its own.
+    await expect(jsm.streams.add({ name: 'RESOLUTIONS_COPY', subjects: ['resolutions-copy.>'], sources: [{ name: 'CONVERSATIONS' }] })).rejects.toEqual(denied('$JS.API.STREAM.CREATE.RESOLUTIONS_COPY'));
+    await expect(jsm.streams.add({ name: 'MIRROR', mirror: { name: 'CONVERSATIONS' } })).rejects.toEqual(denied('$JS.API.STREAM.CREATE.MIRROR'));
+    await expect(jsm.streams.add({ name: 'RESOLUTIONS', subjects: ['resolutions.>'] })).rejects.toEqual(denied('$JS.API.STREAM.CREATE.RESOLUTIONS'));
+    // Provisioning is the admin's: with a service's credentials it fails at the update.
+    await expect(provisionStreams(nc, ['RESOLUTIONS'])).rejects.toEqual(denied(update));
+    const after = (await adminJsm.streams.info('RESOLUTIONS')).config;
+    expect(after.subjects).toEqual(['resolutions.>']);
+    expect(after.sources ?? []).toEqual([]);
+    expect(after.mirror ?? undefined).toBeUndefined();
+    for (const name of ['RESOLUTIONS_COPY', 'MIRROR']) await expect(adminJsm.streams.info(name)).rejects.toThrow(/stream not found/);
+    // Looking up its own streams is all it may do with them.
+    expect(await waitForStreams(nc, ['RESOLUTIONS'])).toBe(true);
+  });
+
+  it('cannot create or update its durable with a filter other than the registered one, nor create another durable', async () => {
+    const { nc } = await connectService('resolutions');
+    const jsm = await jetstreamManager(nc, { checkAPI: false });
+    const adminJsm = await jetstreamManager(admin);
+    const durable = 'resolutions-conversation-escalated';
+    const registered = events.conversationEscalated.subject;
+    const other = events.messageCreated.subject;
+    const base = { durable_name: durable, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All };
+    const create = (name: string, filter?: string) => `$JS.API.CONSUMER.CREATE.CONVERSATIONS.${name}${filter ? `.${filter}` : ''}`;
+    // With the registered filter: create, and update (nats.js sends the update to the same filtered subject).
+    await jsm.consumers.add('CONVERSATIONS', { ...base, filter_subject: registered });
+    await jsm.consumers.update('CONVERSATIONS', durable, { max_ack_pending: 64 });
+    // Another filter, a wider one, or none: nats.js puts the filter in the subject, and only the registered one is granted.
+    for (const filter of [other, 'conversations.>', 'conversations.conversation.*']) {
+      await expect(jsm.consumers.add('CONVERSATIONS', { ...base, filter_subject: filter }), filter).rejects.toEqual(denied(create(durable, filter)));
+      await expect(jsm.consumers.update('CONVERSATIONS', durable, { filter_subject: filter }), filter).rejects.toEqual(denied(create(durable, filter)));
+    }
+    await expect(jsm.consumers.add('CONVERSATIONS', base)).rejects.toEqual(denied(create(durable)));
+    await expect(jsm.consumers.add('CONVERSATIONS', { ...base, filter_subject: '>' })).rejects.toEqual(denied(create(durable)));
+    // Past nats.js: the granted subject with another durable or filter (or none) in the request is refused by the server.
+    const refusals: Array<[object, number, RegExp]> = [
+      [{ ...base, filter_subject: other }, 10131, /did not match filtered subject/],
+      [base, 10131, /did not match filtered subject/],
+      [{ ...base, durable_name: 'resolutions-sneaky', filter_subject: registered }, 10017, /name in subject does not match durable name/],
+    ];
+    for (const [config, errCode, description] of refusals) {
+      const reply = await nc.request(create(durable, registered), JSON.stringify({ stream_name: 'CONVERSATIONS', config }), { timeout: 2000 });
+      expect((JSON.parse(reply.string()) as { error?: object }).error, JSON.stringify(config)).toEqual(expect.objectContaining({ err_code: errCode, description: expect.stringMatching(description) }));
+    }
+    // The pre-2.9 API, whose subject carries no filter, is not granted at all.
+    const legacy = `$JS.API.CONSUMER.DURABLE.CREATE.CONVERSATIONS.${durable}`;
+    await expect(nc.request(legacy, JSON.stringify({ stream_name: 'CONVERSATIONS', config: { ...base, filter_subject: other } }), { timeout: 2000 })).rejects.toEqual(denied(legacy));
+    // A durable of another name, even with the registered filter.
+    await expect(jsm.consumers.add('CONVERSATIONS', { ...base, durable_name: 'resolutions-sneaky', filter_subject: registered })).rejects.toEqual(denied(create('resolutions-sneaky', registered)));
+    expect((await adminJsm.consumers.info('CONVERSATIONS', durable)).config.filter_subject).toBe(registered);
+    await expect(adminJsm.consumers.info('CONVERSATIONS', 'resolutions-sneaky')).rejects.toThrow(/consumer not found/);
+  });
+});
+
 describe("each service's credentials allow everything it needs", () => {
-  it.each(services.map((s) => [s.name, s] as const))('%s: provisions its streams, publishes through the outbox relay, runs its durables (create, pull, ack, dead-letter)', async (name, entry) => {
+  it.each(services.map((s) => [s.name, s] as const))('%s: finds its streams, publishes through the outbox relay, runs its durables (create, update, pull, ack, dead-letter)', async (name, entry) => {
     const { nc, errors } = await connectService(name);
-    // Its own streams, as Platform.start does.
-    await provisionStreams(nc, [...entry.streams]);
+    // Its own streams exist (the provisioning step made them), as Platform.start checks.
+    expect(await waitForStreams(nc, [...entry.streams], { logger })).toBe(true);
     // Its events, through the outbox relay.
     const contract = ownEvent(name);
     const entityId = await publishThroughOutbox(name, nc, contract, {});
@@ -276,7 +342,7 @@ describe("each service's credentials allow everything it needs", () => {
     expect(errors, `${name} hit no permission violation`).toEqual([]);
   });
 
-  it('a consumer whose stream does not exist yet waits (logs once) and starts when the owner creates it; it never creates it', async () => {
+  it('a consumer whose stream does not exist yet waits (logs once) and starts once the provisioning step (admin) creates it; it never creates it', async () => {
     // A broker of its own, so deleting the stream disturbs no other test.
     const own = await NatsServerProcess.start();
     cleanup.push(() => own.destroy());
@@ -299,14 +365,44 @@ describe("each service's credentials allow everything it needs", () => {
     expect(started).toBe(false);
     expect(warnings.filter((l) => l.includes('does not exist yet'))).toHaveLength(1);
     await expect((await jetstreamManager(adminNc)).streams.info('CONVERSATIONS')).rejects.toThrow(/stream not found/);
-    // The owner creates it, with its own credentials.
+    // Not even its owner may create it: the platform's provisioning step (admin) does.
     const owner = await connectNats({ servers: own.url, name: 'conversations', logger, nkeySeedFile: own.credentialsFor('conversations').NATS_NKEY_SEED_FILE });
     cleanup.push(() => owner.close());
-    await provisionStreams(owner, ['CONVERSATIONS']);
+    await expect(provisionStreams(owner, ['CONVERSATIONS'])).rejects.toEqual(denied('$JS.API.STREAM.CREATE.CONVERSATIONS'));
+    await provisionStreams(adminNc, ['CONVERSATIONS']);
     await starting;
     expect(started).toBe(true);
     expect(warnings.filter((l) => l.includes('does not exist yet'))).toHaveLength(1);
     expect((await (await jetstreamManager(adminNc)).consumers.info('CONVERSATIONS', 'resolutions-conversation-escalated')).config.filter_subject).toBe(events.conversationEscalated.subject);
+  });
+  it('stop() ends the wait for a stream that never appears: start() resolves at once and nothing is created', async () => {
+    const own = await NatsServerProcess.start();
+    cleanup.push(() => own.destroy());
+    const adminNc = await own.connectAdmin();
+    cleanup.push(() => adminNc.close());
+    const adminJsm = await jetstreamManager(adminNc);
+    await adminJsm.streams.delete('CONVERSATIONS');
+    const warnings: string[] = [];
+    const spy = Object.assign(Object.create(logger) as typeof logger, { warn: (_o: unknown, msg?: string) => void warnings.push(String(msg)) });
+    const nc = await connectNats({ servers: own.url, name: 'resolutions', logger, nkeySeedFile: own.credentialsFor('resolutions').NATS_NKEY_SEED_FILE });
+    cleanup.push(() => nc.close());
+    const durable = 'resolutions-conversation-escalated';
+    const consumer = new EventConsumer(
+      defineHandler({ durable, contract: events.conversationEscalated, handle: async () => undefined }),
+      // A long look-again interval: stop() must not wait for it.
+      { orm: await schemaOf('resolutions'), nc, schema: 'resolutions', logger: spy, concurrency: 1, maxDeliver: 2, streamWaitMs: 60_000 },
+    );
+    const starting = consumer.start();
+    await expectEventually(async () => expect(warnings.filter((l) => l.includes('does not exist yet'))).toHaveLength(1));
+    const stopAt = Date.now();
+    await consumer.stop();
+    await expect(starting).resolves.toBeUndefined();
+    expect(Date.now() - stopAt).toBeLessThan(2000);
+    // The stream appearing later starts nothing.
+    await provisionStreams(adminNc, ['CONVERSATIONS']);
+    await new Promise((r) => setTimeout(r, 500));
+    await expect(adminJsm.consumers.info('CONVERSATIONS', durable)).rejects.toThrow(/consumer not found/);
+    await expect(consumer.start()).resolves.toBeUndefined(); // a stopped consumer stays stopped
   });
 });
 
@@ -318,28 +414,28 @@ describe('permissions are derived from the registry', () => {
           'conversations.>',
           'dlq.conversations-message-received',
           '$JS.API.STREAM.INFO.CONVERSATIONS',
-          '$JS.API.STREAM.CREATE.CONVERSATIONS',
-          '$JS.API.STREAM.UPDATE.CONVERSATIONS',
           '$JS.API.CONSUMER.INFO.GATEWAY.conversations-message-received',
-          '$JS.API.CONSUMER.CREATE.GATEWAY.conversations-message-received',
-          '$JS.API.CONSUMER.CREATE.GATEWAY.conversations-message-received.>',
-          '$JS.API.CONSUMER.DURABLE.CREATE.GATEWAY.conversations-message-received',
+          '$JS.API.CONSUMER.CREATE.GATEWAY.conversations-message-received.gateway.message.received',
           '$JS.API.CONSUMER.MSG.NEXT.GATEWAY.conversations-message-received',
           '$JS.ACK.GATEWAY.conversations-message-received.>',
         ],
       },
       subscribe: { allow: ['_INBOX_conversations.>'] },
     });
-    expect(servicePermissions(registry.identity).publish.allow).toEqual([
-      'identity.>', '$JS.API.STREAM.INFO.IDENTITY', '$JS.API.STREAM.CREATE.IDENTITY', '$JS.API.STREAM.UPDATE.IDENTITY',
-    ]);
+    expect(servicePermissions(registry.identity).publish.allow).toEqual(['identity.>', '$JS.API.STREAM.INFO.IDENTITY']);
     for (const s of services) {
       const p = servicePermissions(s);
       expect(p.subscribe.allow).toEqual([`_INBOX_${s.name}.>`]);
       for (const subject of p.publish.allow) {
         expect(subject, `${s.name}: no blanket grants`).not.toMatch(/^(>|\$JS\.API\.>|\$JS\.>|\$JS\.API\.(STREAM|CONSUMER)\.[A-Z.]*>|dlq\.>)$/);
-        const stream = /^\$JS\.API\.STREAM\.[A-Z]+\.([A-Z]+)$/.exec(subject)?.[1];
-        if (stream) expect(s.streams as readonly string[], `${s.name} manages only its own streams`).toContain(stream);
+        const stream = /^\$JS\.API\.STREAM\.INFO\.([A-Z]+)$/.exec(subject)?.[1];
+        if (stream) expect(s.streams as readonly string[], `${s.name} looks up only its own streams`).toContain(stream);
+        else expect(subject, `${s.name}: no stream management at all (create/update/delete/purge/msg)`).not.toMatch(/^\$JS\.API\.STREAM\./);
+        expect(subject, `${s.name}: no durable created without its registered filter, none through the legacy API`).not.toMatch(/^\$JS\.API\.CONSUMER\.(DURABLE\.CREATE\.|CREATE\.[^.]+\.[^.]+$)/);
+      }
+      for (const c of s.consumers) {
+        const { stream, subject } = consumerSource(c);
+        expect(p.publish.allow.filter((x) => x.startsWith('$JS.API.CONSUMER.CREATE.'))).toContain(`$JS.API.CONSUMER.CREATE.${stream}.${c.durable}.${subject}`);
       }
     }
   });
@@ -352,9 +448,7 @@ describe('permissions are derived from the registry', () => {
     const grants = [
       'dlq.resolutions-message-created',
       '$JS.API.CONSUMER.INFO.CONVERSATIONS.resolutions-message-created',
-      '$JS.API.CONSUMER.CREATE.CONVERSATIONS.resolutions-message-created',
-      '$JS.API.CONSUMER.CREATE.CONVERSATIONS.resolutions-message-created.>',
-      '$JS.API.CONSUMER.DURABLE.CREATE.CONVERSATIONS.resolutions-message-created',
+      '$JS.API.CONSUMER.CREATE.CONVERSATIONS.resolutions-message-created.conversations.message.created',
       '$JS.API.CONSUMER.MSG.NEXT.CONVERSATIONS.resolutions-message-created',
       '$JS.ACK.CONVERSATIONS.resolutions-message-created.>',
     ];

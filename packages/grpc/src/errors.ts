@@ -37,8 +37,10 @@ export function toServiceError(err: unknown): { error: Partial<ServiceError>; in
   if (err instanceof FailedPreconditionError) return { error: make(status.FAILED_PRECONDITION, err.message), internal: false };
   if (err instanceof UnavailableError) return { error: make(status.UNAVAILABLE, err.message), internal: false };
   const code = (err as { code?: unknown })?.code;
-  // An error from a downstream gRPC call keeps its status (a NOT_FOUND stays NOT_FOUND).
+  // An error from a downstream gRPC call keeps its status (a NOT_FOUND stays NOT_FOUND), except that a peer refusing
+  // *this service's* credentials says nothing about the caller's: that is our fault, INTERNAL, and logged.
   if (typeof code === 'number' && code > 0 && code <= 16 && 'details' in (err as object)) {
+    if (code === status.UNAUTHENTICATED || code === status.PERMISSION_DENIED) return { error: make(status.INTERNAL, 'internal error'), internal: true };
     return { error: make(code, String((err as ServiceError).details)), internal: code === status.INTERNAL };
   }
   return { error: make(status.INTERNAL, 'internal error'), internal: true };

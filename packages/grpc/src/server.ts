@@ -9,6 +9,7 @@ import { ReflectionService } from '@grpc/reflection';
 import { loadFileDescriptorSetFromBuffer } from '@grpc/proto-loader';
 import type { TokenVerifier } from '@domiq/auth';
 import type { Logger } from '@domiq/logging';
+import { services as registryServices } from '@domiq/proto/services';
 import { checkAccess, type Access, type AccessGrant, type AccessTable } from './access.ts';
 import { toServiceError } from './errors.ts';
 
@@ -47,14 +48,27 @@ export function authorizationOf(metadata: Metadata): string | undefined {
   return v === undefined ? undefined : v.toString();
 }
 
+/**
+ * Why a method's access rule cannot stand: it admits nobody, or a service the registry does not say calls this one
+ * (least privilege: a service is admitted only where it really calls). Empty when the rule is sound.
+ */
+export function accessRuleProblems(grpcService: string, path: string, access: Access | undefined): string[] {
+  if (!access || (access.roles.length === 0 && !access.services?.length)) return [`${path} declares no roles or services`];
+  const callee = registryServices.find((s) => s.grpcService === grpcService)?.name;
+  return (access.services ?? [])
+    .filter((caller) => !callee || !registryServices.find((s) => s.name === caller)?.calls.includes(callee))
+    .map((caller) => `${path} admits service:${caller}, which the registry does not list as calling ${callee ?? grpcService}`);
+}
+
 function guarded(service: GrpcService, verifier: TokenVerifier, logger: Logger): UntypedServiceImplementation {
   const out: Record<string, handleUnaryCall<unknown, unknown>> = {};
   for (const [key, method] of Object.entries(service.definition)) {
     const access = service.access[key];
     const handler = service.handlers[key];
-    // A method without a rule or a handler must not start: it would be open or dead.
-    if (!access || (access.roles.length === 0 && !access.services?.length)) throw new Error(`${method.path} declares no roles or services`);
-    if (!handler) throw new Error(`${method.path} has no handler`);
+    // A method without a sound rule or a handler must not start: it would be open, too open, or dead.
+    const problems = accessRuleProblems(service.name, method.path, access);
+    if (problems.length) throw new Error(problems.join('; '));
+    if (!handler || !access) throw new Error(`${method.path} has no handler`);
     out[key] = (call, callback) => {
       (async () => {
         const caller = await verifier.verifyAuthorization(authorizationOf(call.metadata));

@@ -1,10 +1,7 @@
+import { isUuid } from '@domiq/auth';
 import { InvalidArgumentError } from './errors.ts';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export function isUuid(value: string): boolean {
-  return UUID.test(value);
-}
+export { isUuid };
 
 /** A required proto3 string field (empty means missing in proto3). */
 export function requireString(value: string | undefined, field: string, maxLength = 1000): string {

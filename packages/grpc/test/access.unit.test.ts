@@ -43,3 +43,14 @@ describe('checkAccess', () => {
     expect(readField({}, 'policy.account_id')).toBeUndefined();
   });
 });
+
+describe('toServiceError', () => {
+  it("answers INTERNAL when a peer refuses this service's own credentials, and keeps other peer statuses", async () => {
+    const { toServiceError, status } = await import('@domiq/grpc');
+    const peer = (code: number) => Object.assign(new Error('peer'), { code, details: 'token expired' });
+    expect(toServiceError(peer(status.UNAUTHENTICATED))).toMatchObject({ error: { code: status.INTERNAL, details: 'internal error' }, internal: true });
+    expect(toServiceError(peer(status.PERMISSION_DENIED)).error.code).toBe(status.INTERNAL);
+    expect(toServiceError(peer(status.NOT_FOUND)).error).toMatchObject({ code: status.NOT_FOUND, details: 'token expired' });
+    expect(toServiceError(new PermissionDeniedError('role agent may not')).error.code).toBe(status.PERMISSION_DENIED);
+  });
+});

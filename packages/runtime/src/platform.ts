@@ -3,7 +3,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { baseConfigShape, ConfigError, loadConfig, port, z } from '@domiq/config';
 import { createLogger, type Logger } from '@domiq/logging';
 import { openDatabase, migrate, type MikroORM } from '@domiq/db';
-import { assertRegisteredConsumer, busEntities, connectNats, EventConsumer, OutboxRelay, provisionStreams, type EventHandler } from '@domiq/bus';
+import { assertRegisteredConsumer, busEntities, connectNats, EventConsumer, OutboxRelay, waitForStreams, type EventHandler } from '@domiq/bus';
 import { createClient, startGrpcServer, type GrpcService, type RunningGrpcServer } from '@domiq/grpc';
 import { createTokenVerifier, ensureDevKeys, ServiceToken, type TokenVerifier } from '@domiq/auth';
 import type { Client } from '@grpc/grpc-js';
@@ -19,7 +19,7 @@ export interface ServiceDefinition<S extends z.ZodRawShape> {
   config: S;
   entities: EntitySchema<any, any>[];
   migrationsPath: string;
-  /** Streams the service owns and publishes to (a consumer provisions the stream it reads itself). */
+  /** Streams the service owns and publishes to; the platform's provisioning step creates them, start waits until they exist. */
   streams: StreamName[];
   defaultGrpcPort: number;
   defaultOpsPort: number;
@@ -87,7 +87,19 @@ export class Platform<C> {
     const applied = await migrate(this.orm, this.schema);
     if (applied.length) logger.info({ applied }, 'migrations applied');
     this.nc = await connectNats({ servers: config.NATS_URL, name: def.name, logger, nkeySeed: config.NATS_NKEY_SEED, nkeySeedFile: config.NATS_NKEY_SEED_FILE });
-    await provisionStreams(this.nc, def.streams);
+    // Created by the platform's provisioning step (admin), never by the service: wait for them. A SIGTERM
+    // meanwhile ends the wait and the process (exit 0): nothing has started yet.
+    const waiting = new AbortController();
+    const endWait = () => waiting.abort();
+    for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, endWait);
+    const found = await waitForStreams(this.nc, def.streams, { logger, signal: waiting.signal });
+    for (const sig of ['SIGTERM', 'SIGINT'] as const) process.off(sig, endWait);
+    if (!found) {
+      logger.info('stopped while waiting for its streams');
+      await this.nc.close().catch(() => undefined);
+      await this.orm.close();
+      process.exit(0);
+    }
     this.#relay = new OutboxRelay({ orm: this.orm, nc: this.nc, schema: this.schema, databaseUrl: config.DATABASE_URL, logger });
     await this.#relay.start();
     const ops = await startOpsServer({
@@ -124,7 +136,7 @@ export class Platform<C> {
     };
     if (!jwks) return fail('is required outside development');
     try {
-      this.verifier = createTokenVerifier({ jwks, issuer: config.DOMIQ_TOKEN_ISSUER, audience: config.DOMIQ_TOKEN_AUDIENCE });
+      this.verifier = createTokenVerifier({ jwks, issuer: config.DOMIQ_TOKEN_ISSUER, audience: config.DOMIQ_TOKEN_AUDIENCE, refuseDevKeys: config.DOMIQ_ENV === 'production' });
     } catch (err) {
       return fail(`cannot be read (${(err as Error).message})`);
     }
@@ -166,11 +178,16 @@ export class Platform<C> {
   async consume(handlers: EventHandler<any, any>[]): Promise<void> {
     // Only the durables the service registry lists (its NATS user is granted exactly those): fail at start-up.
     for (const h of handlers) assertRegisteredConsumer(this.name, h.durable, h.contract.subject);
-    for (const h of handlers) {
+    if (this.#draining) return;
+    // Registered before they start, so shutdown also stops (and so ends the wait of) one still waiting for its
+    // stream; started together, so a missing stream holds up only its own consumer.
+    const starts = handlers.map((h) => {
       const consumer = new EventConsumer(h, { orm: this.orm, nc: this.nc, schema: this.schema, logger: this.logger, concurrency: this.config.CONSUMER_CONCURRENCY, maxDeliver: this.config.CONSUMER_MAX_DELIVER });
-      await consumer.start();
       this.#consumers.push(consumer);
-    }
+      return consumer.start();
+    });
+    const failed = (await Promise.allSettled(starts)).find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   onStop(hook: () => Promise<void> | void): void {
@@ -178,6 +195,7 @@ export class Platform<C> {
   }
 
   ready(extra: Record<string, unknown> = {}): void {
+    if (this.#draining) return; // SIGTERM came while consume() waited for a stream: not ready, shutting down.
     this.#started = true;
     this.logger.info({ grpc_port: this.grpcPort, ops_port: this.opsPort, ...extra }, `${this.name} ready`);
   }

@@ -1,7 +1,6 @@
 // DOMIQ_ENV=production refuses settings that are fine on a laptop and unsafe anywhere else. One pure function
 // returns every problem; Platform.start reports them all and exits 78, before opening any connection.
-import { readFile } from 'node:fs/promises';
-import { devKeyIds } from '@domiq/auth';
+import { devKeyIds, readJwks } from '@domiq/auth';
 import { holdsDevKey } from '@domiq/secrets';
 
 /** What the checks look at: the service's loaded config (variables it does not have are simply absent). */
@@ -43,7 +42,10 @@ const natsCredentials: Check = (s) =>
   s.NATS_NKEY_SEED || s.NATS_NKEY_SEED_FILE ? null : { variable: 'NATS_NKEY_SEED', problem: 'NATS credentials are required in production: set NATS_NKEY_SEED or NATS_NKEY_SEED_FILE' };
 
 const devSigningKeys: Check = (s) => {
-  const dev = devKeyIds([...(s.jwksKeyIds ?? [])]);
+  if (!s.DOMIQ_JWKS) return { variable: 'DOMIQ_JWKS', problem: 'is required in production (the public keys tokens are verified against)' };
+  // Fail closed: a key set that cannot be read now cannot be shown to hold no development key.
+  if (!s.jwksKeyIds) return { variable: 'DOMIQ_JWKS', problem: 'cannot be read (a JWKS file, or an https URL)' };
+  const dev = devKeyIds([...s.jwksKeyIds]);
   return dev.length ? { variable: 'DOMIQ_JWKS', problem: `holds development signing keys (${dev.join(', ')}); use the deployment's own keys` } : null;
 };
 
@@ -56,13 +58,11 @@ export function productionSettingProblems(settings: ProductionSettings): Setting
   return checks.map((check) => check(settings)).filter((p): p is SettingProblem => p !== null);
 }
 
-/** Key ids of a JWKS file or URL; undefined when it cannot be read (the token verifier reports that itself). */
+/** Key ids of a JWKS file or URL; undefined when it cannot be read. */
 export async function readJwksKeyIds(jwks: string | undefined, timeoutMs = 5_000): Promise<string[] | undefined> {
   if (!jwks) return undefined;
   try {
-    const text = /^https?:\/\//.test(jwks) ? await (await fetch(jwks, { signal: AbortSignal.timeout(timeoutMs) })).text() : await readFile(jwks, 'utf8');
-    const keys = (JSON.parse(text) as { keys?: Array<{ kid?: unknown }> }).keys;
-    return Array.isArray(keys) ? keys.map((k) => (typeof k.kid === 'string' ? k.kid : '')) : undefined;
+    return (await readJwks(jwks, timeoutMs)).map((k) => (typeof k.kid === 'string' ? k.kid : ''));
   } catch {
     return undefined;
   }

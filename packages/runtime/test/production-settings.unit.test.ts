@@ -9,7 +9,7 @@ import { productionSettingProblems, readJwksKeyIds, type ProductionSettings } fr
 const ownKey = randomBytes(32).toString('base64');
 const safe: ProductionSettings = {
   DOMIQ_ENV: 'production', GRPC_REFLECTION: undefined, NATS_NKEY_SEED_FILE: '/var/run/secrets/nats/seed',
-  DOMIQ_ENCRYPTION_KEY: DEV_ENCRYPTION_KEY, DOMIQ_ENCRYPTION_KEYS: `k1:${ownKey}`, jwksKeyIds: ['prod-2026-01'],
+  DOMIQ_ENCRYPTION_KEY: DEV_ENCRYPTION_KEY, DOMIQ_ENCRYPTION_KEYS: `k1:${ownKey}`, DOMIQ_JWKS: '/etc/domiq/jwks/jwks.json', jwksKeyIds: ['prod-2026-01'],
 };
 const variables = (s: ProductionSettings) => productionSettingProblems(s).map((p) => p.variable);
 
@@ -44,6 +44,11 @@ describe('productionSettingProblems', () => {
   it('refuses a JWKS holding a development signing key', () => {
     expect(variables({ ...safe, jwksKeyIds: ['prod-2026-01', 'domiq-dev-3f2a'] })).toEqual(['DOMIQ_JWKS']);
     expect(productionSettingProblems({ ...safe, jwksKeyIds: ['domiq-dev-3f2a'] })[0]!.problem).toContain('domiq-dev-3f2a');
+  });
+
+  it('fails closed on the key set: required, and refused when it cannot be read', () => {
+    expect(productionSettingProblems({ ...safe, DOMIQ_JWKS: undefined, jwksKeyIds: undefined })[0]).toMatchObject({ variable: 'DOMIQ_JWKS', problem: expect.stringContaining('required') });
+    expect(productionSettingProblems({ ...safe, jwksKeyIds: undefined })[0]).toMatchObject({ variable: 'DOMIQ_JWKS', problem: expect.stringContaining('cannot be read') });
   });
 
   it('reports every problem at once', () => {

@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEV_KID_PREFIX, generateSigningKey, mintToken, writeKeyFiles, type KeyFiles, type Role } from '@domiq/auth';
+import { DEV_KID_PREFIX, generateSigningKey, mintToken, writeKeyFiles, writeServiceTokens, type KeyFiles, type Role } from '@domiq/auth';
 import type { JWK } from 'jose';
 import { SERVICE_NAMES, type ServiceName } from '@domiq/proto/services';
 import { registerTestSecret } from './test-logs.ts';
@@ -36,10 +36,10 @@ export class TestAuthority {
     // Every token and the private key are registered, so the run's log scan fails if any of them is ever logged.
     registerTestSecret(String(key.privateJwk.d), 'test signing key (private part)');
     const authority = new TestAuthority(dir, writeKeyFiles(dir, key), key.privateJwk);
+    const tokens = await writeServiceTokens(dir, key.privateJwk, 12 * 3600);
     for (const service of SERVICE_NAMES) {
-      const file = join(dir, `${service}.token`);
-      writeFileSync(file, await authority.serviceToken(service), { mode: 0o600 });
-      authority.#serviceTokenFiles.set(service, file);
+      registerTestSecret(tokens[service].token, `service token of ${service}`);
+      authority.#serviceTokenFiles.set(service, tokens[service].file);
     }
     return authority;
   }

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, nkeyAuthenticator, type ConnectionOptions, type NatsConnection } from '@nats-io/transport-node';
-import { ADMIN_USER, generateNkeys, inboxPrefix, natsAuthorization, natsUserNames, platformStreams, renderNatsServerConfig } from '@domiq/bus/nats-auth';
+import { ADMIN_USER, generateNkeys, natsAuthorization, natsUserNames, platformStreams, renderNatsServerConfig } from '@domiq/bus/nats-auth';
 import { provisionStreams } from '@domiq/bus/nats';
 import { freePort, isPortOpen } from './ports.ts';
 import { expectEventually } from './eventually.ts';
@@ -31,7 +31,8 @@ export function adminConnectOptions(natsUrl: string): ConnectionOptions {
  *
  * It runs with the production authorization (packages/bus nats-auth.ts, derived from the service registry):
  * fresh nkeys per server, seeds in its temp dir. Services get theirs with `credentialsFor(name)`; test helpers
- * connect as the platform admin (`connectAdmin()`). On start, all streams (the DLQ too) are provisioned as admin.
+ * connect as the platform admin (`connectAdmin()`). On start, all streams (the DLQ too) are provisioned as admin,
+ * the platform's provisioning step: services never create streams (they wait for them).
  */
 export class NatsServerProcess {
   readonly port: number;
@@ -97,12 +98,6 @@ export class NatsServerProcess {
   /** A connection as the platform admin (full permissions). */
   connectAdmin(opts: Partial<ConnectionOptions> = {}): Promise<NatsConnection> {
     return connect({ ...adminConnectOptions(this.url), ...opts });
-  }
-
-  /** A connection with a service's own credentials and inbox prefix, exactly as the service connects. */
-  connectAs(service: string, opts: Partial<ConnectionOptions> = {}): Promise<NatsConnection> {
-    const seed = readFileSync(this.credentialsFor(service).NATS_NKEY_SEED_FILE!, 'utf8').trim();
-    return connect({ servers: this.url, name: service, inboxPrefix: inboxPrefix(service), authenticator: nkeyAuthenticator(new TextEncoder().encode(seed)), ...opts });
   }
 
   async #spawn(): Promise<void> {

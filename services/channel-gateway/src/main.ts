@@ -15,8 +15,11 @@ const platform = await Platform.start({
     PUBLIC_BASE_URL: url(['http', 'https']).default('http://127.0.0.1:8080'),
     DOMIQ_ENCRYPTION_KEY: base64Key32(DEV_ENCRYPTION_KEY),
     DOMIQ_ENCRYPTION_KEYS: encryptionKeysConfig(),
-    // Webhook requests per minute, per client address and per channel key; in memory, so per replica.
-    WEBHOOK_RATE_LIMIT_PER_SOURCE: z.coerce.number().int().min(1).default(600),
+    // Webhook requests per minute (in memory, so per replica; see http/webhook-rate-limit.ts): per client address
+    // (generous: providers send every tenant's webhooks from a few shared addresses), failed ones (4xx) per client
+    // address (strict: unknown keys, bad or missing signatures, malformed requests), verified ones per channel key.
+    WEBHOOK_RATE_LIMIT_PER_SOURCE: z.coerce.number().int().min(1).default(6000),
+    WEBHOOK_FAILURE_LIMIT_PER_SOURCE: z.coerce.number().int().min(1).default(60),
     WEBHOOK_RATE_LIMIT_PER_CHANNEL: z.coerce.number().int().min(1).default(6000),
     // Reverse proxies in front that append to X-Forwarded-For; 0 ignores the header (anyone can send it).
     TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
@@ -33,6 +36,7 @@ const channels = new ChannelDirectory(platform.orm, box);
 await platform.serveGrpc([channelGatewayGrpcService(platform.orm, box, channels, logger)]);
 const rateLimiter = new WebhookRateLimiter({
   perSourcePerMinute: config.WEBHOOK_RATE_LIMIT_PER_SOURCE,
+  failuresPerSourcePerMinute: config.WEBHOOK_FAILURE_LIMIT_PER_SOURCE,
   perChannelPerMinute: config.WEBHOOK_RATE_LIMIT_PER_CHANNEL,
   trustProxyHops: config.TRUST_PROXY_HOPS,
 });

@@ -47,7 +47,10 @@ describe('identity ResolveCustomer', () => {
     expect(b.customer!.id).not.toBe(a.customer!.id);
     // Another account's customer is not there for this account's admin, nor for a service acting for that account.
     await expect(otherAdmin.getCustomer({ accountId: other, customerId: a.customer!.id })).rejects.toMatchObject({ code: status.NOT_FOUND });
-    await expect(asConversations.getCustomer({ accountId: other, customerId: a.customer!.id })).rejects.toMatchObject({ code: status.NOT_FOUND });
+    const asConnector = { token: await stack.auth.serviceToken('resman-connector') };
+    await expect(identity.getCustomer({ accountId: other, customerId: a.customer!.id }, asConnector)).rejects.toMatchObject({ code: status.NOT_FOUND });
+    // conversations never reads customers: it is not admitted there at all.
+    await expect(asConversations.getCustomer({ accountId, customerId: a.customer!.id })).rejects.toMatchObject({ code: status.PERMISSION_DENIED });
     // And naming the other account with this account's token is refused before anything is read.
     await expect(identity.getCustomer({ accountId: other, customerId: b.customer!.id })).rejects.toMatchObject({ code: status.PERMISSION_DENIED });
   });

@@ -6,7 +6,7 @@ import { verifyTwilioSignature } from '@domiq/webhook-signatures';
 import { recordInbound } from '../db/inbound-message.repository.ts';
 import { isChannelKey, parseTwilioCredentials } from '../domain/channel.ts';
 import { EMPTY_TWIML, InvalidInboundError, parseFormBody, validateTwilioInbound } from '../domain/twilio-inbound.ts';
-import { sendTooManyRequests, type RateLimitDecision, type WebhookRateLimiter } from './webhook-rate-limit.ts';
+import { sendTooManyRequests, type RateLimitRefusal, type WebhookRateLimiter } from './webhook-rate-limit.ts';
 
 export const MAX_BODY_BYTES = 64 * 1024;
 const ROUTE = /^\/webhooks\/twilio\/([^/?#]+)$/;
@@ -17,26 +17,32 @@ export interface TwilioWebhookOptions {
   channels: ChannelDirectory;
   /** Scheme, host (and any path prefix) Twilio posts to; the signed URL is this plus the request path and query. */
   publicBaseUrl: string;
-  /** Per-source and per-channel limits, checked before the body is read and before any database work. */
+  /**
+   * Per-source limits (all requests, and failed ones) checked before the body is read and before any database
+   * work; the per-channel limit charged once the signature has verified. See webhook-rate-limit.ts.
+   */
   rateLimiter: WebhookRateLimiter;
 }
 
 /** Answered with 429 and Retry-After by the server's error path. */
 class RateLimitedError extends Error {
-  readonly decision: Extract<RateLimitDecision, { allowed: false }>;
-  constructor(decision: Extract<RateLimitDecision, { allowed: false }>) {
+  readonly decision: RateLimitRefusal;
+  constructor(decision: RateLimitRefusal) {
     super(`rate limited (${decision.scope})`);
     this.decision = decision;
   }
 }
 
+/** A 4xx answer; charged to the source's failure budget when it was admitted. */
 class HttpError extends Error {
   readonly status: number;
   readonly field: string | undefined;
-  constructor(status: number, message: string, field?: string) {
+  readonly headers: Record<string, string>;
+  constructor(status: number, message: string, field?: string, headers: Record<string, string> = {}) {
     super(message);
     this.status = status;
     this.field = field;
+    this.headers = headers;
   }
 }
 
@@ -94,17 +100,19 @@ export function createTwilioWebhookServer(opts: TwilioWebhookOptions): Server {
   const { orm, logger, channels, rateLimiter } = opts;
   const base = opts.publicBaseUrl.replace(/\/+$/, '');
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /**
+   * `admitted.source`: the source key the request counts under, from when it passes the per-source limits until
+   * its signature verifies (an HttpError in between is charged to that source's failure budget).
+   */
+  async function handle(req: IncomingMessage, res: ServerResponse, admitted: { source?: string }): Promise<void> {
     const path = (req.url ?? '/').split('?')[0]!;
     const match = ROUTE.exec(path);
     if (!match) throw new HttpError(404, 'not found');
-    // Rate limits first: before the body is read, any database work, and the signature check.
+    // Per-source limits first: before the body is read, any database work, and the signature check.
     const bySource = await rateLimiter.checkSource(req);
     if (!bySource.allowed) throw new RateLimitedError(bySource);
-    if (req.method !== 'POST') {
-      sendJson(res, 405, { error: 'method not allowed' }, { allow: 'POST' });
-      return;
-    }
+    admitted.source = bySource.source;
+    if (req.method !== 'POST') throw new HttpError(405, 'method not allowed', undefined, { allow: 'POST' });
     if (!isFormEncoded(req.headers['content-type'])) throw new HttpError(415, 'content type must be application/x-www-form-urlencoded');
     let channelKey: string;
     try {
@@ -113,8 +121,6 @@ export function createTwilioWebhookServer(opts: TwilioWebhookOptions): Server {
       throw new HttpError(404, 'unknown channel');
     }
     if (!isChannelKey(channelKey)) throw new HttpError(404, 'unknown channel');
-    const byChannel = await rateLimiter.checkChannel('twilio', channelKey);
-    if (!byChannel.allowed) throw new RateLimitedError(byChannel);
     const raw = await readBody(req, MAX_BODY_BYTES);
 
     let params;
@@ -142,6 +148,12 @@ export function createTwilioWebhookServer(opts: TwilioWebhookOptions): Server {
       logger.warn({ channel_key: channelKey, message_sid: sms.messageSid, signature_present: typeof signature === 'string' }, 'twilio webhook signature rejected');
       throw new HttpError(403, 'invalid signature');
     }
+    // Authentic: credit for the source, and only now the channel's budget is charged, so requests without the
+    // channel's auth token cannot spend it.
+    admitted.source = undefined;
+    await rateLimiter.verified(bySource.source);
+    const byChannel = await rateLimiter.checkChannel('twilio', channelKey);
+    if (!byChannel.allowed) throw new RateLimitedError(byChannel);
     if (sms.accountSid !== credentials.account_sid) {
       logger.warn({ channel_key: channelKey, message_sid: sms.messageSid }, 'twilio webhook from another Twilio account');
       throw new HttpError(403, 'AccountSid does not match the channel', 'AccountSid');
@@ -166,7 +178,8 @@ export function createTwilioWebhookServer(opts: TwilioWebhookOptions): Server {
   }
 
   const server = createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
+    const admitted: { source?: string } = {};
+    handle(req, res, admitted).catch((err: unknown) => {
       if (res.headersSent) {
         res.destroy();
         return;
@@ -179,12 +192,17 @@ export function createTwilioWebhookServer(opts: TwilioWebhookOptions): Server {
         return;
       }
       if (err instanceof HttpError) {
-        sendJson(res, err.status, err.field ? { error: err.message, field: err.field } : { error: err.message });
+        // Charged before the answer goes out, so the client's next request already sees it.
+        if (admitted.source !== undefined) {
+          rateLimiter.failed(admitted.source).catch((chargeErr: unknown) => logger.error({ err: chargeErr }, 'webhook failure budget not charged'));
+        }
+        sendJson(res, err.status, err.field ? { error: err.message, field: err.field } : { error: err.message }, err.headers);
         // Closing on an unread body would reset a client that is still sending it (EPIPE instead of our answer).
         if (!req.complete) discardRest(req);
         return;
       }
       logger.error({ err, path: (req.url ?? '').split('?')[0] }, 'twilio webhook failed');
+      // Our failure, not the client's: not charged to its source (a database outage must not lock Twilio out after).
       sendJson(res, 500, { error: 'internal error' });
     });
   });

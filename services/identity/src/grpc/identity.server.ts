@@ -5,15 +5,14 @@ import {
   IdentityServiceService, type IdentityServiceServer, type Customer as CustomerMsg, type User as UserMsg,
 } from '@domiq/proto/identity';
 import {
-  defineGrpcService, InvalidArgumentError, NotFoundError, requireOneOf, requireString, requireUuid, optionalUuid, type AccessTable, type GrpcService,
+  AlreadyExistsError, defineGrpcService, InvalidArgumentError, NotFoundError, requireOneOf, requireString, requireUuid, optionalUuid, type AccessTable, type GrpcService,
 } from '@domiq/grpc';
-import { auditActor } from '@domiq/auth';
+import { auditActor, ROLES } from '@domiq/auth';
 import { Account, Customer, Property, Team, User } from '../db/identity.entities.ts';
 import { resolveCustomer } from '../db/customer.repository.ts';
 import { InvalidIdentifierError, normaliseIdentifier, type IdentifierKind } from '../domain/identifier.ts';
 
 const KINDS: Record<string, IdentifierKind> = { IDENTIFIER_KIND_PHONE: 'phone', IDENTIFIER_KIND_EMAIL: 'email', IDENTIFIER_KIND_SOCIAL: 'social' };
-const USER_ROLES = ['admin', 'supervisor', 'agent', 'engineer', 'property_manager'] as const;
 
 function toCustomerMsg(c: InstanceType<typeof Customer.class>): CustomerMsg {
   return {
@@ -32,7 +31,7 @@ function toUserMsg(u: InstanceType<typeof User.class>): UserMsg {
 /** Who may call each method (the server checks it before a handler runs; see Access in @domiq/grpc). */
 export const identityAccess: AccessTable<IdentityServiceServer> = {
   resolveCustomer: { roles: ['admin', 'supervisor', 'agent'], services: ['conversations'] },
-  getCustomer: { roles: ['admin', 'supervisor', 'agent', 'engineer'], services: ['conversations', 'resman-connector'] },
+  getCustomer: { roles: ['admin', 'supervisor', 'agent', 'engineer'], services: ['resman-connector'] },
   // An account is created by an admin token minted for its id (the operator's bootstrap step).
   createAccount: { roles: ['admin'], account: 'id' },
   createProperty: { roles: ['admin'] },
@@ -41,6 +40,15 @@ export const identityAccess: AccessTable<IdentityServiceServer> = {
   createUser: { roles: ['admin'] },
   listUsers: { roles: ['admin', 'supervisor'] },
 };
+
+/**
+ * A create with a client-chosen id: the caller's own row is returned as it is (a retry is idempotent); an id another
+ * account holds is "taken", the same answer whoever asks, and nothing is written.
+ */
+function ownOrTaken<T extends { accountId: string }>(found: T | null, accountId: string, what: string, id: string): T | null {
+  if (found && found.accountId !== accountId) throw new AlreadyExistsError(`${what} id ${id} is taken`);
+  return found;
+}
 
 export function identityGrpcService(orm: MikroORM): GrpcService {
   const em = () => orm.em.fork({ clear: true });
@@ -102,12 +110,9 @@ export function identityGrpcService(orm: MikroORM): GrpcService {
       if (!Intl.supportedValuesOf('timeZone').includes(timezone) && timezone !== 'UTC') throw new InvalidArgumentError('timezone', 'must be an IANA time zone');
       const id = optionalUuid(req.id, 'id') ?? crypto.randomUUID();
       const property = await em().transactional(async (tx) => {
-        if (!(await tx.count(Account, { id: accountId }))) throw new NotFoundError(`account ${accountId} not found`);
-        const found = await tx.findOne(Property, { id });
-        if (found) {
-          if (found.accountId !== accountId) throw new NotFoundError(`property ${id} not found`);
-          return found;
-        }
+        await requireAccount(tx, accountId);
+        const found = ownOrTaken(await tx.findOne(Property, { id }), accountId, 'property', id);
+        if (found) return found;
         const created = tx.create(Property, { id, accountId, name, timezone });
         appendEvent(tx, events.identityPropertyCreated, { accountId, propertyId: id, name, timezone }, { entityId: id, accountId, ...auditActor(ctx.caller) });
         return created;
@@ -129,8 +134,8 @@ export function identityGrpcService(orm: MikroORM): GrpcService {
       const routingMode = requireOneOf(req.routingMode, 'routing_mode', ['round_robin', 'least_busy', 'skill_based', 'manual'] as const, 'round_robin');
       const id = optionalUuid(req.id, 'id') ?? crypto.randomUUID();
       const team = await em().transactional(async (tx) => {
-        if (!(await tx.count(Account, { id: accountId }))) throw new NotFoundError(`account ${accountId} not found`);
-        const found = await tx.findOne(Team, { id, accountId });
+        await requireAccount(tx, accountId);
+        const found = ownOrTaken(await tx.findOne(Team, { id }), accountId, 'team', id);
         if (found) return found;
         appendEvent(tx, events.identityTeamCreated, { accountId, teamId: id, name, routingMode }, { entityId: id, accountId, ...auditActor(ctx.caller) });
         return tx.create(Team, { id, accountId, name, routingMode });
@@ -144,15 +149,15 @@ export function identityGrpcService(orm: MikroORM): GrpcService {
       if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) throw new InvalidArgumentError('email', 'must be an email address');
       const firstName = requireString(req.firstName, 'first_name', 100);
       const lastName = requireString(req.lastName, 'last_name', 100);
-      const role = requireOneOf(req.role, 'role', USER_ROLES, 'agent');
+      const role = requireOneOf(req.role, 'role', ROLES, 'agent');
       const teamId = optionalUuid(req.teamId, 'team_id');
       const max = req.maxConcurrentConversations || 5;
       if (max < 1 || max > 100) throw new InvalidArgumentError('max_concurrent_conversations', 'must be between 1 and 100');
       const id = optionalUuid(req.id, 'id') ?? crypto.randomUUID();
       const user = await em().transactional(async (tx) => {
-        if (!(await tx.count(Account, { id: accountId }))) throw new NotFoundError(`account ${accountId} not found`);
+        await requireAccount(tx, accountId);
         if (teamId && !(await tx.count(Team, { id: teamId, accountId }))) throw new NotFoundError(`team ${teamId} not found`);
-        const existing = await tx.findOne(User, { accountId, email });
+        const existing = (await tx.findOne(User, { accountId, email })) ?? ownOrTaken(await tx.findOne(User, { id }), accountId, 'user', id);
         if (existing) return existing;
         const created = tx.create(User, { id, accountId, email, firstName, lastName, role, teamId, skills: req.skills, maxConcurrentConversations: max, displayName: `${firstName} ${lastName}` });
         appendEvent(tx, events.identityUserCreated, {
