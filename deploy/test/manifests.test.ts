@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { helmAuthorizationValues, natsUserNames, nkeyEnvVar } from '@domiq/bus/nats-auth';
 import { HELM_NKEYS_SECRET, updateHelmValues } from '../../scripts/nats-config.ts';
+import { registry } from '@domiq/proto/services';
 
 const deployDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const repoRoot = resolve(deployDir, '..');
@@ -294,19 +295,25 @@ describe('deploy/k8s', () => {
       expect(volume.secret.defaultMode & 0o007, 'the seed is not world-readable').toBe(0);
     });
 
-    it('gRPC auth: its service token is mounted read-only from its Secret, the JWKS from domiq-jwks', () => {
+    it('gRPC auth: a caller of peers (registry `calls`) has its service token mounted read-only from its Secret, no other service has one; the JWKS from domiq-jwks', () => {
       const deployment = deploymentOf(name);
       const pod = deployment.spec.template.spec;
       const container = containerOf(deployment);
       const tokenFile = (container.env ?? []).find((e: Obj) => e.name === 'DOMIQ_SERVICE_TOKEN_FILE')?.value as string | undefined;
-      expect(tokenFile, 'DOMIQ_SERVICE_TOKEN_FILE').toMatch(/^\/.+\/[^/]+$/);
       expect((container.env ?? []).some((e: Obj) => e.name === 'DOMIQ_SERVICE_TOKEN'), 'the token is never an env value').toBe(false);
       const mountOf = (path: string) => (container.volumeMounts ?? []).find((m: Obj) => path.startsWith(`${m.mountPath}/`));
-      const tokenMount = mountOf(tokenFile!);
-      expect(tokenMount?.readOnly).toBe(true);
-      const tokenVolume = (pod.volumes ?? []).find((v: Obj) => v.name === tokenMount?.name);
-      expect(tokenVolume?.secret?.secretName).toBe(`${name}-secrets`);
-      expect(tokenVolume?.secret?.items?.map((i: Obj) => `${i.key}->${i.path}`)).toEqual([`SERVICE_TOKEN->${tokenFile!.split('/').at(-1)}`]);
+      if (registry[name].calls.length > 0) {
+        expect(tokenFile, 'DOMIQ_SERVICE_TOKEN_FILE').toMatch(/^\/.+\/[^/]+$/);
+        const tokenMount = mountOf(tokenFile!);
+        expect(tokenMount?.readOnly).toBe(true);
+        const tokenVolume = (pod.volumes ?? []).find((v: Obj) => v.name === tokenMount?.name);
+        expect(tokenVolume?.secret?.secretName).toBe(`${name}-secrets`);
+        expect(tokenVolume?.secret?.items?.map((i: Obj) => `${i.key}->${i.path}`)).toEqual([`SERVICE_TOKEN->${tokenFile!.split('/').at(-1)}`]);
+      } else {
+        expect(tokenFile, `${name} calls no peer: no DOMIQ_SERVICE_TOKEN_FILE`).toBeUndefined();
+        const tokenItems = (pod.volumes ?? []).flatMap((v: Obj) => v.secret?.items ?? []).filter((i: Obj) => i.key === 'SERVICE_TOKEN');
+        expect(tokenItems, `${name} calls no peer: no service token mounted`).toEqual([]);
+      }
       const common = configMaps.get('domiq-common')!;
       expect(common.DOMIQ_ENV).toBe('production');
       expect(common.GRPC_REFLECTION).toBe('false');
@@ -495,8 +502,7 @@ describe('deploy/Dockerfile and deploy/compose.yaml', () => {
     expect(services['resman-sim']?.working_dir).toBe('/app/packages/resman-sim');
   });
 
-  it('compose gives every service the development key set, and each caller of a peer its own token', async () => {
-    const { registry } = await import('@domiq/proto/services');
+  it('compose gives every service the development key set, and each caller of a peer its own token', () => {
     const [compose] = parseYamlFile(join(deployDir, 'compose.yaml'));
     const services = (compose?.services ?? {}) as Record<string, Obj>;
     expect(services['dev-keys']?.command?.join(' ')).toContain('scripts/dev-keys.ts --dir /keys');
