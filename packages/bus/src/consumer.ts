@@ -7,6 +7,7 @@ import type { Logger } from '@domiq/logging';
 import { extractTraceContext } from '@domiq/telemetry';
 import { appendEvent, EventHeaders, type AppendEventOptions } from './outbox.ts';
 import { metrics } from './metrics.ts';
+import { EventTooLargeError } from './max-payload.ts';
 import { isNotFound, isStreamNotFound, sleepUnlessAborted } from './nats.ts';
 
 const tracer = trace.getTracer('@domiq/bus');
@@ -58,8 +59,25 @@ export interface ConsumerOptions {
   concurrency: number;
   maxDeliver: number;
   ackWaitMs?: number;
+  /**
+   * How long working() keeps extending one message's ack_wait (default 5 min, `CONSUMER_MAX_WORKING_MS`). After
+   * it the consumer stops, logs it, and ack_wait runs out: the message is redelivered (its handler, if it ever
+   * finishes, still acks or naks; the processed-event record keeps the effect single).
+   */
+  maxWorkingMs?: number;
   /** How often start() looks again for a stream that does not exist yet (default 1 s). */
   streamWaitMs?: number;
+  /** First delay before pulling again after the consume() loop ended (default 500 ms, doubling to 30 s). */
+  restartDelayMs?: number;
+}
+
+/** Whether the consumer is pulling; `reason` says why not (readiness reports it). */
+export interface ConsumerStatus {
+  durable: string;
+  running: boolean;
+  reason?: string;
+  /** When it stopped pulling (ms since the epoch). */
+  since?: number;
 }
 
 /** Backoff for `nak`: 200 ms, 400 ms, ... capped at 10 s. */
@@ -71,12 +89,19 @@ export function redeliveryDelay(deliveryCount: number): number {
  * Runs one durable pull consumer: bounded concurrency, a transaction per message with a processed-event
  * record for idempotency, ack only after commit, nak with backoff on failure, and dead-lettering with
  * the reason once `maxDeliver` is reached or the message is poison.
+ *
+ * The durable's server-side max_deliver is unlimited: the consumer itself gives up after `maxDeliver` deliveries
+ * (to the dead-letter stream), and a message leaves the consumer only acked or, once safely in the DLQ, termed.
+ * When the consume() loop ends (the durable or its stream deleted, a connection problem the client gives up on)
+ * it is started again with backoff, recreating the durable; `status()` says whether it is pulling.
  */
 export class EventConsumer<T, P = unknown> {
   readonly #handler: EventHandler<T, P>;
   readonly #opts: ConsumerOptions;
   #messages: ConsumerMessages | undefined;
   #loop: Promise<void> | undefined;
+  /** Set while the consumer is not pulling (before start, while its stream is missing, between restarts). */
+  #down: { reason: string; since: number } | undefined = { reason: 'not started', since: Date.now() };
   readonly #inflight = new Set<Promise<void>>();
   #stopping = false;
   #starting: Promise<void> | undefined;
@@ -99,6 +124,21 @@ export class EventConsumer<T, P = unknown> {
   }
 
   async #start(): Promise<void> {
+    const messages = await this.#attach();
+    if (messages) this.#loop = this.#supervise(messages);
+  }
+
+  /** Whether it is pulling, and if not why: `/readyz` names every consumer that is not. */
+  status(): ConsumerStatus {
+    const down = this.#down;
+    return down ? { durable: this.#handler.durable, running: false, reason: down.reason, since: down.since } : { durable: this.#handler.durable, running: true };
+  }
+
+  /**
+   * Ensures the durable (waiting while its stream is missing) and starts pulling. Resolves undefined when stop()
+   * came meanwhile.
+   */
+  async #attach(): Promise<ConsumerMessages | undefined> {
     const { nc, logger } = this.#opts;
     const { durable, contract } = this.#handler;
     const stream = streamForSubject(contract.subject);
@@ -106,24 +146,73 @@ export class EventConsumer<T, P = unknown> {
     const jsm = await jetstreamManager(nc, { checkAPI: false });
     let waiting = false;
     for (;;) {
-      if (this.#stopping) return;
+      if (this.#stopping) return undefined;
       try {
         await this.#ensureDurable(jsm, stream);
         break;
       } catch (err) {
-        if (this.#stopping) return;
+        if (this.#stopping) return undefined;
         if (!isStreamNotFound(err)) throw err;
         if (!waiting) logger.warn({ stream, consumer: durable }, `stream ${stream} does not exist yet (the platform's provisioning step creates it); waiting for it`);
+        if (!waiting) this.#down = { reason: `stream ${stream} does not exist`, since: this.#down?.since ?? Date.now() };
         waiting = true;
         await sleepUnlessAborted(this.#opts.streamWaitMs ?? 1000, this.#stop.signal);
       }
     }
     if (waiting) logger.info({ stream, consumer: durable }, `stream ${stream} exists now; consumer starting`);
-    if (this.#stopping) return;
+    if (this.#stopping) return undefined;
     const consumer = await jetstream(nc).consumers.get(stream, durable);
-    if (this.#stopping) return;
-    this.#messages = await consumer.consume({ max_messages: this.#opts.concurrency * 2 });
-    this.#loop = this.#run(this.#messages);
+    if (this.#stopping) return undefined;
+    // abort_on_missing_resource: a deleted durable or stream ends the iterator (and #supervise recreates it)
+    // instead of the client waiting silently, forever, for it to come back.
+    const messages = await consumer.consume({ max_messages: this.#opts.concurrency * 2, abort_on_missing_resource: true });
+    if (this.#stopping) {
+      await messages.close().catch(() => undefined);
+      return undefined;
+    }
+    this.#messages = messages;
+    this.#down = undefined;
+    return messages;
+  }
+
+  /** Runs the pull loop; whenever it ends other than by stop(), starts it again with backoff. */
+  async #supervise(first: ConsumerMessages): Promise<void> {
+    const { logger } = this.#opts;
+    const { durable } = this.#handler;
+    const initial = this.#opts.restartDelayMs ?? 500;
+    let messages = first;
+    let failures = 0;
+    for (;;) {
+      const began = Date.now();
+      let reason = 'its message iterator finished';
+      try {
+        await this.#run(messages);
+      } catch (err) {
+        reason = `its message iterator failed: ${String((err as Error)?.message ?? err)}`;
+      }
+      if (this.#stopping) return;
+      this.#messages = undefined;
+      this.#down = { reason, since: Date.now() };
+      // A loop that ran a while was healthy: start the backoff over.
+      if (Date.now() - began > 60_000) failures = 0;
+      for (;;) {
+        const delay = Math.min(30_000, initial * 2 ** failures++);
+        logger.warn({ consumer: durable, reason, restart_in_ms: delay }, `consumer ${durable} stopped pulling (${reason}); restarting it`);
+        await sleepUnlessAborted(delay, this.#stop.signal);
+        if (this.#stopping) return;
+        try {
+          const next = await this.#attach();
+          if (!next) return;
+          messages = next;
+          break;
+        } catch (err) {
+          reason = `restart failed: ${String((err as Error)?.message ?? err)}`;
+          this.#down = { reason, since: this.#down?.since ?? Date.now() };
+        }
+      }
+      metrics.consumerRestarts.inc({ consumer: durable });
+      logger.info({ consumer: durable }, `consumer ${durable} is pulling again`);
+    }
   }
 
   async #ensureDurable(jsm: JetStreamManager, stream: string): Promise<void> {
@@ -133,7 +222,9 @@ export class EventConsumer<T, P = unknown> {
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
       filter_subject: contract.subject,
-      max_deliver: this.#opts.maxDeliver,
+      // Unlimited on the server: this class dead-letters after maxDeliver, and a message whose dead-lettering
+      // failed is nak'ed to be tried again; a server-side limit would silently strand it in the stream.
+      max_deliver: -1,
       ack_wait: (this.#opts.ackWaitMs ?? 30_000) * 1_000_000,
       max_ack_pending: Math.max(64, this.#opts.concurrency * 8),
     };
@@ -149,7 +240,7 @@ export class EventConsumer<T, P = unknown> {
   async #run(messages: ConsumerMessages): Promise<void> {
     const limit = this.#opts.concurrency;
     for await (const msg of messages) {
-      const task = this.#process(msg).finally(() => this.#inflight.delete(task));
+      const task = this.#process(msg).catch((err: unknown) => this.#opts.logger.error({ consumer: this.#handler.durable, err: String(err) }, 'message processing failed unexpectedly')).finally(() => this.#inflight.delete(task));
       this.#inflight.add(task);
       // Bounded concurrency: pull the next message only when a slot is free.
       while (this.#inflight.size >= limit) await Promise.race(this.#inflight);
@@ -164,8 +255,19 @@ export class EventConsumer<T, P = unknown> {
     const eventId = h.get(EventHeaders.eventId) || h.get('Nats-Msg-Id') || `${msg.info.stream}:${msg.seq}`;
     const parent = extractTraceContext(h, otelContext.active());
     const started = process.hrtime.bigint();
-    // A slow handler (a third-party API retrying) must not be redelivered to another worker meanwhile.
-    const keepAlive = setInterval(() => msg.working(), Math.max(1000, (this.#opts.ackWaitMs ?? 30_000) / 3));
+    const startedMs = Date.now();
+    // A slow handler (a third-party API retrying) must not be redelivered to another worker meanwhile; but only
+    // up to maxWorkingMs: a handler stuck for good must not hold its message forever. After that ack_wait runs
+    // out and the server redelivers it.
+    const maxWorking = this.#opts.maxWorkingMs ?? 300_000;
+    const keepAlive = setInterval(() => {
+      const elapsed = Date.now() - startedMs;
+      if (elapsed < maxWorking) return msg.working();
+      clearInterval(keepAlive);
+      logger.warn({ consumer: durable, event_id: eventId, deliveries: msg.info.deliveryCount, working_ms: elapsed, max_working_ms: maxWorking },
+        'handler still running after the working limit (CONSUMER_MAX_WORKING_MS); no longer extending ack_wait, the event will be redelivered');
+      metrics.workingLimitExceeded.inc({ consumer: durable });
+    }, Math.max(1000, (this.#opts.ackWaitMs ?? 30_000) / 3));
     keepAlive.unref();
     await tracer.startActiveSpan(
       `${msg.subject} process`,
@@ -174,6 +276,17 @@ export class EventConsumer<T, P = unknown> {
       async (span) => {
         const log = logger.child({ consumer: durable, event_id: eventId });
         try {
+          // Past the consumer's own budget (an earlier attempt overran the working limit, or its dead-lettering
+          // failed): do not run the handler again, park the message.
+          if (msg.info.deliveryCount > this.#opts.maxDeliver) {
+            const done = await orm.em.fork().execute<unknown[]>(`select 1 from "${schema}".processed_event where consumer = ? and event_id = ?`, [durable, eventId]);
+            if (done.length > 0) {
+              msg.ack();
+              metrics.consumed.inc({ consumer: durable, outcome: 'duplicate' });
+              return;
+            }
+            throw new PoisonMessageError(`exceeded ${this.#opts.maxDeliver} deliveries (delivery ${msg.info.deliveryCount}: an earlier attempt overran the working limit or could not be dead-lettered)`);
+          }
           let payload: T;
           try {
             payload = contract.codec.fromJSON(JSON.parse(new TextDecoder().decode(msg.data)));
@@ -205,11 +318,13 @@ export class EventConsumer<T, P = unknown> {
         } catch (err) {
           span.recordException(err as Error);
           span.setStatus({ code: SpanStatusCode.ERROR, message: String(err) });
-          const poison = err instanceof PoisonMessageError;
+          // An event too large for the broker will be just as large next time.
+          const poison = err instanceof PoisonMessageError || err instanceof EventTooLargeError;
           if (poison || msg.info.deliveryCount >= this.#opts.maxDeliver) {
-            await this.#deadLetter(msg, eventId, poison ? String((err as Error).message) : `gave up after ${msg.info.deliveryCount} deliveries: ${String(err)}`);
-            log.error({ err: String(err), deliveries: msg.info.deliveryCount }, 'event dead-lettered');
-            metrics.consumed.inc({ consumer: durable, outcome: 'dead_lettered' });
+            if (await this.#deadLetter(msg, eventId, poison ? String((err as Error).message) : `gave up after ${msg.info.deliveryCount} deliveries: ${String(err)}`)) {
+              log.error({ err: String(err), deliveries: msg.info.deliveryCount }, 'event dead-lettered');
+              metrics.consumed.inc({ consumer: durable, outcome: 'dead_lettered' });
+            } else metrics.consumed.inc({ consumer: durable, outcome: 'retried' });
           } else {
             const delay = redeliveryDelay(msg.info.deliveryCount);
             log.warn({ err: String(err), deliveries: msg.info.deliveryCount, retry_in_ms: delay }, 'event handling failed, will retry');
@@ -225,7 +340,8 @@ export class EventConsumer<T, P = unknown> {
     );
   }
 
-  async #deadLetter(msg: JsMsg, eventId: string, reason: string): Promise<void> {
+  /** Publishes the message to `dlq.<durable>` and terms it; true when it is parked, false when it was nak'ed for later. */
+  async #deadLetter(msg: JsMsg, eventId: string, reason: string): Promise<boolean> {
     const h = natsHeaders();
     // Keep every original header but the dedupe id, which the dead letter gets its own of.
     for (const [k, v] of msg.headers ?? []) for (const value of v) if (k.toLowerCase() !== 'nats-msg-id') h.append(k, value);
@@ -238,12 +354,19 @@ export class EventConsumer<T, P = unknown> {
     h.set('DomIQ-Dlq-Deliveries', String(msg.info.deliveryCount));
     try {
       await jetstream(this.#opts.nc).publish(`dlq.${this.#handler.durable}`, msg.data, { headers: h, msgID: `dlq:${this.#handler.durable}:${eventId}` });
-      msg.term(reason.replace(/[\r\n]+/g, ' ').slice(0, 200));
     } catch (err) {
-      // Could not park it: leave it for redelivery rather than lose it.
-      this.#opts.logger.error({ err: String(err) }, 'dead-letter publish failed');
-      msg.nak(redeliveryDelay(msg.info.deliveryCount));
+      // Could not park it (DLQ stream missing or full, no connection): never term it, leave it in the stream for
+      // redelivery (the durable's max_deliver is unlimited); the next delivery tries the dead-letter stream again.
+      const delay = redeliveryDelay(msg.info.deliveryCount);
+      this.#opts.logger.error({ consumer: this.#handler.durable, event_id: eventId, err: String(err), retry_in_ms: delay }, 'dead-letter publish failed; the event stays in its stream and is retried');
+      metrics.deadLetterFailed.inc({ consumer: this.#handler.durable });
+      msg.nak(delay);
+      return false;
     }
+    // A bare +TERM: servers before 2.10 (e.g. Debian's 2.9) ignore `+TERM <reason>` altogether, which with an
+    // unlimited max_deliver would redeliver the message forever. The reason travels in the DLQ headers.
+    msg.term();
+    return true;
   }
 
   /** Stops intake (or the wait for the stream), waits for in-flight messages to commit and ack. */

@@ -1,6 +1,7 @@
 export { busEntities, EventLog, EventPublication, ProcessedEvent } from './outbox.entity.ts';
 export { appendEvent, OutboxRelay, outboxSql, EventHeaders, type AppendEventOptions } from './outbox.ts';
-export { EventConsumer, PoisonMessageError, defineHandler, redeliveryDelay, type EventHandler, type HandlerContext, type PrepareContext } from './consumer.ts';
+export { EventTooLargeError, EVENT_HEADER_ALLOWANCE, maxEventPayloadBytes, setBrokerMaxPayload } from './max-payload.ts';
+export { EventConsumer, PoisonMessageError, defineHandler, redeliveryDelay, type ConsumerStatus, type EventHandler, type HandlerContext, type PrepareContext } from './consumer.ts';
 export { connectNats, provisionStreams, waitForStreams, isStreamNotFound, type BusConnectOptions } from './nats.ts';
 export {
   ADMIN_USER, assertRegisteredConsumer, generateNkeys, helmAuthorizationValues, inboxPrefix, natsAuthorization, natsUserNames, nkeyEnvRefs, nkeyEnvVar,

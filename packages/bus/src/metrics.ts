@@ -4,4 +4,7 @@ export const metrics = {
   published: new Counter({ name: 'domiq_events_published_total', help: 'Outbox rows published to JetStream' }),
   consumed: new Counter({ name: 'domiq_events_consumed_total', help: 'Events handled, by consumer and outcome', labelNames: ['consumer', 'outcome'] }),
   handleSeconds: new Histogram({ name: 'domiq_event_handle_seconds', help: 'Time to handle one event (transaction included)', labelNames: ['consumer'], buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] }),
+  consumerRestarts: new Counter({ name: 'domiq_consumer_restarts_total', help: 'Times a consumer\'s pull loop ended and was started again', labelNames: ['consumer'] }),
+  deadLetterFailed: new Counter({ name: 'domiq_dead_letter_failures_total', help: 'Dead-letter publishes that failed (the event stays in its stream and is retried)', labelNames: ['consumer'] }),
+  workingLimitExceeded: new Counter({ name: 'domiq_consumer_working_limit_exceeded_total', help: 'Handlers still running after CONSUMER_MAX_WORKING_MS (the event is redelivered)', labelNames: ['consumer'] }),
 };

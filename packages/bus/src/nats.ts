@@ -4,6 +4,7 @@ import { jetstreamManager, RetentionPolicy, StorageType, type JetStreamManager, 
 import { streams, type StreamName } from '@domiq/proto/events';
 import type { Logger } from '@domiq/logging';
 import { inboxPrefix, publicKeyOfSeed } from './nats-auth.ts';
+import { setBrokerMaxPayload } from './max-payload.ts';
 
 export interface BusConnectOptions {
   servers: string;
@@ -78,8 +79,11 @@ export async function connectNats(opts: BusConnectOptions): Promise<NatsConnecti
     reconnectTimeWait: 250,
     pingInterval: 5_000,
   });
+  // Events larger than the broker accepts are refused when written (appendEvent), not when relayed.
+  setBrokerMaxPayload(nc.info?.max_payload);
   void (async () => {
     for await (const s of nc.status()) {
+      if (s.type === 'reconnect') setBrokerMaxPayload(nc.info?.max_payload);
       if (s.type === 'disconnect' || s.type === 'reconnect') opts.logger?.warn({ nats: s.type }, 'nats connection status');
       // e.g. a permissions violation: name the subject that was refused (never a credential).
       if (s.type === 'error') opts.logger?.warn({ nats: s.type, err: String(s.error) }, 'nats connection error');

@@ -8,6 +8,7 @@ import type { Logger } from '@domiq/logging';
 import { contextFromTraceparent, currentTraceparent, injectTraceHeaders } from '@domiq/telemetry';
 import { EventLog } from './outbox.entity.ts';
 import { metrics } from './metrics.ts';
+import { EventTooLargeError, maxEventPayloadBytes } from './max-payload.ts';
 
 const tracer = trace.getTracer('@domiq/bus');
 
@@ -25,14 +26,18 @@ export interface AppendEventOptions {
 
 /**
  * Adds an outbox row to the unit of work; it commits with the caller's transaction or not at all.
- * The payload is the proto3 JSON of the contract's message.
+ * The payload is the proto3 JSON of the contract's message. Throws EventTooLargeError for a payload the broker
+ * would refuse.
  */
 export function appendEvent<T>(em: EntityManager, contract: EventContract<T>, payload: T, opts: AppendEventOptions): void {
+  const json = contract.codec.toJSON(payload) as Record<string, unknown>;
+  const size = Buffer.byteLength(JSON.stringify(json));
+  if (size > maxEventPayloadBytes()) throw new EventTooLargeError(contract.eventType, opts.entityId, size, maxEventPayloadBytes());
   em.create(EventLog, {
     eventType: contract.eventType,
     entityType: contract.entityType,
     entityId: opts.entityId,
-    payload: contract.codec.toJSON(payload) as Record<string, unknown>,
+    payload: json,
     subject: contract.subject,
     accountId: opts.accountId ?? null,
     conversationId: opts.conversationId ?? null,
@@ -93,6 +98,8 @@ export class OutboxRelay {
   #lastSweep = 0;
   /** Until one scan of the whole table comes back short, rows left unpublished by an earlier run may remain. */
   #caughtUp = false;
+  /** Rows too large to publish (written before the check in appendEvent, or by SQL): reported once each. */
+  readonly #oversized = new Set<number>();
 
   constructor(opts: OutboxRelayOptions) {
     this.#opts = { batchSize: 200, pollMs: 1000, ...opts };
@@ -177,8 +184,13 @@ export class OutboxRelay {
     const done: Array<{ id: number; seq: number; duplicate: boolean }> = [];
     let firstError: unknown;
     acks.forEach((r, i) => {
-      if (r.status === 'fulfilled') done.push({ id: Number(rows[i]!.id), ...r.value });
-      else firstError ??= r.reason;
+      const id = Number(rows[i]!.id);
+      if (r.status === 'fulfilled') done.push({ id, ...r.value });
+      else if (r.reason instanceof EventTooLargeError) {
+        // Never publishable: say so once and keep relaying the others, rather than failing every batch.
+        if (!this.#oversized.has(id)) this.#opts.logger.error({ event_id: `${schema}:${id}`, err: r.reason.message }, 'outbox relay: event too large for the broker; left unpublished');
+        this.#oversized.add(id);
+      } else firstError ??= r.reason;
     });
     if (done.length > 0) {
       // One JSON parameter: the driver would expand a JS array into a list of scalars.
@@ -204,6 +216,9 @@ export class OutboxRelay {
       parent,
       async (span) => {
         try {
+          const body = JSON.stringify(row.payload);
+          const size = Buffer.byteLength(body);
+          if (size > maxEventPayloadBytes()) throw new EventTooLargeError(row.event_type, eventId, size, maxEventPayloadBytes());
           const h = natsHeaders();
           h.set(EventHeaders.eventId, eventId);
           h.set(EventHeaders.eventType, row.event_type);
@@ -211,7 +226,7 @@ export class OutboxRelay {
           if (row.correlation_id) h.set(EventHeaders.correlationId, row.correlation_id);
           h.set('Content-Type', 'application/json');
           injectTraceHeaders(h);
-          const ack = await this.#js.publish(row.subject, JSON.stringify(row.payload), { msgID: eventId, headers: h, timeout: 5000 });
+          const ack = await this.#js.publish(row.subject, body, { msgID: eventId, headers: h, timeout: 5000 });
           return { seq: ack.seq, duplicate: ack.duplicate };
         } catch (err) {
           span.setStatus({ code: SpanStatusCode.ERROR, message: String(err) });

@@ -39,6 +39,12 @@ export const baseConfigShape = {
   DB_POOL_MAX: z.coerce.number().int().min(2).max(200).default(10),
   CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
   CONSUMER_MAX_DELIVER: z.coerce.number().int().min(2).max(100).default(6),
+  /** How long a slow handler may keep its message with working(); after it, ack_wait runs out and it is redelivered. */
+  CONSUMER_MAX_WORKING_MS: z.coerce.number().int().min(1000).default(300_000),
+  /** PostgreSQL session timeouts of every pooled connection, in ms (0: off). */
+  DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).default(30_000),
+  DB_LOCK_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+  DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: z.coerce.number().int().min(0).default(60_000),
   /** The service's NATS nkey seed (`SU...`); unset: connect without credentials (an unauthenticated NATS). */
   NATS_NKEY_SEED: z.string().optional().refine((v) => !v || /^SU[A-Z2-7]{56}$/.test(v.trim()), 'must be an nkey user seed (SU...)'),
   /** A file holding the seed (e.g. a mounted Secret); wins over NATS_NKEY_SEED when both are set. */

@@ -15,6 +15,29 @@ export interface ServiceDatabaseOptions {
   migrationsPath: string;
   debug?: boolean;
   poolMax?: number;
+  /** Session timeouts of every pooled connection (config `DB_*_TIMEOUT_MS`); unset: the defaults below, 0: none. */
+  timeouts?: DatabaseTimeouts;
+}
+
+/** Per-connection PostgreSQL timeouts, in milliseconds; 0 turns one off. */
+export interface DatabaseTimeouts {
+  /** `statement_timeout`: a statement running longer is cancelled (SQLSTATE 57014). Default 30 s. */
+  statementMs?: number;
+  /** `lock_timeout`: waiting longer for a lock (row, table or advisory) fails the statement (55P03). Default 10 s. */
+  lockMs?: number;
+  /** `idle_in_transaction_session_timeout`: a transaction left idle longer has its session ended. Default 60 s. */
+  idleInTransactionMs?: number;
+}
+
+export const DEFAULT_DATABASE_TIMEOUTS: Required<DatabaseTimeouts> = { statementMs: 30_000, lockMs: 10_000, idleInTransactionMs: 60_000 };
+
+/**
+ * The timeouts as `pg` connection parameters: sent in the startup packet, so they are the session's defaults on
+ * every pooled connection (a `RESET ALL` keeps them; `SET LOCAL` in a transaction can still raise one).
+ */
+export function timeoutParameters(timeouts: DatabaseTimeouts = {}): { statement_timeout: number; lock_timeout: number; idle_in_transaction_session_timeout: number } {
+  const t = { ...DEFAULT_DATABASE_TIMEOUTS, ...timeouts };
+  return { statement_timeout: t.statementMs, lock_timeout: t.lockMs, idle_in_transaction_session_timeout: t.idleInTransactionMs };
 }
 
 export function databaseConfig(opts: ServiceDatabaseOptions): Options {
@@ -25,6 +48,8 @@ export function databaseConfig(opts: ServiceDatabaseOptions): Options {
     extensions: [Migrator],
     debug: opts.debug ?? false,
     pool: { max: opts.poolMax ?? 10 },
+    // Passed to the pg Pool, which passes them to every client it connects (0: not sent, the server's default).
+    driverOptions: timeoutParameters(opts.timeouts),
     // Entities are plain schemas; serialising an entity must never follow a lazy reference by accident.
     forceUndefined: false,
     migrations: {
@@ -60,6 +85,10 @@ export async function migrate(orm: MikroORM, schema: string): Promise<string[]> 
     if (!String(err).includes('duplicate key')) throw err;
   }
   return em.transactional(async (tx) => {
+    // This transaction only holds the lock: it waits behind another replica's migrations and then sits idle while
+    // ours run in the migrator's own transaction, so the session timeouts must not end it. The migrations
+    // themselves run under them (a migration that needs longer says so with `set local statement_timeout`).
+    for (const setting of ['statement_timeout', 'lock_timeout', 'idle_in_transaction_session_timeout']) await tx.execute(`set local ${setting} = 0`);
     await tx.execute(`select pg_advisory_xact_lock(hashtext(?))`, [`domiq-migrate-${schema}`]);
     const done = await orm.migrator.up();
     return done.map((m) => m.name);

@@ -35,6 +35,8 @@ export function toServiceError(err: unknown): { error: Partial<ServiceError>; in
   if (err instanceof NotFoundError) return { error: make(status.NOT_FOUND, err.message), internal: false };
   if (err instanceof AlreadyExistsError) return { error: make(status.ALREADY_EXISTS, err.message), internal: false };
   if (err instanceof FailedPreconditionError) return { error: make(status.FAILED_PRECONDITION, err.message), internal: false };
+  // @domiq/bus refuses an event larger than the broker takes (by name: grpc does not depend on the bus).
+  if ((err as Error)?.name === 'EventTooLargeError') return { error: make(status.RESOURCE_EXHAUSTED, (err as Error).message), internal: false };
   if (err instanceof UnavailableError) return { error: make(status.UNAVAILABLE, err.message), internal: false };
   const code = (err as { code?: unknown })?.code;
   // An error from a downstream gRPC call keeps its status (a NOT_FOUND stays NOT_FOUND), except that a peer refusing

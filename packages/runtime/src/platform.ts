@@ -1,6 +1,7 @@
 import type { Server as HttpServer } from 'node:http';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { baseConfigShape, ConfigError, loadConfig, port, z } from '@domiq/config';
+import { baseConfigShape, ConfigError, grpcAddress, loadConfig, port, z } from '@domiq/config';
+import { registry, type ServiceName } from '@domiq/proto/services';
 import { createLogger, type Logger } from '@domiq/logging';
 import { openDatabase, migrate, type MikroORM } from '@domiq/db';
 import { assertRegisteredConsumer, busEntities, connectNats, EventConsumer, OutboxRelay, waitForStreams, type EventHandler } from '@domiq/bus';
@@ -8,21 +9,20 @@ import { createClient, startGrpcServer, type GrpcService, type RunningGrpcServer
 import { createTokenVerifier, ensureDevKeys, ServiceToken, type TokenVerifier } from '@domiq/auth';
 import type { Client } from '@grpc/grpc-js';
 import { stopTelemetry } from '@domiq/telemetry';
-import type { StreamName } from '@domiq/proto/events';
 import type { EntitySchema } from '@mikro-orm/core';
 import { startOpsServer } from './ops.server.ts';
 import { refuseUnsafeProductionSettings } from './production-settings.ts';
 
 export interface ServiceDefinition<S extends z.ZodRawShape> {
-  /** Service name; also its PostgreSQL schema (with `-` as `_`) and its event-id prefix. */
-  name: string;
+  /**
+   * Service name in the registry (`proto/src/services.ts`), which gives its default ports, the streams it owns (the
+   * provisioning step creates them; start waits until they exist) and the peers it calls (their address variables).
+   * Also its PostgreSQL schema (with `-` as `_`) and its event-id prefix.
+   */
+  name: ServiceName;
   config: S;
   entities: EntitySchema<any, any>[];
   migrationsPath: string;
-  /** Streams the service owns and publishes to; the platform's provisioning step creates them, start waits until they exist. */
-  streams: StreamName[];
-  defaultGrpcPort: number;
-  defaultOpsPort: number;
 }
 
 export type ServiceConfig<S extends z.ZodRawShape> = z.infer<z.ZodObject<typeof baseConfigShape & S & { GRPC_PORT: ReturnType<typeof port>; OPS_PORT: ReturnType<typeof port>; BIND_HOST: z.ZodDefault<z.ZodString> }>>;
@@ -30,7 +30,10 @@ export type ServiceConfig<S extends z.ZodRawShape> = z.infer<z.ZodObject<typeof 
 /** Loads configuration or ends the process with a message that names each bad variable. */
 export function loadServiceConfig<S extends z.ZodRawShape>(def: ServiceDefinition<S>): ServiceConfig<S> {
   try {
-    return loadConfig({ ...baseConfigShape, GRPC_PORT: port(def.defaultGrpcPort), OPS_PORT: port(def.defaultOpsPort), BIND_HOST: z.string().default('127.0.0.1'), ...def.config }) as ServiceConfig<S>;
+    const entry = registry[def.name];
+    // Every peer the registry says this service calls has its address variable, defaulting to the local port.
+    const peers = Object.fromEntries(entry.calls.map((peer) => [registry[peer].addrVar, grpcAddress(`127.0.0.1:${registry[peer].grpcPort}`)]));
+    return loadConfig({ ...baseConfigShape, GRPC_PORT: port(entry.grpcPort), OPS_PORT: port(entry.opsPort), BIND_HOST: z.string().default('127.0.0.1'), ...peers, ...def.config }) as ServiceConfig<S>;
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${def.name}: ${err.message}\n`);
@@ -83,7 +86,9 @@ export class Platform<C> {
 
   async #init(def: ServiceDefinition<z.ZodRawShape>): Promise<void> {
     const { config, logger } = this;
-    this.orm = await openDatabase({ schema: this.schema, clientUrl: config.DATABASE_URL, entities: [...def.entities, ...busEntities], migrationsPath: def.migrationsPath, poolMax: config.DB_POOL_MAX });
+    this.orm = await openDatabase({ schema: this.schema, clientUrl: config.DATABASE_URL, entities: [...def.entities, ...busEntities], migrationsPath: def.migrationsPath, poolMax: config.DB_POOL_MAX,
+      timeouts: { statementMs: config.DB_STATEMENT_TIMEOUT_MS, lockMs: config.DB_LOCK_TIMEOUT_MS, idleInTransactionMs: config.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS },
+    });
     const applied = await migrate(this.orm, this.schema);
     if (applied.length) logger.info({ applied }, 'migrations applied');
     this.nc = await connectNats({ servers: config.NATS_URL, name: def.name, logger, nkeySeed: config.NATS_NKEY_SEED, nkeySeedFile: config.NATS_NKEY_SEED_FILE });
@@ -92,7 +97,7 @@ export class Platform<C> {
     const waiting = new AbortController();
     const endWait = () => waiting.abort();
     for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, endWait);
-    const found = await waitForStreams(this.nc, def.streams, { logger, signal: waiting.signal });
+    const found = await waitForStreams(this.nc, [...registry[def.name].streams], { logger, signal: waiting.signal });
     for (const sig of ['SIGTERM', 'SIGINT'] as const) process.off(sig, endWait);
     if (!found) {
       logger.info('stopped while waiting for its streams');
@@ -116,6 +121,11 @@ export class Platform<C> {
         },
         nats: () => {
           if (this.nc.isClosed() || this.nc.isDraining()) throw new Error('nats connection closed');
+        },
+        // A consumer whose pull loop ended is being restarted (with backoff): not ready until it pulls again.
+        consumers: () => {
+          const down = this.#consumers.map((c) => c.status()).filter((s) => !s.running);
+          if (down.length) throw new Error(`not running: ${down.map((s) => `${s.durable} (${s.reason})`).join('; ')}`);
         },
       },
     });
@@ -146,7 +156,9 @@ export class Platform<C> {
    * A client of a peer service that calls with this service's own token. The callee admits this service only on
    * the methods that list it, and only for the account the request names.
    */
-  peerClient<C extends Client>(Ctor: Parameters<typeof createClient<C>>[0], address: string): ReturnType<typeof createClient<C>> {
+  peerClient<C extends Client>(Ctor: Parameters<typeof createClient<C>>[0], peer: ServiceName): ReturnType<typeof createClient<C>> {
+    // Least privilege both ways: a peer not in this service's registry `calls` would not admit it anyway.
+    if (!registry[this.name as ServiceName].calls.includes(peer)) throw new Error(`${this.name} calls ${peer}, but its registry entry does not list it in calls`);
     if (!this.#serviceToken) {
       try {
         this.#serviceToken = new ServiceToken({ file: this.config.DOMIQ_SERVICE_TOKEN_FILE, value: this.config.DOMIQ_SERVICE_TOKEN });
@@ -155,10 +167,11 @@ export class Platform<C> {
         process.exit(78);
       }
     }
+    const address = (this.config as unknown as Record<string, string>)[registry[peer].addrVar]!;
     const token = this.#serviceToken;
-    const peer = createClient(Ctor, address, { token: () => token.get() });
-    this.onStop(() => peer.close());
-    return peer;
+    const client = createClient(Ctor, address, { token: () => token.get() });
+    this.onStop(() => client.close());
+    return client;
   }
 
   async serveGrpc(services: GrpcService[]): Promise<number> {
@@ -182,7 +195,7 @@ export class Platform<C> {
     // Registered before they start, so shutdown also stops (and so ends the wait of) one still waiting for its
     // stream; started together, so a missing stream holds up only its own consumer.
     const starts = handlers.map((h) => {
-      const consumer = new EventConsumer(h, { orm: this.orm, nc: this.nc, schema: this.schema, logger: this.logger, concurrency: this.config.CONSUMER_CONCURRENCY, maxDeliver: this.config.CONSUMER_MAX_DELIVER });
+      const consumer = new EventConsumer(h, { orm: this.orm, nc: this.nc, schema: this.schema, logger: this.logger, concurrency: this.config.CONSUMER_CONCURRENCY, maxDeliver: this.config.CONSUMER_MAX_DELIVER, maxWorkingMs: this.config.CONSUMER_MAX_WORKING_MS });
       this.#consumers.push(consumer);
       return consumer.start();
     });
