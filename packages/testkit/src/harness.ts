@@ -2,7 +2,8 @@ import { createTestDatabase, type TestDatabase } from './database.ts';
 import { NatsServerProcess } from './nats-server.ts';
 import { OtlpCollector } from './otlp-collector.ts';
 import { randomPorts, serviceProcess, resmanSimProcess, SERVICES, type ServiceName, type StackPorts } from './local-stack.ts';
-import type { ServiceProcess } from './service-process.ts';
+import { ServiceProcess } from './service-process.ts';
+import { freePort } from './ports.ts';
 import { TestAuthority, type TestCaller } from './auth.ts';
 import { createClient, type PromiseClient } from '@domiq/grpc';
 import { IdentityServiceClient } from '@domiq/proto/identity';
@@ -32,6 +33,13 @@ export interface TestStack {
   createAccount(name?: string, accountId?: string): Promise<string>;
   /** Starts (or restarts) one service with the stack's environment. */
   start(name: ServiceName): Promise<ServiceProcess>;
+  /**
+   * Starts one more process of a service: the stack's environment (same database, NATS, credentials, peers) with
+   * its own gRPC and ops ports, like a second replica behind a load balancer. Stopped with the stack. A
+   * channel-gateway replica also gets its own webhook port (`opts.env.HTTP_PORT`) and keeps the stack's
+   * PUBLIC_BASE_URL, so webhooks signed for the stack's URL verify on either process.
+   */
+  startReplica(name: ServiceName): Promise<ServiceProcess>;
   stop(): Promise<void>;
 }
 
@@ -65,6 +73,7 @@ export async function startTestStack(opts: { services: ServiceName[]; traces?: b
   };
   const echo = opts.echo || process.env.TEST_ECHO === '1' ? (line: string) => process.stderr.write(line + '\n') : undefined;
   const services: TestStack['services'] = {};
+  const replicas: ServiceProcess[] = [];
   let resmanSim: ServiceProcess | undefined;
   if (opts.resmanSim) {
     resmanSim = resmanSimProcess(ports.resmanSim, echo);
@@ -119,9 +128,24 @@ export async function startTestStack(opts: { services: ServiceName[]; traces?: b
       await proc.start();
       return proc;
     },
+    async startReplica(name) {
+      const own = { grpc: await freePort(), ops: await freePort() };
+      // A gateway replica listens for webhooks on a port of its own (its HTTP_PORT) but keeps the stack's public
+      // URL, the one providers sign, as every replica behind one load balancer does.
+      const gateway = name === 'channel-gateway';
+      const replicaPorts = { ...ports, services: { ...ports.services, [name]: own }, gatewayHttp: gateway ? await freePort() : ports.gatewayHttp };
+      const extra = gateway ? { PUBLIC_BASE_URL: `http://127.0.0.1:${ports.gatewayHttp}`, ...envOpts.extra } : envOpts.extra;
+      const { opts } = serviceProcess(name, { ...envOpts, ports: replicaPorts, extra }, echo);
+      // Its own name, for its log file (`<test file>-<service>-replica-2.log`).
+      const n = replicas.filter((r) => r.opts.cwd === opts.cwd).length + 2;
+      const proc = new ServiceProcess({ ...opts, name: `${name}-replica-${n}` });
+      replicas.push(proc);
+      await proc.start();
+      return proc;
+    },
     async stop() {
       for (const c of clients) c.close();
-      await Promise.all(Object.values(services).map((s) => s?.stop()));
+      await Promise.all([...Object.values(services), ...replicas].map((s) => s?.stop()));
       await resmanSim?.stop();
       await collector?.close();
       await nats.destroy();

@@ -120,6 +120,26 @@ export interface SyncSuccess {
   processingTimeMs: number;
 }
 
+/**
+ * Records which ResMan prospect the customer now has, committed at once and while the customer's lock is still
+ * held (the consumer's transaction commits only after prepare, so after the lock is released): the next holder,
+ * on any replica, then updates this card instead of creating another. Leaves the row 'syncing' at version 0 when
+ * new (recordSyncSuccess then completes it: 'synced', version + 1, so versions count committed syncs as before);
+ * an unchanged mapping is left alone, another account's row is never touched.
+ */
+export async function recordProspectMapping(em: EntityManager, m: { accountId: string; propertyId: string; customerId: string; conversationId: string | null; prospectId: string; personId: string }): Promise<void> {
+  await em.execute(
+    `insert into ${S}.lead_sync_mapping
+       (account_id, property_id, customer_id, conversation_id, resman_lead_id, resman_person_id, mapping_status, sync_status, last_sync_at, sync_version)
+     values (?, ?, ?, ?, ?, ?, 'active', 'syncing', now(), 0)
+     on conflict (property_id, customer_id) do update set
+       resman_lead_id = excluded.resman_lead_id, resman_person_id = excluded.resman_person_id, mapping_status = 'active', sync_status = 'syncing'
+     where lead_sync_mapping.account_id = excluded.account_id
+       and (lead_sync_mapping.resman_lead_id is distinct from excluded.resman_lead_id or lead_sync_mapping.mapping_status <> 'active')`,
+    [m.accountId, m.propertyId, m.customerId, m.conversationId, m.prospectId, m.personId || null],
+  );
+}
+
 /** Inside the consumer's transaction: the communication is logged, the mapping and contact are upserted. */
 export async function recordSyncSuccess(tx: EntityManager, s: SyncSuccess): Promise<{ mappingId: string; syncVersion: number }> {
   const comm = await tx.findOneOrFail(CommunicationLogSync, { id: s.communicationId, accountId: s.accountId });

@@ -1,6 +1,9 @@
 // conversations.message.created -> the customer's ResMan guest card gets the message as an event.
 // ResMan is called in prepare (no database transaction held across it); the pending communication row is
 // committed before the call so a crash between ResMan's answer and our commit is detected on redelivery.
+// Per customer and property, "read the mapping, find or create the guest card, record the mapping" runs under
+// a lock that holds across replicas (CustomerLocks: a PostgreSQL advisory lock), and the mapping is written
+// before the lock is let go, so the next holder, on whichever replica, updates that card instead of creating one.
 import { defineHandler, eventUuid, PoisonMessageError } from '@domiq/bus';
 import type { MikroORM } from '@domiq/db';
 import { isUuid, status, type PromiseClient } from '@domiq/grpc';
@@ -12,12 +15,12 @@ import type { SecretBox } from '@domiq/secrets';
 import { communicationType, inboundEventType } from '../domain/communication.ts';
 import { redactSensitive } from '../domain/redaction.ts';
 import { personContact } from '../domain/contact.ts';
-import { claimCommunication, findActiveIntegration, findMapping, recordSyncFailure, recordSyncSuccess, type SyncSuccess } from '../db/lead-sync.repository.ts';
+import { claimCommunication, findActiveIntegration, findMapping, recordProspectMapping, recordSyncFailure, recordSyncSuccess, type SyncSuccess } from '../db/lead-sync.repository.ts';
+import type { CustomerLocks } from '../db/customer-lock.ts';
 import { openCredentials } from '../resman/credentials.ts';
-import { KeyedQueue } from '../resman/keyed-queue.ts';
 import type { ResmanConnections } from '../resman/resman.client.ts';
 import { ResmanAuthError, ResmanError } from '../resman/resman.errors.ts';
-import { logInboundMessage } from '../sync/inbound-message.sync.ts';
+import { logInboundMessage, type InboundSyncOutcome } from '../sync/inbound-message.sync.ts';
 
 export interface MessageCreatedDeps {
   orm: MikroORM;
@@ -25,6 +28,8 @@ export interface MessageCreatedDeps {
   resman: ResmanConnections;
   box: SecretBox;
   logger: Logger;
+  /** One sync at a time per customer and property, across replicas. */
+  locks: CustomerLocks;
 }
 
 type Prepared = { kind: 'skip'; reason: string } | ({ kind: 'synced' } & SyncSuccess);
@@ -32,9 +37,6 @@ type Prepared = { kind: 'skip'; reason: string } | ({ kind: 'synced' } & SyncSuc
 const skip = (reason: string): Prepared => ({ kind: 'skip', reason });
 
 export function messageCreatedHandler(deps: MessageCreatedDeps) {
-  // One push at a time per customer and property: two messages racing could otherwise create two guest cards.
-  const customerLane = new KeyedQueue();
-
   return defineHandler<MessageCreated, Prepared>({
     durable: 'resman-connector-message-created',
     contract: events.messageCreated,
@@ -58,8 +60,10 @@ export function messageCreatedHandler(deps: MessageCreatedDeps) {
       }
       if (!customer) throw new PoisonMessageError(`customer ${m.customerId} not found in identity`);
 
+      // One push at a time per customer and property, on every replica: two first messages racing (in one
+      // process or in two) would otherwise both find no card and create two.
       const key = `${m.accountId}|${m.propertyId}|${m.customerId}`;
-      return customerLane.run(key, async () => {
+      return deps.locks.run(key, async (lease) => {
         const started = performance.now();
         const mapping = await findMapping(em, m);
         const eventType = inboundEventType(m.channel);
@@ -82,8 +86,9 @@ export function messageCreatedHandler(deps: MessageCreatedDeps) {
           communicationId: claim.id, integrationId: integration.id, accountId: m.accountId, propertyId: m.propertyId,
           customerId: m.customerId, conversationId, messageId: m.messageId,
         };
+        let outcome: InboundSyncOutcome;
         try {
-          const outcome = await logInboundMessage(client, {
+          outcome = await logInboundMessage(client, {
             message: { messageId: m.messageId, channel: m.channel, content: m.content, createdAt },
             contact: personContact(customer),
             mapping: mapping ? { prospectId: mapping.resmanLeadId, personId: mapping.resmanPersonId ?? null } : null,
@@ -91,11 +96,6 @@ export function messageCreatedHandler(deps: MessageCreatedDeps) {
             agentId: integration.defaultAgentId,
             prospectSourceId: integration.prospectSourceId,
           });
-          return {
-            kind: 'synced', ...common, prospectId: outcome.prospectId, personId: outcome.personId, eventType: outcome.eventType,
-            content: outcome.comments, syncType: outcome.created ? 'create' : 'update', created: outcome.created, attached: outcome.attached,
-            alreadyInResman: outcome.alreadyInResman, processingTimeMs: Math.round(performance.now() - started),
-          };
         } catch (err) {
           const terminal = err instanceof ResmanError && !err.retryable;
           await recordSyncFailure(em, {
@@ -106,6 +106,17 @@ export function messageCreatedHandler(deps: MessageCreatedDeps) {
           if (terminal) throw new PoisonMessageError(`ResMan refused the sync: ${(err as Error).message}`);
           throw err;
         }
+        // Still under the lock: the customer's card is recorded now, not when handle() commits, which happens
+        // after the lock is released. Lost lock: fail (redelivered; the marker makes the retry add nothing).
+        if (mapping?.resmanLeadId !== outcome.prospectId) {
+          lease.assertHeld();
+          await recordProspectMapping(em, { accountId: m.accountId, propertyId: m.propertyId, customerId: m.customerId, conversationId, prospectId: outcome.prospectId, personId: outcome.personId });
+        }
+        return {
+          kind: 'synced', ...common, prospectId: outcome.prospectId, personId: outcome.personId, eventType: outcome.eventType,
+          content: outcome.comments, syncType: outcome.created ? 'create' : 'update', created: outcome.created, attached: outcome.attached,
+          alreadyInResman: outcome.alreadyInResman, processingTimeMs: Math.round(performance.now() - started),
+        } satisfies Prepared;
       });
     },
 

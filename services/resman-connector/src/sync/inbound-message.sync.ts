@@ -65,7 +65,10 @@ export async function logInboundMessage(client: ResmanClient, input: InboundSync
         if (prospect === undefined) {
           mapping = null;
         } else if (carriesMarker(prospect)) {
-          return result({ prospectId: prospect.prospectId, personId: mapping.personId ?? prospect.people[0]?.personId ?? '' }, { alreadyInResman: true });
+          // The mapping may have been recorded by the earlier attempt of this very message (it is written under
+          // the customer's lock, before the attempt's own commit): then this message created the card.
+          const created = hasMessageMarker(prospect.events[0]?.comments, message.messageId);
+          return result({ prospectId: prospect.prospectId, personId: mapping.personId ?? prospect.people[0]?.personId ?? '' }, { alreadyInResman: true, created });
         }
       }
       if (mapping !== null) {
