@@ -5,8 +5,9 @@ import { DEV_ENCRYPTION_KEY, encryptionKeysConfig, SecretBox } from '@domiq/secr
 import { database } from './db/channel-gateway.database.ts';
 import { ChannelDirectory } from './db/channel-directory.ts';
 import { channelGatewayGrpcService } from './grpc/channel-gateway.server.ts';
-import { createTwilioWebhookServer } from './http/twilio-webhook.http.ts';
+import { createWebhookServer } from './http/webhook.http.ts';
 import { WebhookRateLimiter } from './http/webhook-rate-limit.ts';
+import { createProviderRegistry } from './providers/registry.ts';
 
 const platform = await Platform.start({
   name: 'channel-gateway',
@@ -26,21 +27,19 @@ const platform = await Platform.start({
   },
   entities: database.entities,
   migrationsPath: database.migrationsPath,
-  streams: ['GATEWAY'],
-  defaultGrpcPort: 50056,
-  defaultOpsPort: 9106,
 });
 const { config, logger } = platform;
 const box = SecretBox.fromConfig(config);
 const channels = new ChannelDirectory(platform.orm, box);
-await platform.serveGrpc([channelGatewayGrpcService(platform.orm, box, channels, logger)]);
+const providers = createProviderRegistry();
+await platform.serveGrpc([channelGatewayGrpcService(platform.orm, box, channels, providers, logger)]);
 const rateLimiter = new WebhookRateLimiter({
   perSourcePerMinute: config.WEBHOOK_RATE_LIMIT_PER_SOURCE,
   failuresPerSourcePerMinute: config.WEBHOOK_FAILURE_LIMIT_PER_SOURCE,
   perChannelPerMinute: config.WEBHOOK_RATE_LIMIT_PER_CHANNEL,
   trustProxyHops: config.TRUST_PROXY_HOPS,
 });
-const http = createTwilioWebhookServer({ orm: platform.orm, logger, channels, publicBaseUrl: config.PUBLIC_BASE_URL, rateLimiter });
+const http = createWebhookServer({ orm: platform.orm, logger, channels, providers, publicBaseUrl: config.PUBLIC_BASE_URL, rateLimiter });
 platform.trackHttp(http);
 const httpPort = await new Promise<number>((resolve, reject) => {
   http.once('error', reject);

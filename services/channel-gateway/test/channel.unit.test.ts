@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
-  base32, CHANNEL_KEY_PREFIX, CHANNEL_TYPES, generateChannelKey, InvalidChannelError, isChannelKey, normaliseE164, parseTwilioCredentials, validateTwilioCredentials,
+  base32, CHANNEL_KEY_PREFIX, CHANNEL_TYPES, generateChannelKey, InvalidChannelError, isChannelKey, normaliseE164,
 } from '../src/domain/channel.ts';
+import { parseTwilioCredentials, validateTwilioCredentials } from '../src/providers/twilio.provider.ts';
 
 function fieldOf(fn: () => unknown): string | undefined {
   try {

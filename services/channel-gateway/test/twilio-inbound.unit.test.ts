@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidInboundError, parseFormBody, validateTwilioInbound, type FormParams } from '../src/domain/twilio-inbound.ts';
+import { parseFormBody, type FormParams } from '../src/providers/form-body.ts';
+import { InvalidInboundError } from '../src/providers/provider.ts';
+import { validateTwilioInbound } from '../src/providers/twilio.provider.ts';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const SID = 'SM' + 'a'.repeat(32);

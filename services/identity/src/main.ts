@@ -8,9 +8,6 @@ const platform = await Platform.start({
   config: {},
   entities: database.entities,
   migrationsPath: database.migrationsPath,
-  streams: ['IDENTITY'],
-  defaultGrpcPort: 50051,
-  defaultOpsPort: 9101,
 });
 await platform.serveGrpc([identityGrpcService(platform.orm)]);
 platform.ready();

@@ -9,9 +9,6 @@ const platform = await Platform.start({
   config: {},
   entities: database.entities,
   migrationsPath: database.migrationsPath,
-  streams: ['RESOLUTIONS'],
-  defaultGrpcPort: 50054,
-  defaultOpsPort: 9104,
 });
 await platform.serveGrpc([resolutionsGrpcService(platform.orm)]);
 await platform.consume([conversationEscalatedConsumer]);

@@ -10,9 +10,6 @@ const platform = await Platform.start({
   config: {},
   entities: database.entities,
   migrationsPath: database.migrationsPath,
-  streams: ['ROUTING'],
-  defaultGrpcPort: 50053,
-  defaultOpsPort: 9103,
 });
 await platform.serveGrpc([routingSlaGrpcService(platform.orm)]);
 await platform.consume([userCreatedConsumer, conversationCreatedConsumer]);

@@ -48,7 +48,7 @@ export const InboundMessage = defineEntity({
     fromAddress: p.string().length(320),
     toAddress: p.string().length(320),
     body: p.text(),
-    raw: p.json<Record<string, string | string[]>>(),
+    raw: p.json<Record<string, unknown>>(),
     receivedAt: p.datetime().defaultRaw('now()').onCreate(() => new Date()),
   },
   uniques: [{ name: 'uq_inbound_messages_provider_message', properties: ['provider', 'providerMessageId'] }],

@@ -14,7 +14,7 @@ export interface InboundRecord {
   toAddress: string;
   body: string;
   senderName: string;
-  raw: Record<string, string | string[]>;
+  raw: Record<string, unknown>;
 }
 
 /**

@@ -12,7 +12,8 @@ import type { Logger } from '@domiq/logging';
 import type { ChannelDirectory } from '../db/channel-directory.ts';
 import type { SecretBox } from '@domiq/secrets';
 import { Channel, InboundMessage } from '../db/channel-gateway.entities.ts';
-import { CHANNEL_TYPES, generateChannelKey, InvalidChannelError, isChannelKey, normaliseE164, validateTwilioCredentials } from '../domain/channel.ts';
+import { CHANNEL_TYPES, generateChannelKey, InvalidChannelError, isChannelKey, normaliseE164 } from '../domain/channel.ts';
+import { validateProviderCredentials, type ProviderRegistry } from '../providers/provider.ts';
 
 function toChannelMsg(c: InstanceType<typeof Channel.class>): ChannelMsg {
   return {
@@ -51,7 +52,7 @@ export const channelGatewayAccess: AccessTable<ChannelGatewayServiceServer> = {
   getInboundMessage: { roles: ['admin', 'supervisor', 'engineer'] },
 };
 
-export function channelGatewayGrpcService(orm: MikroORM, box: SecretBox, channels: ChannelDirectory, logger: Logger): GrpcService {
+export function channelGatewayGrpcService(orm: MikroORM, box: SecretBox, channels: ChannelDirectory, providers: ProviderRegistry, logger: Logger): GrpcService {
   const em = () => orm.em.fork({ clear: true });
   return defineGrpcService<ChannelGatewayServiceServer>({
     name: 'domiq.channel_gateway.v1.ChannelGatewayService',
@@ -68,10 +69,10 @@ export function channelGatewayGrpcService(orm: MikroORM, box: SecretBox, channel
       let address: string | null;
       if (type === 'sms') address = domain(() => normaliseE164(req.address, 'address'));
       else address = req.address.trim() ? requireString(req.address, 'address', 320) : null;
-      const twilio = req.credentials?.$case === 'twilio' ? req.credentials.value : undefined;
-      if (type === 'sms' && !twilio) throw new InvalidArgumentError('twilio', 'credentials are required for an sms channel');
-      if (twilio && type !== 'sms' && type !== 'whatsapp') throw new InvalidArgumentError('twilio', `credentials do not apply to a ${type} channel`);
-      const credentials = twilio ? domain(() => validateTwilioCredentials(twilio)) : undefined;
+      // The credentials oneof's case is the provider id; the provider's adapter says where they apply and checks them.
+      const given = req.credentials;
+      if (type === 'sms' && !given) throw new InvalidArgumentError('twilio', 'credentials are required for an sms channel');
+      const credentials = given ? domain(() => validateProviderCredentials(providers, given, type)) : undefined;
       const credentialsEncrypted = credentials ? box.encrypt(JSON.stringify(credentials)) : undefined;
 
       const channel = await em().transactional(async (tx) => {
