@@ -70,7 +70,7 @@ export async function runLocalStack(opts: { databaseUrl: string; natsUrl?: strin
       const proc = serviceProcess(s.name, envOpts, echo(s.name));
       procs.push(proc);
       await proc.start(60_000);
-      proc.exited.then((code) => {
+      void proc.exited.then((code) => {
         if (!stopping) {
           say(`${s.name} exited with ${code}; stopping the stack`);
           void stopAll(1);

@@ -140,14 +140,25 @@ switch (command) {
     const testLogs = join(root, '.data', 'test-logs');
     rmSync(testLogs, { recursive: true, force: true });
     mkdirSync(testLogs, { recursive: true });
-    const code = run(process.execPath, [vitest, 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...process.argv.slice(3)], {
+    // Static checks first on a whole run (not when a file filter is given): the type check (Node strips types, so
+    // nothing else would catch a type error) and ESLint's type-aware rules (no-floating-promises and friends).
+    let staticFailed = false;
+    if (process.argv.length <= 3) {
+      log('type check (tsc -p .) and lint (eslint .)');
+      const tsc = run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', '.']);
+      const eslint = run(process.execPath, [join(root, 'node_modules', 'eslint', 'bin', 'eslint.js'), '.']);
+      staticFailed = tsc !== 0 || eslint !== 0;
+      process.stdout.write(`static checks: tsc ${tsc === 0 ? 'ok' : 'FAILED'}, eslint ${eslint === 0 ? 'ok' : 'FAILED'}\n`);
+    }
+    const vitestCode = run(process.execPath, [vitest, 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...process.argv.slice(3)], {
       env: { ...process.env, DOMIQ_TEST_LOG_DIR: testLogs },
     });
+    const code = vitestCode !== 0 ? vitestCode : staticFailed ? 1 : 0;
     // One plain closing line that any CI reader understands.
     if (existsSync(report)) {
       const r = JSON.parse(readFileSync(report, 'utf8')) as { numPassedTests: number; numFailedTests: number; numPendingTests: number };
       // A failure outside any test (the global teardown's log secret scan) fails the run with 0 failed tests.
-      const outside = code !== 0 && r.numFailedTests === 0 ? ' (run failed outside the tests: see the output above)' : '';
+      const outside = vitestCode !== 0 && r.numFailedTests === 0 ? ' (run failed outside the tests: see the output above)' : staticFailed ? ' (static checks failed: see above)' : '';
       process.stdout.write(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests} skipped${outside}\n`);
     }
     process.exit(code);
@@ -163,6 +174,11 @@ switch (command) {
   case 'typecheck': {
     ensureDependencies();
     process.exit(run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', '.']));
+    break;
+  }
+  case 'lint': {
+    ensureDependencies();
+    process.exit(run(process.execPath, [join(root, 'node_modules', 'eslint', 'bin', 'eslint.js'), '.']));
     break;
   }
   case 'gen': {

@@ -1,7 +1,8 @@
 import { createClient } from '@domiq/grpc';
 import { IdentityServiceClient } from '@domiq/proto/identity';
 import { ChannelGatewayServiceClient, UpsertChannelRequest } from '@domiq/proto/channel-gateway';
-import { newAccountSid, sendInboundSms, type InboundSms } from '@domiq/twilio-sim';
+import { inboundSmsForm, newAccountSid, newMessageSid, sendInboundSms, type InboundSms } from '@domiq/twilio-sim';
+import { twilioSignature } from '../../packages/webhook-signatures/src/index.ts';
 import { registerTestSecret, type TestStack } from '@domiq/testkit';
 
 /**
@@ -17,7 +18,11 @@ export interface SmsChannel {
   authToken: string;
   accountSid: string;
   to: string;
-  send(sms: Partial<InboundSms> & { from: string; body: string }, opts?: { signature?: string }): ReturnType<typeof sendInboundSms>;
+  /**
+   * Signs the webhook for `webhookUrl` (the public URL Twilio signs) and posts it there, or, with `via`, to the
+   * same path on another origin: one gateway replica behind the load balancer (e.g. `http://127.0.0.1:<its HTTP_PORT>`).
+   */
+  send(sms: Partial<InboundSms> & { from: string; body: string }, opts?: { signature?: string; via?: string }): ReturnType<typeof sendInboundSms>;
 }
 
 /** An account with a Twilio SMS channel on a running stack (identity + channel-gateway). */
@@ -37,7 +42,14 @@ export async function createSmsChannel(stack: TestStack, channelKey = 'test-sms'
     const webhookUrl = `http://127.0.0.1:${stack.ports.gatewayHttp}/webhooks/twilio/${channelKey}`;
     return {
       accountId, propertyId, webhookUrl, authToken, accountSid, to,
-      send: (sms, opts) => sendInboundSms(webhookUrl, authToken, { accountSid, to, ...sms }, opts),
+      send: (sms, opts = {}) => {
+        const { via, ...rest } = opts;
+        if (!via) return sendInboundSms(webhookUrl, authToken, { accountSid, to, ...sms }, rest);
+        const full = { accountSid, to, ...sms, messageSid: sms.messageSid ?? newMessageSid() };
+        const url = new URL(webhookUrl);
+        const signature = rest.signature ?? twilioSignature(authToken, webhookUrl, inboundSmsForm(full));
+        return sendInboundSms(`${via}${url.pathname}`, authToken, full, { signature });
+      },
     };
   } finally {
     identity.close();

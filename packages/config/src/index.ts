@@ -41,6 +41,8 @@ export const baseConfigShape = {
   CONSUMER_MAX_DELIVER: z.coerce.number().int().min(2).max(100).default(6),
   /** How long a slow handler may keep its message with working(); after it, ack_wait runs out and it is redelivered. */
   CONSUMER_MAX_WORKING_MS: z.coerce.number().int().min(1000).default(300_000),
+  /** How long JetStream waits for an ack before redelivering (a crashed consumer's messages come back after this). */
+  CONSUMER_ACK_WAIT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
   /** PostgreSQL session timeouts of every pooled connection, in ms (0: off). */
   DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).default(30_000),
   DB_LOCK_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),

@@ -195,7 +195,7 @@ export class Platform<C> {
     // Registered before they start, so shutdown also stops (and so ends the wait of) one still waiting for its
     // stream; started together, so a missing stream holds up only its own consumer.
     const starts = handlers.map((h) => {
-      const consumer = new EventConsumer(h, { orm: this.orm, nc: this.nc, schema: this.schema, logger: this.logger, concurrency: this.config.CONSUMER_CONCURRENCY, maxDeliver: this.config.CONSUMER_MAX_DELIVER, maxWorkingMs: this.config.CONSUMER_MAX_WORKING_MS });
+      const consumer = new EventConsumer(h, { orm: this.orm, nc: this.nc, schema: this.schema, logger: this.logger, concurrency: this.config.CONSUMER_CONCURRENCY, maxDeliver: this.config.CONSUMER_MAX_DELIVER, maxWorkingMs: this.config.CONSUMER_MAX_WORKING_MS, ackWaitMs: this.config.CONSUMER_ACK_WAIT_MS });
       this.#consumers.push(consumer);
       return consumer.start();
     });
