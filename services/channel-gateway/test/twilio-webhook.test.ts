@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PromiseClient } from '@domiq/grpc';
 import { ChannelGatewayServiceClient } from '@domiq/proto/channel-gateway';
 import { MessageReceived } from '@domiq/proto/channel-gateway/events';
-import { expectEventually, isPortOpen, readStream, registerTestSecret, startTestStack, type TestStack } from '@domiq/testkit';
-import { accountSid, inboundSms, messageSid, postWebhook } from './twilio.fixtures.ts';
+import { expectEventually, readStream, registerTestSecret, type TestStack } from '@domiq/testkit';
+import { accountSid, gatewayWithSmsChannel, inboundSms, messageSid, postWebhook } from './twilio.fixtures.ts';
 
 const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>';
 const TOKEN = registerTestSecret('f0e1d2c3b4a5968778695a4b3c2d1e0f', 'Twilio auth token (twilio-webhook.test.ts)');
@@ -11,22 +11,13 @@ const TOKEN = registerTestSecret('f0e1d2c3b4a5968778695a4b3c2d1e0f', 'Twilio aut
 let stack: TestStack;
 let gateway: PromiseClient<ChannelGatewayServiceClient>;
 let base: string;
-const accountId = crypto.randomUUID();
-const propertyId = crypto.randomUUID();
-const twilioAccount = accountSid();
+let accountId: string;
+let propertyId: string;
+let twilioAccount: string;
 let channelId: string;
 
 beforeAll(async () => {
-  stack = await startTestStack({ services: ['channel-gateway'] });
-  base = `http://127.0.0.1:${stack.ports.gatewayHttp}`;
-  gateway = stack.adminClient(ChannelGatewayServiceClient, 'channel-gateway');
-  // /readyz answers before the webhook server listens (see report); wait for the port itself.
-  await expectEventually(async () => expect(await isPortOpen(stack.ports.gatewayHttp)).toBe(true));
-  const { channel } = await gateway.upsertChannel({
-    accountId, propertyId, channelKey: 'acme-sms', type: 'sms', name: 'Acme leasing line', address: '+1 415 555 0100',
-    credentials: { $case: 'twilio', value: { accountSid: twilioAccount, authToken: TOKEN } },
-  });
-  channelId = channel!.id;
+  ({ stack, gateway, base, accountId, propertyId, twilioAccount, channelId } = await gatewayWithSmsChannel('acme-sms', TOKEN, { name: 'Acme leasing line', address: '+1 415 555 0100' }));
 });
 afterAll(async () => stack?.stop());
 

@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { twilioSignature } from '@domiq/webhook-signatures';
+import type { PromiseClient } from '@domiq/grpc';
+import { ChannelGatewayServiceClient } from '@domiq/proto/channel-gateway';
+import { expectEventually, isPortOpen, startTestStack, type TestStack } from '@domiq/testkit';
 
 export const hex = (bytes: number) => randomBytes(bytes).toString('hex');
 export const messageSid = () => `SM${hex(16)}`;
@@ -34,4 +37,34 @@ export async function postWebhook(baseUrl: string, channelKey: string, params: R
   const headers: Record<string, string> = { 'content-type': opts.contentType ?? 'application/x-www-form-urlencoded' };
   if (opts.token !== undefined) headers['x-twilio-signature'] = twilioSignature(opts.token, opts.signedUrl ?? baseUrl + path, params);
   return fetch(baseUrl + path, { method: opts.method ?? 'POST', headers, body: opts.body ?? new URLSearchParams(params).toString() });
+}
+
+export interface GatewayWithChannel {
+  stack: TestStack;
+  gateway: PromiseClient<ChannelGatewayServiceClient>;
+  /** The webhook server's base URL. */
+  base: string;
+  accountId: string;
+  propertyId: string;
+  twilioAccount: string;
+  channelId: string;
+}
+
+/** A channel-gateway of its own with one Twilio SMS channel (`channelKey`, signed with `token`) of a fresh account. */
+export async function gatewayWithSmsChannel(channelKey: string, token: string, opts: { name?: string; address?: string } = {}): Promise<GatewayWithChannel> {
+  const stack = await startTestStack({ services: ['channel-gateway'] });
+  const base = `http://127.0.0.1:${stack.ports.gatewayHttp}`;
+  const gateway = stack.adminClient(ChannelGatewayServiceClient, 'channel-gateway');
+  // /readyz can answer before the webhook server listens: wait for the port itself.
+  await expectEventually(async () => {
+    if (!(await isPortOpen(stack.ports.gatewayHttp))) throw new Error('webhook port not open yet');
+  });
+  const accountId = crypto.randomUUID();
+  const propertyId = crypto.randomUUID();
+  const twilioAccount = accountSid();
+  const { channel } = await gateway.upsertChannel({
+    accountId, propertyId, channelKey, type: 'sms', name: opts.name ?? 'SMS line', address: opts.address ?? '+14155550100',
+    credentials: { $case: 'twilio', value: { accountSid: twilioAccount, authToken: token } },
+  });
+  return { stack, gateway, base, accountId, propertyId, twilioAccount, channelId: channel!.id };
 }

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PromiseClient } from '@domiq/grpc';
 import { ChannelGatewayServiceClient } from '@domiq/proto/channel-gateway';
-import { expectEventually, isPortOpen, registerTestSecret, startTestStack, type TestStack } from '@domiq/testkit';
-import { accountSid, inboundSms, messageSid, postWebhook } from './twilio.fixtures.ts';
+import { expectEventually, registerTestSecret, type TestStack } from '@domiq/testkit';
+import { accountSid, gatewayWithSmsChannel, inboundSms, messageSid, postWebhook } from './twilio.fixtures.ts';
 
 // The provider-neutral webhook server's other routes: delivery receipts (`/webhooks/<provider>/<key>/status`,
 // verified and logged, not stored: there is no receipt table yet) and unknown providers.
@@ -12,21 +12,13 @@ const TOKEN = registerTestSecret('0a1b2c3d4e5f60718293a4b5c6d7e8f9', 'Twilio aut
 let stack: TestStack;
 let gateway: PromiseClient<ChannelGatewayServiceClient>;
 let base: string;
-const accountId = crypto.randomUUID();
-const propertyId = crypto.randomUUID();
-const twilioAccount = accountSid();
+let accountId: string;
+let propertyId: string;
+let twilioAccount: string;
 let channelId: string;
 
 beforeAll(async () => {
-  stack = await startTestStack({ services: ['channel-gateway'] });
-  base = `http://127.0.0.1:${stack.ports.gatewayHttp}`;
-  gateway = stack.adminClient(ChannelGatewayServiceClient, 'channel-gateway');
-  await expectEventually(async () => expect(await isPortOpen(stack.ports.gatewayHttp)).toBe(true));
-  const { channel } = await gateway.upsertChannel({
-    accountId, propertyId, channelKey: 'receipts-sms', type: 'sms', name: 'Receipts line', address: '+14155550100',
-    credentials: { $case: 'twilio', value: { accountSid: twilioAccount, authToken: TOKEN } },
-  });
-  channelId = channel!.id;
+  ({ stack, gateway, base, accountId, propertyId, twilioAccount, channelId } = await gatewayWithSmsChannel('receipts-sms', TOKEN, { name: 'Receipts line', address: '+14155550100' }));
 });
 afterAll(async () => stack?.stop());
 
