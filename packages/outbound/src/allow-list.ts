@@ -4,7 +4,7 @@
 //   [v6]:port / [v6] / v6   an IPv6 literal
 //   a.b.c.d/n / v6/n        a CIDR block (any port)
 import ipaddr from 'ipaddr.js';
-import { canonicalAddress } from './address.ts';
+import { canonicalAddress, isIpLiteral } from './address.ts';
 
 export type AllowEntry =
   | { kind: 'name'; host: string; port: number | null; text: string }
@@ -29,7 +29,7 @@ function parsePort(text: string, entry: string): number {
 }
 
 function hostEntry(host: string, port: number | null, text: string): AllowEntry {
-  if (ipaddr.IPv6.isValid(host) || ipaddr.IPv4.isValidFourPartDecimal(host)) return { kind: 'address', address: canonicalAddress(host), port, text };
+  if (isIpLiteral(host)) return { kind: 'address', address: canonicalAddress(host), port, text };
   const name = normaliseHost(host);
   if (!HOSTNAME.test(name)) throw new Error(`${text}: not a host name, IP address or CIDR block`);
   return { kind: 'name', host: name, port, text };
