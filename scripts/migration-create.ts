@@ -1,13 +1,13 @@
 // Generates the next migration (and snapshot) of one service from its entities:
 //   node scripts/migration-create.ts <service> [name]
-// It diffs the committed snapshot against the entities using a scratch database. A service's first migration
-// is followed by a platform migration that adds what the ORM cannot express (append-only outbox, NOTIFY,
-// updated_at triggers); add service-specific triggers and views to a migration by hand.
+// It diffs the committed snapshot against the entities using a scratch database. The platform's tables (event_log,
+// publications, processed events) are not the service's: @domiq/bus migrates them itself (packages/bus/src/migrations),
+// so they are left out of the diff. A service's first migration is followed by one adding the seed's updated_at
+// triggers; add service-specific triggers and views to a migration by hand.
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { openDatabase } from '@domiq/db';
-import { busEntities } from '@domiq/bus';
 
 const [service, name] = process.argv.slice(2);
 if (!service) throw new Error('usage: migration-create.ts <service> [name]');
@@ -23,7 +23,7 @@ const url = new URL(base);
 url.pathname = `/${scratch}`;
 const initial = !existsSync(database.migrationsPath) || readdirSync(database.migrationsPath).filter((f) => f.endsWith('.ts')).length === 0;
 try {
-  const orm = await openDatabase({ schema, clientUrl: url.toString(), entities: [...database.entities, ...busEntities], migrationsPath: database.migrationsPath });
+  const orm = await openDatabase({ schema, clientUrl: url.toString(), entities: database.entities, migrationsPath: database.migrationsPath });
   const result = await orm.migrator.create(undefined, false, false, name);
   console.log(result.fileName ? `created ${result.fileName}` : 'no changes');
   await orm.close();
@@ -32,15 +32,13 @@ try {
     const file = `Migration${String(Number(stamp) + 1)}_platform.ts`;
     const tables = database.updatedAtTables ?? [];
     writeFileSync(join(database.migrationsPath, file), `import { Migration } from '@mikro-orm/migrations';
-import { appendOnlySql, updatedAtTriggerSql } from '@domiq/db';
-import { outboxSql } from '@domiq/bus';
+import { updatedAtTriggerSql } from '@domiq/db';
 
-// Outbox and trigger definitions shared by every service (see @domiq/db and @domiq/bus).
+// The seed's updated_at triggers (shared definition in @domiq/db). The outbox tables are @domiq/bus's own
+// migration set (packages/bus/src/migrations), applied by the platform before these.
 export class Migration${String(Number(stamp) + 1)}_platform extends Migration {
   override up(): void {
     for (const sql of [
-      ...appendOnlySql('${schema}', 'event_log'),
-      ...outboxSql('${schema}'),
 ${tables.map((t) => `      ...updatedAtTriggerSql('${schema}', '${t}'),`).join('\n')}
     ]) this.addSql(sql);
   }

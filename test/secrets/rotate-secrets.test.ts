@@ -6,7 +6,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrate, openDatabase } from '@domiq/db';
+import { openDatabase } from '@domiq/db';
+import { migrateService } from '@domiq/bus';
 import { SecretBox } from '@domiq/secrets';
 import { createTestDatabase, repoRoot, type TestDatabase } from '@domiq/testkit';
 import { database as gatewayDatabase } from '../../services/channel-gateway/src/db/channel-gateway.database.ts';
@@ -30,9 +31,9 @@ beforeAll(async () => {
   db = await createTestDatabase();
   for (const def of [gatewayDatabase, connectorDatabase]) {
     const schema = def.name.replaceAll('-', '_');
-    // The services' own migrations (their platform migration loads @domiq/bus natively: not imported here too).
+    // The platform's tables, then the services' own migrations, as a service does at start.
     const orm = await openDatabase({ schema, clientUrl: db.url, entities: def.entities, migrationsPath: def.migrationsPath, poolMax: 2 });
-    await migrate(orm, schema);
+    await migrateService(orm, schema);
     await orm.close();
   }
   for (let i = 0; i < CHANNELS; i++) {

@@ -6,6 +6,7 @@ import { streamForSubject, type EventContract } from '@domiq/proto/events';
 import type { Logger } from '@domiq/logging';
 import { extractTraceContext } from '@domiq/telemetry';
 import { appendEvent, EventHeaders, type AppendEventOptions } from './outbox.ts';
+import type { UnitOfWork } from './unit-of-work.ts';
 import { metrics } from './metrics.ts';
 import { EventTooLargeError } from './max-payload.ts';
 import { isNotFound, isStreamNotFound, sleepUnlessAborted } from './nats.ts';
@@ -17,7 +18,8 @@ export class PoisonMessageError extends Error {
   override name = 'PoisonMessageError';
 }
 
-export interface HandlerContext<T> {
+/** A handler runs in a UnitOfWork: its writes, its emitted events and the processed-event row commit together. */
+export interface HandlerContext<T> extends UnitOfWork {
   /** Transactional entity manager: the handler's writes, its emitted events and the processed-event row commit together. */
   em: EntityManager;
   payload: T;

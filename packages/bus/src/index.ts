@@ -1,5 +1,6 @@
 export { busEntities, EventLog, EventPublication, ProcessedEvent } from './outbox.entity.ts';
-export { appendEvent, OutboxRelay, outboxSql, EventHeaders, type AppendEventOptions } from './outbox.ts';
+export { appendEvent, OutboxRelay, EventHeaders, type AppendEventOptions } from './outbox.ts';
+export { busMigrations, migrateService } from './migrations/index.ts';
 export { EventTooLargeError, EVENT_HEADER_ALLOWANCE, maxEventPayloadBytes, setBrokerMaxPayload } from './max-payload.ts';
 export { EventConsumer, PoisonMessageError, defineHandler, redeliveryDelay, type ConsumerStatus, type EventHandler, type HandlerContext, type PrepareContext } from './consumer.ts';
 export { connectNats, provisionStreams, waitForStreams, isStreamNotFound, type BusConnectOptions } from './nats.ts';
@@ -10,3 +11,4 @@ export {
 } from './nats-auth.ts';
 export { metrics as busMetrics } from './metrics.ts';
 export { eventUuid, optionalEventUuid, eventTimestamp } from './payload.ts';
+export { inTransaction, readModel, type EventActor, type UnitOfWork } from './unit-of-work.ts';

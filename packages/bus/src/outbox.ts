@@ -257,15 +257,3 @@ export class OutboxRelay {
   }
 }
 
-/** Outbox SQL the ORM cannot express: the seed's causation self-reference and the trigger that wakes the relay. */
-export function outboxSql(schema: string): string[] {
-  return [
-    `alter table "${schema}".event_log add constraint event_log_causation_id_fkey foreign key (causation_id) references "${schema}".event_log (id)`,
-    `create or replace function "${schema}".notify_outbox() returns trigger language plpgsql as $$
-begin
-  perform pg_notify('domiq_outbox_${schema}', '');
-  return null;
-end $$`,
-    `create trigger trg_event_log_notify after insert on "${schema}".event_log for each statement execute function "${schema}".notify_outbox()`,
-  ];
-}

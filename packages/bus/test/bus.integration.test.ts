@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { appendOnlySql, openDatabase, type MikroORM } from '@domiq/db';
+import { applySqlMigrations, openDatabase, type MikroORM } from '@domiq/db';
 import { createLogger } from '@domiq/logging';
 import { events } from '@domiq/proto/events';
 import type { ResolutionOpened } from '@domiq/proto/resolutions/events';
 import { createTestDatabase, expectEventually, NatsServerProcess, publishTestEvent, readStream, type TestDatabase } from '@domiq/testkit';
-import { appendEvent, busEntities, defineHandler, EventConsumer, OutboxRelay, outboxSql, PoisonMessageError, provisionStreams } from '../src/index.ts';
+import { appendEvent, busEntities, defineHandler, EventConsumer, OutboxRelay, busMigrations, PoisonMessageError, provisionStreams } from '../src/index.ts';
 
 // The outbox relay and the consumer against real PostgreSQL and a private, real nats-server.
 const schema = 'bus_test';
@@ -26,8 +26,7 @@ beforeAll(async () => {
   nc = await nats.connectAdmin();
   orm = await openDatabase({ schema, clientUrl: db.url, entities: busEntities, migrationsPath: '/nonexistent' });
   await db.query(`create schema ${schema}`);
-  await orm.schema.create();
-  for (const sql of [...appendOnlySql(schema, 'event_log'), ...outboxSql(schema)]) await db.query(sql);
+  await applySqlMigrations(orm.em.fork(), schema, busMigrations);
   await db.query(`create table ${schema}.effects (event_id text, attempt int)`);
   await provisionStreams(nc, ['RESOLUTIONS']);
 });

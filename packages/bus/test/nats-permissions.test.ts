@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, headers, nkeyAuthenticator, type NatsConnection } from '@nats-io/transport-node';
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { createUser } from '@nats-io/nkeys';
-import { appendOnlySql, openDatabase, type MikroORM } from '@domiq/db';
+import { applySqlMigrations, openDatabase, type MikroORM } from '@domiq/db';
 import { createLogger } from '@domiq/logging';
 import { events, streamForSubject, streams, type EventContract, type StreamName } from '@domiq/proto/events';
 import { consumerSource, registry, services, type ServiceEntry, type ServiceName } from '@domiq/proto/services';
@@ -18,7 +18,7 @@ import {
 } from '@domiq/testkit';
 import {
   appendEvent, assertRegisteredConsumer, busEntities, connectNats, defineHandler, EventConsumer, generateNkeys, inboxPrefix, natsAuthorization,
-  nkeyEnvRefs, nkeyEnvVar, OutboxRelay, outboxSql, PoisonMessageError, provisionStreams, renderNatsServerConfig, servicePermissions, waitForStreams,
+  nkeyEnvRefs, nkeyEnvVar, OutboxRelay, busMigrations, PoisonMessageError, provisionStreams, renderNatsServerConfig, servicePermissions, waitForStreams,
 } from '../src/index.ts';
 
 const logger = createLogger('nats-permissions-test', 'silent');
@@ -58,8 +58,7 @@ async function schemaOf(name: ServiceName): Promise<MikroORM> {
   if (existing) return existing;
   await db.query(`create schema ${schema}`);
   const orm = await openDatabase({ schema, clientUrl: db.url, entities: busEntities, migrationsPath: '/nonexistent' });
-  await orm.schema.create();
-  for (const sql of [...appendOnlySql(schema, 'event_log'), ...outboxSql(schema)]) await db.query(sql);
+  await applySqlMigrations(orm.em.fork(), schema, busMigrations);
   orms.set(schema, orm);
   cleanup.push(() => orm.close());
   return orm;

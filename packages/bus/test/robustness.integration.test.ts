@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import { appendOnlySql, openDatabase, type MikroORM } from '@domiq/db';
+import { applySqlMigrations, openDatabase, type MikroORM } from '@domiq/db';
 import { createLogger } from '@domiq/logging';
 import { events } from '@domiq/proto/events';
 import type { ResolutionOpened } from '@domiq/proto/resolutions/events';
 import { createTestDatabase, expectEventually, NatsServerProcess, publishTestEvent, readStream, type TestDatabase } from '@domiq/testkit';
 import {
-  appendEvent, busEntities, connectNats, defineHandler, EVENT_HEADER_ALLOWANCE, EventConsumer, EventTooLargeError, maxEventPayloadBytes, OutboxRelay, outboxSql,
+  appendEvent, busEntities, connectNats, defineHandler, EVENT_HEADER_ALLOWANCE, EventConsumer, EventTooLargeError, maxEventPayloadBytes, OutboxRelay, busMigrations,
   PoisonMessageError, provisionStreams, setBrokerMaxPayload, type EventHandler,
 } from '../src/index.ts';
 
@@ -40,8 +40,7 @@ beforeAll(async () => {
   jsm = await jetstreamManager(nc);
   orm = await openDatabase({ schema, clientUrl: db.url, entities: busEntities, migrationsPath: '/nonexistent' });
   await db.query(`create schema ${schema}`);
-  await orm.schema.create();
-  for (const sql of [...appendOnlySql(schema, 'event_log'), ...outboxSql(schema)]) await db.query(sql);
+  await applySqlMigrations(orm.em.fork(), schema, busMigrations);
   await db.query(`create table ${schema}.effects (event_id text, attempt int)`);
   await provisionStreams(nc, ['RESOLUTIONS', 'DLQ']);
 });

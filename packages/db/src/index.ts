@@ -5,6 +5,8 @@ import type { EntitySchema } from '@mikro-orm/core';
 export { defineEntity, p } from '@mikro-orm/core';
 export type { EntityManager, MikroORM };
 export { appendOnlySql, updatedAtTriggerSql } from './sql.ts';
+export { applySqlMigrations, type SqlMigration, type SqlMigrationSet } from './sql-migrations.ts';
+import { applySqlMigrations, type SqlMigrationSet } from './sql-migrations.ts';
 
 export interface ServiceDatabaseOptions {
   /** PostgreSQL schema the service owns; no other service reads it. */
@@ -73,10 +75,12 @@ export async function openDatabase(opts: ServiceDatabaseOptions): Promise<MikroO
 }
 
 /**
- * Creates the service's schema if needed and applies pending migrations. Replicas starting together queue on
- * an advisory lock held by a separate transaction (the migrator runs its own), so each migration runs once.
+ * Creates the service's schema if needed and applies pending migrations: first the platform's migration sets
+ * (`platform`, e.g. @domiq/bus's outbox tables: `migrateService` in @domiq/bus passes them), then the service's own
+ * (MikroORM). Replicas starting together queue on an advisory lock held by a separate transaction (each migration
+ * runs in its own), so each migration runs once.
  */
-export async function migrate(orm: MikroORM, schema: string): Promise<string[]> {
+export async function migrate(orm: MikroORM, schema: string, platform: readonly SqlMigrationSet[] = []): Promise<string[]> {
   const em = orm.em.fork();
   try {
     await em.execute(`create schema if not exists "${schema}"`);
@@ -86,12 +90,15 @@ export async function migrate(orm: MikroORM, schema: string): Promise<string[]> 
   }
   return em.transactional(async (tx) => {
     // This transaction only holds the lock: it waits behind another replica's migrations and then sits idle while
-    // ours run in the migrator's own transaction, so the session timeouts must not end it. The migrations
-    // themselves run under them (a migration that needs longer says so with `set local statement_timeout`).
+    // ours run in their own transactions, so the session timeouts must not end it. The migrations themselves run
+    // under them (a migration that needs longer says so with `set local statement_timeout`).
     for (const setting of ['statement_timeout', 'lock_timeout', 'idle_in_transaction_session_timeout']) await tx.execute(`set local ${setting} = 0`);
     await tx.execute(`select pg_advisory_xact_lock(hashtext(?))`, [`domiq-migrate-${schema}`]);
+    const applied: string[] = [];
+    // Committed before the service's migrations run: those may refer to the platform's tables (seed triggers).
+    for (const set of platform) applied.push(...(await applySqlMigrations(orm.em.fork(), schema, set)).map((n) => `${set.table}:${n}`));
     const done = await orm.migrator.up();
-    return done.map((m) => m.name);
+    return [...applied, ...done.map((m) => m.name)];
   });
 }
 

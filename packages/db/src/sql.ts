@@ -8,8 +8,8 @@ export function appendOnlySql(schema: string, table: string): string[] {
 begin
   raise exception '${table} is append-only: % refused', tg_op using errcode = 'raise_exception';
 end $$`,
-    `create trigger trg_${table}_no_update before update or delete on "${schema}"."${table}" for each row execute function ${fn}()`,
-    `create trigger trg_${table}_no_truncate before truncate on "${schema}"."${table}" for each statement execute function ${fn}()`,
+    `create or replace trigger trg_${table}_no_update before update or delete on "${schema}"."${table}" for each row execute function ${fn}()`,
+    `create or replace trigger trg_${table}_no_truncate before truncate on "${schema}"."${table}" for each statement execute function ${fn}()`,
   ];
 }
 

@@ -3,8 +3,8 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { baseConfigShape, ConfigError, grpcAddress, loadConfig, port, z } from '@domiq/config';
 import { registry, type ServiceName } from '@domiq/proto/services';
 import { createLogger, type Logger } from '@domiq/logging';
-import { openDatabase, migrate, type MikroORM } from '@domiq/db';
-import { assertRegisteredConsumer, busEntities, connectNats, EventConsumer, OutboxRelay, waitForStreams, type EventHandler } from '@domiq/bus';
+import { openDatabase, type MikroORM } from '@domiq/db';
+import { assertRegisteredConsumer, busEntities, connectNats, EventConsumer, migrateService, OutboxRelay, waitForStreams, type EventHandler } from '@domiq/bus';
 import { createClient, startGrpcServer, type GrpcService, type RunningGrpcServer } from '@domiq/grpc';
 import { createTokenVerifier, ensureDevKeys, ServiceToken, type TokenVerifier } from '@domiq/auth';
 import type { Client } from '@grpc/grpc-js';
@@ -89,7 +89,8 @@ export class Platform<C> {
     this.orm = await openDatabase({ schema: this.schema, clientUrl: config.DATABASE_URL, entities: [...def.entities, ...busEntities], migrationsPath: def.migrationsPath, poolMax: config.DB_POOL_MAX,
       timeouts: { statementMs: config.DB_STATEMENT_TIMEOUT_MS, lockMs: config.DB_LOCK_TIMEOUT_MS, idleInTransactionMs: config.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS },
     });
-    const applied = await migrate(this.orm, this.schema);
+    // The platform's own tables (outbox, publications, processed events) first, then the service's migrations.
+    const applied = await migrateService(this.orm, this.schema);
     if (applied.length) logger.info({ applied }, 'migrations applied');
     this.nc = await connectNats({ servers: config.NATS_URL, name: def.name, logger, nkeySeed: config.NATS_NKEY_SEED, nkeySeedFile: config.NATS_NKEY_SEED_FILE });
     // Created by the platform's provisioning step (admin), never by the service: wait for them. A SIGTERM

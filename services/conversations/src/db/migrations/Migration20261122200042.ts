@@ -26,17 +26,6 @@ export class Migration20261122200042 extends Migration {
     this.addSql(`create index "idx_conversations_created" on "conversations"."conversations" ("created_at");`);
     this.addSql(`create index "idx_conversations_last_message" on "conversations"."conversations" ("last_message_at");`);
 
-    this.addSql(`create table "conversations"."event_log" ("id" bigserial primary key, "event_type" varchar(50) not null, "event_version" int not null default 1, "entity_type" varchar(50) not null, "entity_id" uuid not null, "payload" jsonb not null, "actor_type" varchar(20) null, "actor_id" uuid null, "actor_ip" inet null, "actor_user_agent" text null, "account_id" uuid null, "conversation_id" uuid null, "customer_id" uuid null, "resolution_id" uuid null, "correlation_id" uuid null, "causation_id" bigint null, "causation_msg_id" varchar(100) null, "subject" varchar(200) not null, "traceparent" varchar(64) null, "created_at" timestamptz not null default now());`);
-    this.addSql(`create index "idx_event_log_account" on "conversations"."event_log" ("account_id");`);
-    this.addSql(`create index "idx_event_log_conversation" on "conversations"."event_log" ("conversation_id");`);
-    this.addSql(`create index "idx_event_log_customer" on "conversations"."event_log" ("customer_id");`);
-    this.addSql(`create index "idx_event_log_correlation" on "conversations"."event_log" ("correlation_id");`);
-    this.addSql(`create index "idx_event_log_created" on "conversations"."event_log" ("created_at");`);
-    this.addSql(`create index "idx_event_log_entity" on "conversations"."event_log" ("entity_type", "entity_id");`);
-    this.addSql(`create index "idx_event_log_type" on "conversations"."event_log" ("event_type");`);
-
-    this.addSql(`create table "conversations"."event_log_publication" ("event_id" bigint not null, "stream_seq" bigint null, "duplicate" boolean not null default false, "published_at" timestamptz not null default now(), primary key ("event_id"));`);
-
     this.addSql(`create table "conversations"."internal_notes" ("id" uuid not null default gen_random_uuid(), "account_id" uuid not null, "conversation_id" uuid null, "resolution_id" uuid null, "content" text not null, "visibility" varchar(20) not null default 'team', "author_id" uuid not null, "mentions" text[] not null default '{}', "created_at" timestamptz not null default now(), "updated_at" timestamptz not null default now(), primary key ("id"));`);
     this.addSql(`create index "idx_internal_notes_conversation" on "conversations"."internal_notes" ("conversation_id");`);
     this.addSql(`create index "idx_internal_notes_resolution" on "conversations"."internal_notes" ("resolution_id");`);
@@ -49,8 +38,6 @@ export class Migration20261122200042 extends Migration {
     this.addSql(`create index "idx_messages_thread" on "conversations"."messages" ("thread_id");`);
     this.addSql(`create index "idx_messages_created" on "conversations"."messages" ("created_at");`);
 
-    this.addSql(`create table "conversations"."processed_event" ("consumer" varchar(100) not null, "event_id" varchar(100) not null, "subject" varchar(200) not null, "processed_at" timestamptz not null default now(), primary key ("consumer", "event_id"));`);
-
     this.addSql(`alter table "conversations"."ai_annotations" add constraint "ai_annotations_intent_check" check (intent in ('how_to_guidance', 'account_access_issue', 'transaction_system_failure', 'bug_technical_defect', 'urgent_high_risk', 'noise_low_intent', 'unknown'));`);
     this.addSql(`alter table "conversations"."ai_annotations" add constraint "ai_annotations_intent_confidence_check" check (intent_confidence >= 0 and intent_confidence <= 1);`);
     this.addSql(`alter table "conversations"."ai_annotations" add constraint "ai_annotations_severity_check" check (severity in ('P0', 'P1', 'P2', 'P3'));`);
@@ -61,8 +48,6 @@ export class Migration20261122200042 extends Migration {
     this.addSql(`alter table "conversations"."conversations" add constraint "conversations_state_check" check (state in ('open', 'awaiting_customer', 'awaiting_agent', 'escalated', 'resolved', 'reopened'));`);
     this.addSql(`alter table "conversations"."conversations" add constraint "conversations_severity_check" check (severity in ('P0', 'P1', 'P2', 'P3'));`);
     this.addSql(`alter table "conversations"."conversations" add constraint "conversations_sentiment_check" check (sentiment in ('positive', 'neutral', 'negative', 'angry'));`);
-
-    this.addSql(`alter table "conversations"."event_log" add constraint "event_log_actor_type_check" check (actor_type in ('user', 'system', 'ai', 'automation', 'api'));`);
 
     this.addSql(`alter table "conversations"."internal_notes" add constraint "internal_notes_visibility_check" check (visibility in ('private', 'team', 'all'));`);
     this.addSql(`alter table "conversations"."internal_notes" add constraint "chk_note_link" check (conversation_id is not null or resolution_id is not null);`);
@@ -78,11 +63,8 @@ export class Migration20261122200042 extends Migration {
     this.addSql(`drop table if exists "conversations"."ai_annotations" cascade;`);
     this.addSql(`drop table if exists "conversations"."attachments" cascade;`);
     this.addSql(`drop table if exists "conversations"."conversations" cascade;`);
-    this.addSql(`drop table if exists "conversations"."event_log" cascade;`);
-    this.addSql(`drop table if exists "conversations"."event_log_publication" cascade;`);
     this.addSql(`drop table if exists "conversations"."internal_notes" cascade;`);
     this.addSql(`drop table if exists "conversations"."messages" cascade;`);
-    this.addSql(`drop table if exists "conversations"."processed_event" cascade;`);
 
     this.addSql(`drop schema if exists "conversations";`);
   }

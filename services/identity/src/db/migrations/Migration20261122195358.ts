@@ -17,19 +17,6 @@ export class Migration20261122195358 extends Migration {
     this.addSql(`create index "idx_customer_identifiers_customer" on "identity"."customer_identifiers" ("customer_id");`);
     this.addSql(`alter table "identity"."customer_identifiers" add constraint "uq_customer_identifiers_value" unique ("account_id", "kind", "network", "value");`);
 
-    this.addSql(`create table "identity"."event_log" ("id" bigserial primary key, "event_type" varchar(50) not null, "event_version" int not null default 1, "entity_type" varchar(50) not null, "entity_id" uuid not null, "payload" jsonb not null, "actor_type" varchar(20) null, "actor_id" uuid null, "actor_ip" inet null, "actor_user_agent" text null, "account_id" uuid null, "conversation_id" uuid null, "customer_id" uuid null, "resolution_id" uuid null, "correlation_id" uuid null, "causation_id" bigint null, "causation_msg_id" varchar(100) null, "subject" varchar(200) not null, "traceparent" varchar(64) null, "created_at" timestamptz not null default now());`);
-    this.addSql(`create index "idx_event_log_account" on "identity"."event_log" ("account_id");`);
-    this.addSql(`create index "idx_event_log_conversation" on "identity"."event_log" ("conversation_id");`);
-    this.addSql(`create index "idx_event_log_customer" on "identity"."event_log" ("customer_id");`);
-    this.addSql(`create index "idx_event_log_correlation" on "identity"."event_log" ("correlation_id");`);
-    this.addSql(`create index "idx_event_log_created" on "identity"."event_log" ("created_at");`);
-    this.addSql(`create index "idx_event_log_entity" on "identity"."event_log" ("entity_type", "entity_id");`);
-    this.addSql(`create index "idx_event_log_type" on "identity"."event_log" ("event_type");`);
-
-    this.addSql(`create table "identity"."event_log_publication" ("event_id" bigint not null, "stream_seq" bigint null, "duplicate" boolean not null default false, "published_at" timestamptz not null default now(), primary key ("event_id"));`);
-
-    this.addSql(`create table "identity"."processed_event" ("consumer" varchar(100) not null, "event_id" varchar(100) not null, "subject" varchar(200) not null, "processed_at" timestamptz not null default now(), primary key ("consumer", "event_id"));`);
-
     this.addSql(`create table "identity"."properties" ("id" uuid not null default gen_random_uuid(), "account_id" uuid not null, "name" varchar(200) not null, "timezone" varchar(50) not null default 'UTC', "created_at" timestamptz not null default now(), "updated_at" timestamptz not null default now(), primary key ("id"));`);
     this.addSql(`create index "idx_properties_account" on "identity"."properties" ("account_id");`);
 
@@ -47,8 +34,6 @@ export class Migration20261122195358 extends Migration {
 
     this.addSql(`alter table "identity"."customer_identifiers" add constraint "customer_identifiers_kind_check" check (kind in ('phone', 'email', 'social', 'device'));`);
 
-    this.addSql(`alter table "identity"."event_log" add constraint "event_log_actor_type_check" check (actor_type in ('user', 'system', 'ai', 'automation', 'api'));`);
-
     this.addSql(`alter table "identity"."teams" add constraint "teams_routing_mode_check" check (routing_mode in ('round_robin', 'least_busy', 'skill_based', 'manual'));`);
 
     this.addSql(`alter table "identity"."users" add constraint "users_role_check" check (role in ('admin', 'supervisor', 'agent', 'engineer', 'api', 'property_manager'));`);
@@ -60,9 +45,6 @@ export class Migration20261122195358 extends Migration {
     this.addSql(`drop table if exists "identity"."accounts" cascade;`);
     this.addSql(`drop table if exists "identity"."customers" cascade;`);
     this.addSql(`drop table if exists "identity"."customer_identifiers" cascade;`);
-    this.addSql(`drop table if exists "identity"."event_log" cascade;`);
-    this.addSql(`drop table if exists "identity"."event_log_publication" cascade;`);
-    this.addSql(`drop table if exists "identity"."processed_event" cascade;`);
     this.addSql(`drop table if exists "identity"."properties" cascade;`);
     this.addSql(`drop table if exists "identity"."teams" cascade;`);
     this.addSql(`drop table if exists "identity"."users" cascade;`);

@@ -40,17 +40,6 @@ export class Migration20261122200252 extends Migration {
     this.addSql(`create index "idx_contact_sync_status" on "resman_connector"."contact_sync" ("sync_status", "last_sync_at");`);
     this.addSql(`alter table "resman_connector"."contact_sync" add constraint "uq_contact_sync_property_customer" unique ("property_id", "customer_id");`);
 
-    this.addSql(`create table "resman_connector"."event_log" ("id" bigserial primary key, "event_type" varchar(50) not null, "event_version" int not null default 1, "entity_type" varchar(50) not null, "entity_id" uuid not null, "payload" jsonb not null, "actor_type" varchar(20) null, "actor_id" uuid null, "actor_ip" inet null, "actor_user_agent" text null, "account_id" uuid null, "conversation_id" uuid null, "customer_id" uuid null, "resolution_id" uuid null, "correlation_id" uuid null, "causation_id" bigint null, "causation_msg_id" varchar(100) null, "subject" varchar(200) not null, "traceparent" varchar(64) null, "created_at" timestamptz not null default now());`);
-    this.addSql(`create index "idx_event_log_account" on "resman_connector"."event_log" ("account_id");`);
-    this.addSql(`create index "idx_event_log_conversation" on "resman_connector"."event_log" ("conversation_id");`);
-    this.addSql(`create index "idx_event_log_customer" on "resman_connector"."event_log" ("customer_id");`);
-    this.addSql(`create index "idx_event_log_correlation" on "resman_connector"."event_log" ("correlation_id");`);
-    this.addSql(`create index "idx_event_log_created" on "resman_connector"."event_log" ("created_at");`);
-    this.addSql(`create index "idx_event_log_entity" on "resman_connector"."event_log" ("entity_type", "entity_id");`);
-    this.addSql(`create index "idx_event_log_type" on "resman_connector"."event_log" ("event_type");`);
-
-    this.addSql(`create table "resman_connector"."event_log_publication" ("event_id" bigint not null, "stream_seq" bigint null, "duplicate" boolean not null default false, "published_at" timestamptz not null default now(), primary key ("event_id"));`);
-
     this.addSql(`create table "resman_connector"."lead_sync_conflicts" ("id" uuid not null default gen_random_uuid(), "account_id" uuid not null, "property_id" uuid null, "customer_id" uuid null, "conversation_id" uuid null, "resman_lead_id" varchar(100) null, "conflict_type" varchar(50) not null, "conflict_field" varchar(100) null, "resman_value" jsonb null, "domiq_value" jsonb null, "conflict_severity" varchar(20) not null default 'medium', "resolution_status" varchar(50) not null default 'pending', "resolution_strategy" varchar(50) null, "resolved_value" jsonb null, "resolved_by" uuid null, "resolved_at" timestamptz null, "notes" text null, "created_at" timestamptz not null default now(), "updated_at" timestamptz not null default now(), primary key ("id"));`);
     this.addSql(`create index "idx_lead_sync_conflicts_account" on "resman_connector"."lead_sync_conflicts" ("account_id");`);
     this.addSql(`create index "idx_lead_sync_conflicts_status" on "resman_connector"."lead_sync_conflicts" ("resolution_status", "conflict_severity");`);
@@ -79,8 +68,6 @@ export class Migration20261122200252 extends Migration {
     this.addSql(`create index "idx_lead_sync_queue_status_priority" on "resman_connector"."lead_sync_queue" ("status", "priority" DESC, "created_at");`);
     this.addSql(`create index "idx_lead_sync_queue_next_retry" on "resman_connector"."lead_sync_queue" ("next_retry_at") where status = 'pending';`);
     this.addSql(`create index "idx_lead_sync_queue_conversation" on "resman_connector"."lead_sync_queue" ("conversation_id", "created_at");`);
-
-    this.addSql(`create table "resman_connector"."processed_event" ("consumer" varchar(100) not null, "event_id" varchar(100) not null, "subject" varchar(200) not null, "processed_at" timestamptz not null default now(), primary key ("consumer", "event_id"));`);
 
     this.addSql(`create table "resman_connector"."resman_integration" ("id" uuid not null default gen_random_uuid(), "account_id" uuid not null, "property_id" uuid not null, "resman_property_id" varchar(100) not null, "api_credentials" text not null, "base_url" varchar(500) not null, "resman_account_id" bigint not null, "default_agent_id" varchar(100) not null, "prospect_source_id" varchar(100) not null, "webhook_url" varchar(255) null, "sync_enabled" boolean not null default true, "sync_direction" varchar(20) not null default 'bidirectional', "sync_frequency" varchar(20) not null default 'realtime', "last_sync_at" timestamptz null default now(), "last_successful_sync_at" timestamptz null, "sync_status" varchar(50) not null default 'active', "error_count" int not null default 0, "created_at" timestamptz not null default now(), "updated_at" timestamptz not null default now(), primary key ("id"));`);
     this.addSql(`comment on column "resman_connector"."resman_integration"."api_credentials" is 'SecretBox ciphertext of {integrationPartnerId, apiKey}; never logged or returned';`);
@@ -131,8 +118,6 @@ export class Migration20261122200252 extends Migration {
     this.addSql(`alter table "resman_connector"."contact_sync" add constraint "chk_user_resman_sync_version" check (sync_version >= 0);`);
     this.addSql(`alter table "resman_connector"."contact_sync" add constraint "chk_user_resman_sync_mapping" check (sync_status <> 'success' or resman_contact_id is not null);`);
 
-    this.addSql(`alter table "resman_connector"."event_log" add constraint "event_log_actor_type_check" check (actor_type in ('user', 'system', 'ai', 'automation', 'api'));`);
-
     this.addSql(`alter table "resman_connector"."lead_sync_conflicts" add constraint "lead_sync_conflicts_conflict_type_check" check (conflict_type in ('status_conflict', 'data_conflict', 'duplicate_lead', 'field_mismatch'));`);
     this.addSql(`alter table "resman_connector"."lead_sync_conflicts" add constraint "lead_sync_conflicts_conflict_severity_check" check (conflict_severity in ('low', 'medium', 'high', 'critical'));`);
     this.addSql(`alter table "resman_connector"."lead_sync_conflicts" add constraint "lead_sync_conflicts_resolution_status_check" check (resolution_status in ('pending', 'auto_resolved', 'manual_review', 'resolved'));`);
@@ -176,13 +161,10 @@ export class Migration20261122200252 extends Migration {
     this.addSql(`drop table if exists "resman_connector"."contact_enrichment_log" cascade;`);
     this.addSql(`drop table if exists "resman_connector"."contact_matching_rules" cascade;`);
     this.addSql(`drop table if exists "resman_connector"."contact_sync" cascade;`);
-    this.addSql(`drop table if exists "resman_connector"."event_log" cascade;`);
-    this.addSql(`drop table if exists "resman_connector"."event_log_publication" cascade;`);
     this.addSql(`drop table if exists "resman_connector"."lead_sync_conflicts" cascade;`);
     this.addSql(`drop table if exists "resman_connector"."lead_sync_log" cascade;`);
     this.addSql(`drop table if exists "resman_connector"."lead_sync_mapping" cascade;`);
     this.addSql(`drop table if exists "resman_connector"."lead_sync_queue" cascade;`);
-    this.addSql(`drop table if exists "resman_connector"."processed_event" cascade;`);
     this.addSql(`drop table if exists "resman_connector"."resman_integration" cascade;`);
     this.addSql(`drop table if exists "resman_connector"."status_notification_preferences" cascade;`);
     this.addSql(`drop table if exists "resman_connector"."status_sync_log" cascade;`);

@@ -11,17 +11,6 @@ export class Migration20261122200625 extends Migration {
     this.addSql(`create index "idx_customer_updates_conversation" on "resolutions"."customer_updates" ("conversation_id");`);
     this.addSql(`create index "idx_customer_updates_scheduled" on "resolutions"."customer_updates" ("scheduled_for") where status = 'pending';`);
 
-    this.addSql(`create table "resolutions"."event_log" ("id" bigserial primary key, "event_type" varchar(50) not null, "event_version" int not null default 1, "entity_type" varchar(50) not null, "entity_id" uuid not null, "payload" jsonb not null, "actor_type" varchar(20) null, "actor_id" uuid null, "actor_ip" inet null, "actor_user_agent" text null, "account_id" uuid null, "conversation_id" uuid null, "customer_id" uuid null, "resolution_id" uuid null, "correlation_id" uuid null, "causation_id" bigint null, "causation_msg_id" varchar(100) null, "subject" varchar(200) not null, "traceparent" varchar(64) null, "created_at" timestamptz not null default now());`);
-    this.addSql(`create index "idx_event_log_account" on "resolutions"."event_log" ("account_id");`);
-    this.addSql(`create index "idx_event_log_conversation" on "resolutions"."event_log" ("conversation_id");`);
-    this.addSql(`create index "idx_event_log_customer" on "resolutions"."event_log" ("customer_id");`);
-    this.addSql(`create index "idx_event_log_correlation" on "resolutions"."event_log" ("correlation_id");`);
-    this.addSql(`create index "idx_event_log_created" on "resolutions"."event_log" ("created_at");`);
-    this.addSql(`create index "idx_event_log_entity" on "resolutions"."event_log" ("entity_type", "entity_id");`);
-    this.addSql(`create index "idx_event_log_type" on "resolutions"."event_log" ("event_type");`);
-
-    this.addSql(`create table "resolutions"."event_log_publication" ("event_id" bigint not null, "stream_seq" bigint null, "duplicate" boolean not null default false, "published_at" timestamptz not null default now(), primary key ("event_id"));`);
-
     this.addSql(`create table "resolutions"."knowledge_base_articles" ("id" uuid not null default gen_random_uuid(), "account_id" uuid not null, "title" varchar(255) not null, "slug" varchar(255) not null, "content" text not null, "content_html" text null, "summary" text null, "category_id" uuid null, "tags" text[] not null default '{}', "intent_keywords" text[] not null default '{}', "exclude_from_ai" boolean not null default false, "visibility" varchar(20) not null default 'internal', "view_count" int not null default 0, "helpful_count" int not null default 0, "not_helpful_count" int not null default 0, "ai_suggestion_count" int not null default 0, "ai_success_count" int not null default 0, "status" varchar(20) not null default 'draft', "author_id" uuid null, "last_updated_by_id" uuid null, "published_at" timestamptz null, "created_at" timestamptz not null default now(), "updated_at" timestamptz not null default now(), primary key ("id"));`);
     this.addSql(`create index "idx_kb_articles_category" on "resolutions"."knowledge_base_articles" ("category_id");`);
     this.addSql(`create index "idx_kb_articles_visibility" on "resolutions"."knowledge_base_articles" ("visibility");`);
@@ -33,8 +22,6 @@ export class Migration20261122200625 extends Migration {
 
     this.addSql(`create table "resolutions"."knowledge_base_categories" ("id" uuid not null default gen_random_uuid(), "account_id" uuid not null, "name" varchar(100) not null, "slug" varchar(100) not null, "parent_id" uuid null, "sort_order" int not null default 0, "created_at" timestamptz not null default now(), primary key ("id"));`);
     this.addSql(`alter table "resolutions"."knowledge_base_categories" add constraint "uq_kb_categories_account_slug" unique ("account_id", "slug");`);
-
-    this.addSql(`create table "resolutions"."processed_event" ("consumer" varchar(100) not null, "event_id" varchar(100) not null, "subject" varchar(200) not null, "processed_at" timestamptz not null default now(), primary key ("consumer", "event_id"));`);
 
     this.addSql(`create table "resolutions"."resolutions" ("id" uuid not null default gen_random_uuid(), "account_id" uuid not null, "property_id" uuid null, "customer_id" uuid null, "conversation_id" uuid not null, "issue_type" varchar(30) not null, "issue_subtype" varchar(50) null, "owning_team" varchar(30) not null, "owner_id" uuid null, "status" varchar(30) not null default 'investigating', "expected_resolution_at" timestamptz null, "eta_window_hours" int null, "eta_updated_at" timestamptz null, "eta_update_reason" text null, "sla_started_at" timestamptz not null default now(), "sla_paused_at" timestamptz null, "sla_total_paused_seconds" int not null default 0, "sla_breached" boolean not null default false, "priority" varchar(10) not null default 'P2', "root_cause" text null, "root_cause_category" varchar(50) null, "affected_systems" text[] not null default '{}', "fix_description" text null, "fix_commit_url" text null, "fix_deployed_at" timestamptz null, "is_recurrence" boolean not null default false, "parent_resolution_id" uuid null, "recurrence_count" int not null default 0, "tags" text[] not null default '{}', "metadata" jsonb not null default '{}', "acknowledged_at" timestamptz null, "resolved_at" timestamptz null, "created_at" timestamptz not null default now(), "updated_at" timestamptz not null default now(), primary key ("id"));`);
     this.addSql(`create index "idx_resolutions_account" on "resolutions"."resolutions" ("account_id");`);
@@ -58,8 +45,6 @@ export class Migration20261122200625 extends Migration {
     this.addSql(`alter table "resolutions"."customer_updates" add constraint "customer_updates_update_type_check" check (update_type in ('acknowledgement', 'status_update', 'eta_update', 'resolution_summary', 'scheduled_update'));`);
     this.addSql(`alter table "resolutions"."customer_updates" add constraint "customer_updates_status_check" check (status in ('pending', 'sent', 'delivered', 'failed'));`);
 
-    this.addSql(`alter table "resolutions"."event_log" add constraint "event_log_actor_type_check" check (actor_type in ('user', 'system', 'ai', 'automation', 'api'));`);
-
     this.addSql(`alter table "resolutions"."knowledge_base_articles" add constraint "kb_articles_visibility_check" check (visibility in ('internal', 'customer', 'both'));`);
     this.addSql(`alter table "resolutions"."knowledge_base_articles" add constraint "kb_articles_status_check" check (status in ('draft', 'published', 'archived'));`);
 
@@ -77,11 +62,8 @@ export class Migration20261122200625 extends Migration {
 
   override down(): void | Promise<void> {
     this.addSql(`drop table if exists "resolutions"."customer_updates" cascade;`);
-    this.addSql(`drop table if exists "resolutions"."event_log" cascade;`);
-    this.addSql(`drop table if exists "resolutions"."event_log_publication" cascade;`);
     this.addSql(`drop table if exists "resolutions"."knowledge_base_articles" cascade;`);
     this.addSql(`drop table if exists "resolutions"."knowledge_base_categories" cascade;`);
-    this.addSql(`drop table if exists "resolutions"."processed_event" cascade;`);
     this.addSql(`drop table if exists "resolutions"."resolutions" cascade;`);
     this.addSql(`drop table if exists "resolutions"."resolution_updates" cascade;`);
     this.addSql(`drop table if exists "resolutions"."swarms" cascade;`);

@@ -1,13 +1,11 @@
 import { Migration } from '@mikro-orm/migrations';
-import { appendOnlySql, updatedAtTriggerSql } from '@domiq/db';
-import { outboxSql } from '@domiq/bus';
+import { updatedAtTriggerSql } from '@domiq/db';
 
-// Outbox and trigger definitions shared by every service (see @domiq/db and @domiq/bus).
+// The seed's updated_at triggers (shared definition in @domiq/db). The outbox tables are @domiq/bus's own
+// migration set (packages/bus/src/migrations), applied by the platform before these.
 export class Migration20261122200626_platform extends Migration {
   override up(): void {
     for (const sql of [
-      ...appendOnlySql('resolutions', 'event_log'),
-      ...outboxSql('resolutions'),
       ...updatedAtTriggerSql('resolutions', 'resolutions'),
       ...updatedAtTriggerSql('resolutions', 'knowledge_base_articles'),
     ]) this.addSql(sql);

@@ -26,19 +26,6 @@ export class Migration20261122200242 extends Migration {
     this.addSql(`create index "idx_conversation_slas_account" on "routing_sla"."conversation_slas" ("account_id");`);
     this.addSql(`create index "idx_conversation_slas_first_response_due" on "routing_sla"."conversation_slas" ("first_response_due_at") where first_response_at is null;`);
 
-    this.addSql(`create table "routing_sla"."event_log" ("id" bigserial primary key, "event_type" varchar(50) not null, "event_version" int not null default 1, "entity_type" varchar(50) not null, "entity_id" uuid not null, "payload" jsonb not null, "actor_type" varchar(20) null, "actor_id" uuid null, "actor_ip" inet null, "actor_user_agent" text null, "account_id" uuid null, "conversation_id" uuid null, "customer_id" uuid null, "resolution_id" uuid null, "correlation_id" uuid null, "causation_id" bigint null, "causation_msg_id" varchar(100) null, "subject" varchar(200) not null, "traceparent" varchar(64) null, "created_at" timestamptz not null default now());`);
-    this.addSql(`create index "idx_event_log_account" on "routing_sla"."event_log" ("account_id");`);
-    this.addSql(`create index "idx_event_log_conversation" on "routing_sla"."event_log" ("conversation_id");`);
-    this.addSql(`create index "idx_event_log_customer" on "routing_sla"."event_log" ("customer_id");`);
-    this.addSql(`create index "idx_event_log_correlation" on "routing_sla"."event_log" ("correlation_id");`);
-    this.addSql(`create index "idx_event_log_created" on "routing_sla"."event_log" ("created_at");`);
-    this.addSql(`create index "idx_event_log_entity" on "routing_sla"."event_log" ("entity_type", "entity_id");`);
-    this.addSql(`create index "idx_event_log_type" on "routing_sla"."event_log" ("event_type");`);
-
-    this.addSql(`create table "routing_sla"."event_log_publication" ("event_id" bigint not null, "stream_seq" bigint null, "duplicate" boolean not null default false, "published_at" timestamptz not null default now(), primary key ("event_id"));`);
-
-    this.addSql(`create table "routing_sla"."processed_event" ("consumer" varchar(100) not null, "event_id" varchar(100) not null, "subject" varchar(200) not null, "processed_at" timestamptz not null default now(), primary key ("consumer", "event_id"));`);
-
     this.addSql(`create table "routing_sla"."slas" ("id" uuid not null default gen_random_uuid(), "account_id" uuid not null, "property_id" uuid null, "name" varchar(100) not null, "tier" varchar(20) not null, "first_response_time_minutes" int not null, "resolution_time_minutes" int not null, "update_interval_minutes" int not null default 720, "channel_overrides" jsonb not null default '{}', "priority_overrides" jsonb not null default '{}', "business_hours_only" boolean not null default true, "business_hours" jsonb not null default '{"monday": {"start": "09:00", "end": "17:00"}, "tuesday": {"start": "09:00", "end": "17:00"}, "wednesday": {"start": "09:00", "end": "17:00"}, "thursday": {"start": "09:00", "end": "17:00"}, "friday": {"start": "09:00", "end": "17:00"}}', "timezone" varchar(50) not null default 'UTC', "is_default" boolean not null default false, "is_active" boolean not null default true, "created_at" timestamptz not null default now(), "updated_at" timestamptz not null default now(), primary key ("id"));`);
     this.addSql(`create index "idx_slas_tier" on "routing_sla"."slas" ("tier");`);
     this.addSql(`create index "idx_slas_account_property" on "routing_sla"."slas" ("account_id", "property_id");`);
@@ -52,8 +39,6 @@ export class Migration20261122200242 extends Migration {
 
     this.addSql(`alter table "routing_sla"."automation_rules" add constraint "automation_rules_trigger_event_check" check (trigger_event in ('message.received', 'conversation.created', 'conversation.state_changed', 'conversation.assigned', 'resolution.created', 'resolution.status_changed', 'sla.warning', 'sla.breached', 'customer.updated'));`);
 
-    this.addSql(`alter table "routing_sla"."event_log" add constraint "event_log_actor_type_check" check (actor_type in ('user', 'system', 'ai', 'automation', 'api'));`);
-
     this.addSql(`alter table "routing_sla"."slas" add constraint "slas_tier_check" check (tier in ('free', 'standard', 'premium', 'enterprise'));`);
     this.addSql(`alter table "routing_sla"."slas" add constraint "slas_minutes_check" check (first_response_time_minutes > 0 and resolution_time_minutes > 0 and update_interval_minutes > 0);`);
   }
@@ -63,9 +48,6 @@ export class Migration20261122200242 extends Migration {
     this.addSql(`drop table if exists "routing_sla"."assignments" cascade;`);
     this.addSql(`drop table if exists "routing_sla"."automation_rules" cascade;`);
     this.addSql(`drop table if exists "routing_sla"."conversation_slas" cascade;`);
-    this.addSql(`drop table if exists "routing_sla"."event_log" cascade;`);
-    this.addSql(`drop table if exists "routing_sla"."event_log_publication" cascade;`);
-    this.addSql(`drop table if exists "routing_sla"."processed_event" cascade;`);
     this.addSql(`drop table if exists "routing_sla"."slas" cascade;`);
 
     this.addSql(`drop schema if exists "routing_sla";`);
