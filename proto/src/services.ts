@@ -2,6 +2,9 @@
 // it runs (and what they read), and the peers it calls. The platform, the testkit, `npm start`, the NATS
 // permissions and the service-caller rules all read this one table, so they cannot drift apart.
 import { events, streams, streamForSubject, type StreamName } from './events.ts';
+import { SERVICE_NAMES, snakeName, streamOf, type ServiceName } from './service-names.ts';
+
+export { SERVICE_NAMES, snakeName, streamOf, type ServiceName };
 
 export interface ConsumerEntry {
   /** Durable consumer name (unique in its stream). */
@@ -27,37 +30,29 @@ export interface ServiceEntry {
   readonly calls: readonly ServiceName[];
 }
 
-export const SERVICE_NAMES = ['identity', 'conversations', 'routing-sla', 'resolutions', 'resman-connector', 'channel-gateway'] as const;
-export type ServiceName = (typeof SERVICE_NAMES)[number];
-
-const entry = (e: Omit<ServiceEntry, 'schema'>): ServiceEntry => ({ ...e, schema: e.name.replaceAll('-', '_') });
+// Schema and stream follow from the name (one spelling: see service-names.ts).
+const entry = (e: Omit<ServiceEntry, 'schema' | 'streams'>): ServiceEntry => ({ ...e, schema: snakeName(e.name), streams: [streamOf(e.name)] });
 
 export const registry: Record<ServiceName, ServiceEntry> = {
   identity: entry({
-    name: 'identity', grpcPort: 50051, opsPort: 9101, addrVar: 'IDENTITY_GRPC_ADDR', grpcService: 'domiq.identity.v1.IdentityService',
-    streams: ['IDENTITY'], consumers: [], calls: [],
+    name: 'identity', grpcPort: 50051, opsPort: 9101, addrVar: 'IDENTITY_GRPC_ADDR', grpcService: 'domiq.identity.v1.IdentityService', consumers: [], calls: [],
   }),
   conversations: entry({
-    name: 'conversations', grpcPort: 50052, opsPort: 9102, addrVar: 'CONVERSATIONS_GRPC_ADDR', grpcService: 'domiq.conversations.v1.ConversationsService',
-    streams: ['CONVERSATIONS'], consumers: [{ durable: 'conversations-message-received', event: 'gatewayMessageReceived' }], calls: ['identity'],
+    name: 'conversations', grpcPort: 50052, opsPort: 9102, addrVar: 'CONVERSATIONS_GRPC_ADDR', grpcService: 'domiq.conversations.v1.ConversationsService', consumers: [{ durable: 'conversations-message-received', event: 'gatewayMessageReceived' }], calls: ['identity'],
   }),
   'routing-sla': entry({
     name: 'routing-sla', grpcPort: 50053, opsPort: 9103, addrVar: 'ROUTING_SLA_GRPC_ADDR', grpcService: 'domiq.routing_sla.v1.RoutingSlaService',
-    streams: ['ROUTING'],
     consumers: [{ durable: 'routing-sla-user-created', event: 'identityUserCreated' }, { durable: 'routing-sla-conversation-created', event: 'conversationCreated' }],
     calls: [],
   }),
   resolutions: entry({
-    name: 'resolutions', grpcPort: 50054, opsPort: 9104, addrVar: 'RESOLUTIONS_GRPC_ADDR', grpcService: 'domiq.resolutions.v1.ResolutionsService',
-    streams: ['RESOLUTIONS'], consumers: [{ durable: 'resolutions-conversation-escalated', event: 'conversationEscalated' }], calls: [],
+    name: 'resolutions', grpcPort: 50054, opsPort: 9104, addrVar: 'RESOLUTIONS_GRPC_ADDR', grpcService: 'domiq.resolutions.v1.ResolutionsService', consumers: [{ durable: 'resolutions-conversation-escalated', event: 'conversationEscalated' }], calls: [],
   }),
   'resman-connector': entry({
-    name: 'resman-connector', grpcPort: 50055, opsPort: 9105, addrVar: 'RESMAN_CONNECTOR_GRPC_ADDR', grpcService: 'domiq.resman_connector.v1.ResmanConnectorService',
-    streams: ['RESMAN'], consumers: [{ durable: 'resman-connector-message-created', event: 'messageCreated' }], calls: ['identity'],
+    name: 'resman-connector', grpcPort: 50055, opsPort: 9105, addrVar: 'RESMAN_CONNECTOR_GRPC_ADDR', grpcService: 'domiq.resman_connector.v1.ResmanConnectorService', consumers: [{ durable: 'resman-connector-message-created', event: 'messageCreated' }], calls: ['identity'],
   }),
   'channel-gateway': entry({
-    name: 'channel-gateway', grpcPort: 50056, opsPort: 9106, addrVar: 'CHANNEL_GATEWAY_GRPC_ADDR', grpcService: 'domiq.channel_gateway.v1.ChannelGatewayService',
-    streams: ['GATEWAY'], consumers: [], calls: [],
+    name: 'channel-gateway', grpcPort: 50056, opsPort: 9106, addrVar: 'CHANNEL_GATEWAY_GRPC_ADDR', grpcService: 'domiq.channel_gateway.v1.ChannelGatewayService', consumers: [], calls: [],
   }),
 };
 

@@ -86,7 +86,7 @@ async function settled(): Promise<void> {
       const res = await fetch(`http://127.0.0.1:${proc.opts.env.OPS_PORT}/readyz`);
       if (res.status !== 200) throw new Error(`${proc.opts.name} not ready: ${res.status}`);
     }
-    if (!(await consumerIdle(stack.nats.url, 'GATEWAY', CONSUMER))) throw new Error('consumer still busy');
+    if (!(await consumerIdle(stack.nats.url, 'CHANNEL_GATEWAY', CONSUMER))) throw new Error('consumer still busy');
     const n = await unpublishedOutboxRows();
     if (n !== 0) throw new Error(`${n} outbox rows unpublished`);
   }, { timeoutMs: 90_000, intervalMs: 250 });

@@ -146,16 +146,16 @@ describe("a service cannot touch another service's subjects or consumers", () =>
   });
 
   it("cannot read another service's durable: CONSUMER.INFO and MSG.NEXT are denied, so are create, delete and acks", async () => {
-    // channel-gateway owns GATEWAY, but the durable on it is conversations'.
+    // channel-gateway owns CHANNEL_GATEWAY, but the durable on it is conversations'.
     const { nc } = await connectService('channel-gateway');
     const jsm = await jetstreamManager(nc, { checkAPI: false });
     const durable = 'conversations-message-received';
-    await expect(jsm.consumers.info('GATEWAY', durable)).rejects.toEqual(denied(`$JS.API.CONSUMER.INFO.GATEWAY.${durable}`));
-    await expect(jetstream(nc).consumers.get('GATEWAY', durable)).rejects.toEqual(denied(`$JS.API.CONSUMER.INFO.GATEWAY.${durable}`));
-    const next = `$JS.API.CONSUMER.MSG.NEXT.GATEWAY.${durable}`;
+    await expect(jsm.consumers.info('CHANNEL_GATEWAY', durable)).rejects.toEqual(denied(`$JS.API.CONSUMER.INFO.CHANNEL_GATEWAY.${durable}`));
+    await expect(jetstream(nc).consumers.get('CHANNEL_GATEWAY', durable)).rejects.toEqual(denied(`$JS.API.CONSUMER.INFO.CHANNEL_GATEWAY.${durable}`));
+    const next = `$JS.API.CONSUMER.MSG.NEXT.CHANNEL_GATEWAY.${durable}`;
     await expect(nc.request(next, JSON.stringify({ batch: 1, expires: 1_000_000_000 }), { timeout: 2000 })).rejects.toEqual(denied(next));
-    await expect(jsm.consumers.delete('GATEWAY', durable)).rejects.toEqual(denied(`$JS.API.CONSUMER.DELETE.GATEWAY.${durable}`));
-    await expect(jsm.consumers.add('GATEWAY', { durable_name: 'sneaky' })).rejects.toEqual(expect.objectContaining({ message: expect.stringContaining('Permissions Violation') }));
+    await expect(jsm.consumers.delete('CHANNEL_GATEWAY', durable)).rejects.toEqual(denied(`$JS.API.CONSUMER.DELETE.CHANNEL_GATEWAY.${durable}`));
+    await expect(jsm.consumers.add('CHANNEL_GATEWAY', { durable_name: 'sneaky' })).rejects.toEqual(expect.objectContaining({ message: expect.stringContaining('Permissions Violation') }));
     // resman-connector reads CONVERSATIONS, but not through routing-sla's durable, and not the stream itself.
     const r = await connectService('resman-connector');
     const rjsm = await jetstreamManager(r.nc, { checkAPI: false });
@@ -171,7 +171,7 @@ describe("a service cannot touch another service's subjects or consumers", () =>
   });
 
   it("cannot subscribe to another service's subjects, to its inbox, or to anything but its own inbox", async () => {
-    for (const subject of ['conversations.>', 'gateway.message.received', '>', `${inboxPrefix('conversations')}.>`, '_INBOX.>', '$JS.API.>']) {
+    for (const subject of ['conversations.>', 'channel-gateway.message.received', '>', `${inboxPrefix('conversations')}.>`, '_INBOX.>', '$JS.API.>']) {
       const { nc } = await connectService('resolutions');
       const sub = nc.subscribe(subject);
       const outcome = await (async () => {
@@ -413,10 +413,10 @@ describe('permissions are derived from the registry', () => {
           'conversations.>',
           'dlq.conversations-message-received',
           '$JS.API.STREAM.INFO.CONVERSATIONS',
-          '$JS.API.CONSUMER.INFO.GATEWAY.conversations-message-received',
-          '$JS.API.CONSUMER.CREATE.GATEWAY.conversations-message-received.gateway.message.received',
-          '$JS.API.CONSUMER.MSG.NEXT.GATEWAY.conversations-message-received',
-          '$JS.ACK.GATEWAY.conversations-message-received.>',
+          '$JS.API.CONSUMER.INFO.CHANNEL_GATEWAY.conversations-message-received',
+          '$JS.API.CONSUMER.CREATE.CHANNEL_GATEWAY.conversations-message-received.channel-gateway.message.received',
+          '$JS.API.CONSUMER.MSG.NEXT.CHANNEL_GATEWAY.conversations-message-received',
+          '$JS.ACK.CHANNEL_GATEWAY.conversations-message-received.>',
         ],
       },
       subscribe: { allow: ['_INBOX_conversations.>'] },
@@ -427,7 +427,7 @@ describe('permissions are derived from the registry', () => {
       expect(p.subscribe.allow).toEqual([`_INBOX_${s.name}.>`]);
       for (const subject of p.publish.allow) {
         expect(subject, `${s.name}: no blanket grants`).not.toMatch(/^(>|\$JS\.API\.>|\$JS\.>|\$JS\.API\.(STREAM|CONSUMER)\.[A-Z.]*>|dlq\.>)$/);
-        const stream = /^\$JS\.API\.STREAM\.INFO\.([A-Z]+)$/.exec(subject)?.[1];
+        const stream = /^\$JS\.API\.STREAM\.INFO\.([A-Z_]+)$/.exec(subject)?.[1];
         if (stream) expect(s.streams as readonly string[], `${s.name} looks up only its own streams`).toContain(stream);
         else expect(subject, `${s.name}: no stream management at all (create/update/delete/purge/msg)`).not.toMatch(/^\$JS\.API\.STREAM\./);
         expect(subject, `${s.name}: no durable created without its registered filter, none through the legacy API`).not.toMatch(/^\$JS\.API\.CONSUMER\.(DURABLE\.CREATE\.|CREATE\.[^.]+\.[^.]+$)/);
@@ -467,7 +467,7 @@ describe('permissions are derived from the registry', () => {
   it('Platform.consume refuses a handler the registry does not list, or one reading another subject', () => {
     expect(() => assertRegisteredConsumer('conversations', 'conversations-message-received', events.gatewayMessageReceived.subject)).not.toThrow();
     expect(() => assertRegisteredConsumer('conversations', 'conversations-sneaky', events.gatewayMessageReceived.subject)).toThrow(/not in the service registry.*proto\/src\/services\.ts/);
-    expect(() => assertRegisteredConsumer('conversations', 'conversations-message-received', events.identityUserCreated.subject)).toThrow(/registry says it reads gateway\.message\.received/);
+    expect(() => assertRegisteredConsumer('conversations', 'conversations-message-received', events.identityUserCreated.subject)).toThrow(/registry says it reads channel-gateway\.message\.received/);
     expect(() => assertRegisteredConsumer('nobody', 'x', 'y')).toThrow(/not in the service registry/);
   });
 

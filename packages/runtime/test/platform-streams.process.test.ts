@@ -1,4 +1,4 @@
-// A service whose streams do not exist yet, as a real process (routing-sla: it owns ROUTING and runs two
+// A service whose streams do not exist yet, as a real process (routing-sla: it owns ROUTING_SLA and runs two
 // consumers, on IDENTITY and on CONVERSATIONS). Streams are created only by the platform's provisioning step
 // (admin); the service waits for them, each consumer on its own, and a SIGTERM during any wait is a clean exit 0.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -77,14 +77,14 @@ describe('a service waits for streams it may not create', () => {
   });
 
   it('waits for its own stream at start (logged once), and a SIGTERM meanwhile exits 0', async () => {
-    await deleteStream('ROUTING');
+    await deleteStream('ROUTING_SLA');
     const { proc } = startRoutingSla();
-    await expectEventually(async () => expect(logged(proc, 'stream ROUTING does not exist yet')).toHaveLength(1), { timeoutMs: 30_000 });
+    await expectEventually(async () => expect(logged(proc, 'stream ROUTING_SLA does not exist yet')).toHaveLength(1), { timeoutMs: 30_000 });
     await new Promise((r) => setTimeout(r, 1500));
-    expect(logged(proc, 'stream ROUTING does not exist yet')).toHaveLength(1);
+    expect(logged(proc, 'stream ROUTING_SLA does not exist yet')).toHaveLength(1);
     expect(await readyz()).toBe(0); // the ops server starts only once its streams exist
-    expect(await streamExists('ROUTING'), 'the service did not create it').toBe(false);
+    expect(await streamExists('ROUTING_SLA'), 'the service did not create it').toBe(false);
     expect(await proc.kill('SIGTERM')).toBe(0);
-    await provisionStreams(admin, ['ROUTING']);
+    await provisionStreams(admin, ['ROUTING_SLA']);
   });
 });

@@ -102,7 +102,7 @@ describe('channel-gateway audit', () => {
     const rows = await stack.db.query<{ subject: string; actor_type: string; actor_id: string; payload: Record<string, unknown> }>(
       `select subject, actor_type, actor_id, payload from channel_gateway.event_log where entity_id = $1`, [channel!.id]);
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ subject: 'gateway.channel.upserted', actor_type: 'user', actor_id: adminId, payload: { channelKey: 'audit-sms', created: true, credentialsChanged: true } });
+    expect(rows[0]).toMatchObject({ subject: 'channel-gateway.channel.upserted', actor_type: 'user', actor_id: adminId, payload: { channelKey: 'audit-sms', created: true, credentialsChanged: true } });
     expect(JSON.stringify(rows[0]!.payload)).not.toContain(TOKEN);
   });
 });

@@ -24,7 +24,7 @@ afterAll(async () => stack?.stop());
 const sms = (over: Record<string, string> = {}) => inboundSms({ AccountSid: twilioAccount, ...over });
 const rows = async (sid: string) => stack.db.query<{ id: string; body: string; raw: Record<string, string> }>(`select id, body, raw from channel_gateway.inbound_messages where provider_message_id = $1`, [sid]);
 const outbox = async (sid: string) => stack.db.query(`select id from channel_gateway.event_log where payload->>'providerMessageId' = $1`, [sid]);
-const published = async () => (await readStream(stack.nats.url, 'GATEWAY', 'gateway.message.received')).map((m) => ({ ...m, message: MessageReceived.fromJSON(m.data) }));
+const published = async () => (await readStream(stack.nats.url, 'CHANNEL_GATEWAY', 'channel-gateway.message.received')).map((m) => ({ ...m, message: MessageReceived.fromJSON(m.data) }));
 
 /** Posts a fresh valid message and waits for its event: everything written before it has been relayed by then. */
 async function barrier(): Promise<void> {
@@ -34,7 +34,7 @@ async function barrier(): Promise<void> {
 }
 
 describe('POST /webhooks/twilio/{channelKey}', () => {
-  it('stores a signed inbound SMS once, answers empty TwiML and publishes gateway.message.received', async () => {
+  it('stores a signed inbound SMS once, answers empty TwiML and publishes channel-gateway.message.received', async () => {
     const params = sms({ Body: 'Hi! Is unit 4B still available? 👋 +more' });
     const res = await postWebhook(base, 'acme-sms', params, { token: TOKEN });
     expect(res.status).toBe(200);

@@ -32,7 +32,7 @@ async function conversationsOf(from: string) {
   return rows;
 }
 
-describe('conversations: gateway.message.received', () => {
+describe('conversations: channel-gateway.message.received', () => {
   it('threads two messages from one sender into one conversation and publishes created events', async () => {
     await publishTestEvent(stack.nats.url, events.gatewayMessageReceived, inbound('+14155550101', 'Hi, is the 2 bed still available?'));
     await publishTestEvent(stack.nats.url, events.gatewayMessageReceived, inbound('(415) 555-0101', 'Also, pets?'));

@@ -103,7 +103,7 @@ describe('inbound messages -> ResMan guest cards', () => {
     expect(sync.communications).toEqual([{ messageId: msg.messageId, eventType: 'TextFromProspect', syncStatus: 'success' }]);
 
     const published = await expectEventually(async () => {
-      const found = (await readStream(stack.nats.url, 'RESMAN', 'resman.lead.synced')).filter((m) => (m.data as { customerId: string }).customerId === customer.id);
+      const found = (await readStream(stack.nats.url, 'RESMAN_CONNECTOR', 'resman-connector.lead.synced')).filter((m) => (m.data as { customerId: string }).customerId === customer.id);
       expect(found).toHaveLength(1);
       return found[0]!;
     });
@@ -200,7 +200,7 @@ describe('inbound messages -> ResMan guest cards', () => {
     const prospect = await prospectWithEvents(customer.digits, 1);
     expect(sync.prospectId).toBe(prospect.prospectId);
     const synced = await expectEventually(async () => {
-      const found = (await readStream(stack.nats.url, 'RESMAN', 'resman.lead.synced')).filter((m) => (m.data as { customerId: string }).customerId === customer.id);
+      const found = (await readStream(stack.nats.url, 'RESMAN_CONNECTOR', 'resman-connector.lead.synced')).filter((m) => (m.data as { customerId: string }).customerId === customer.id);
       expect(found).toHaveLength(1);
       return found[0]!;
     });
@@ -295,7 +295,7 @@ describe('resman-connector audit', () => {
     const { integration: saved } = await admin.upsertIntegration(integration());
     const rows = await stack.db.query<{ subject: string; actor_type: string; actor_id: string; payload: Record<string, unknown> }>(
       `select subject, actor_type, actor_id, payload from resman_connector.event_log where entity_id = $1 order by id desc limit 1`, [saved!.id]);
-    expect(rows[0]).toMatchObject({ subject: 'resman.integration.upserted', actor_type: 'user', actor_id: adminId, payload: { propertyId, credentialsChanged: true } });
+    expect(rows[0]).toMatchObject({ subject: 'resman-connector.integration.upserted', actor_type: 'user', actor_id: adminId, payload: { propertyId, credentialsChanged: true } });
     expect(rows[0]!.payload.created ?? false).toBe(false); // proto3 JSON leaves false out
     expect(JSON.stringify(rows[0]!.payload)).not.toContain(DEFAULT_API_KEY);
   });

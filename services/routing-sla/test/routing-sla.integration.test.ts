@@ -101,7 +101,7 @@ describe('routing-sla: assignment', () => {
       .toEqual(available.map((id) => [id, 2]).sort());
 
     const published = await expectEventually(async () => {
-      const msgs = (await readStream(stack.nats.url, 'ROUTING', events.conversationAssigned.subject)).filter((m) => (m.data as { accountId: string }).accountId === accountId);
+      const msgs = (await readStream(stack.nats.url, 'ROUTING_SLA', events.conversationAssigned.subject)).filter((m) => (m.data as { accountId: string }).accountId === accountId);
       expect(msgs).toHaveLength(6);
       return msgs;
     });
@@ -146,7 +146,7 @@ describe('routing-sla: assignment', () => {
     expect(assignments).toHaveLength(1);
     const [row] = await stack.db.query<{ current_conversation_count: number }>(`select current_conversation_count from routing_sla.agents where agent_id = $1`, [only]);
     expect(row!.current_conversation_count).toBe(1);
-    const published = (await readStream(stack.nats.url, 'ROUTING')).filter((m) => (m.data as { conversationId?: string }).conversationId === payload.conversationId);
+    const published = (await readStream(stack.nats.url, 'ROUTING_SLA')).filter((m) => (m.data as { conversationId?: string }).conversationId === payload.conversationId);
     expect(published.map((m) => m.subject).sort()).toEqual([events.conversationAssigned.subject, events.slaScheduled.subject]);
   });
 
@@ -173,7 +173,7 @@ describe('routing-sla: SLA clock', () => {
     expect(r.firstResponseDueAt).toBe('2026-03-09T13:30:00.000Z');
     expect(r.resolutionDueAt).toBe('2026-03-09T20:30:00.000Z');
     await expectEventually(async () => {
-      const [msg] = (await readStream(stack.nats.url, 'ROUTING', events.slaScheduled.subject)).filter((m) => (m.data as { conversationId: string }).conversationId === id);
+      const [msg] = (await readStream(stack.nats.url, 'ROUTING_SLA', events.slaScheduled.subject)).filter((m) => (m.data as { conversationId: string }).conversationId === id);
       expect(msg?.data).toMatchObject({ accountId, slaPolicyId: saved!.id, firstResponseDueAt: '2026-03-09T13:30:00.000Z', resolutionDueAt: '2026-03-09T20:30:00.000Z' });
     });
   });
@@ -277,8 +277,8 @@ describe('routing-sla: audit and presence', () => {
     const rows = await stack.db.query<{ subject: string; actor_type: string; actor_id: string; payload: { created?: boolean; name: string } }>(
       `select subject, actor_type, actor_id, payload from routing_sla.event_log where entity_id = $1 order by id`, [created!.id]);
     expect(rows.map((r) => [r.subject, r.actor_type, r.actor_id, r.payload.created ?? false, r.payload.name])).toEqual([
-      ['routing.sla_policy.upserted', 'user', supervisorId, true, 'Standard'],
-      ['routing.sla_policy.upserted', 'user', supervisorId, false, 'Renamed'],
+      ['routing-sla.sla_policy.upserted', 'user', supervisorId, true, 'Standard'],
+      ['routing-sla.sla_policy.upserted', 'user', supervisorId, false, 'Renamed'],
     ]);
   });
 

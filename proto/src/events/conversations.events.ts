@@ -1,0 +1,12 @@
+// Events conversations owns (stream CONVERSATIONS).
+import { ConversationCreated, ConversationEscalated, ConversationStateChanged, MessageCreated } from '../../gen/domiq/conversations/v1/events.ts';
+import { ownedEvents } from '../event-contract.ts';
+
+const event = ownedEvents('conversations');
+
+export const conversationsEvents = {
+  conversationCreated: event('conversation.created', 'conversation', ConversationCreated),
+  conversationEscalated: event('conversation.escalated', 'conversation', ConversationEscalated),
+  conversationStateChanged: event('conversation.state_changed', 'conversation', ConversationStateChanged),
+  messageCreated: event('message.created', 'message', MessageCreated),
+} as const;
