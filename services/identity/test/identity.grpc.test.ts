@@ -89,3 +89,33 @@ describe('identity audit', () => {
     ]);
   });
 });
+
+describe('identity creates with client-chosen ids', () => {
+  it('returns the caller\'s own row on a retry, with one event, and refuses an id another account holds', async () => {
+    const id = crypto.randomUUID();
+    const first = await identity.createTeam({ accountId, name: 'Retry team', routingMode: 'least_busy', id });
+    const again = await identity.createTeam({ accountId, name: 'Renamed on retry', routingMode: '', id });
+    expect(again.team).toEqual(first.team);
+    const other = crypto.randomUUID();
+    const otherAdmin = await stack.client(IdentityServiceClient, 'identity', { accountId: other });
+    await otherAdmin.createAccount({ name: 'Squatter', id: other });
+    await expect(otherAdmin.createTeam({ accountId: other, name: 'Mine now', routingMode: '', id })).rejects.toMatchObject({ code: status.ALREADY_EXISTS });
+    await expect(otherAdmin.createProperty({ accountId: other, name: 'Mine now', timezone: '', id })).resolves.toBeTruthy();
+    await expect(identity.createProperty({ accountId, name: 'Taken', timezone: '', id })).rejects.toMatchObject({ code: status.ALREADY_EXISTS });
+    const rows = await stack.db.query<{ subject: string }>(`select subject from identity.event_log where entity_id = $1 order by id`, [id]);
+    expect(rows.map((r) => r.subject)).toEqual(['identity.team.created', 'identity.property.created']);
+  });
+
+  it('finds a user by email before the id, checks the team and the fields, and needs the account to exist', async () => {
+    const user = { accountId, email: 'Same.Person@Example.com', firstName: 'Sam', lastName: 'Person', role: 'agent', teamId: '', skills: ['spanish'], maxConcurrentConversations: 0, id: '' };
+    const a = await identity.createUser(user);
+    const b = await identity.createUser({ ...user, email: 'same.person@example.com', id: crypto.randomUUID() });
+    expect(b.user).toEqual(a.user);
+    expect(a.user).toMatchObject({ email: 'same.person@example.com', maxConcurrentConversations: 5 });
+    await expect(identity.createUser({ ...user, email: 'other@example.com', teamId: crypto.randomUUID() })).rejects.toMatchObject({ code: status.NOT_FOUND });
+    await expect(identity.createUser({ ...user, email: 'nope' })).rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringContaining('email') });
+    await expect(identity.createProperty({ accountId, name: 'Nowhere', timezone: 'Mars/Olympus', id: '' })).rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringContaining('timezone') });
+    const ghost = crypto.randomUUID();
+    await expect(asConversations.resolveCustomer(phone('+14155550133', ghost))).rejects.toMatchObject({ code: status.NOT_FOUND, details: expect.stringContaining('account') });
+  });
+});

@@ -1,7 +1,9 @@
 import { defineEntity, p } from '@mikro-orm/core';
+import { CONVERSATION_STATES } from '../domain/conversation-state.ts';
 
 export const CHANNELS = ['web_chat', 'email', 'whatsapp', 'facebook', 'instagram', 'twitter', 'voice', 'sms', 'internal'] as const;
-export const STATES = ['open', 'awaiting_customer', 'awaiting_agent', 'escalated', 'resolved', 'reopened'] as const;
+/** The state machine's states are the check constraint's (a new state needs a migration of the constraint). */
+export const STATES = CONVERSATION_STATES;
 
 const inList = (column: string, values: readonly string[]) => `${column} in (${values.map((v) => `'${v}'`).join(', ')})`;
 
@@ -185,5 +187,8 @@ export const InternalNote = defineEntity({
     { name: 'chk_note_link', expression: 'conversation_id is not null or resolution_id is not null' },
   ],
 });
+
+export type ConversationRow = InstanceType<typeof Conversation.class>;
+export type MessageRow = InstanceType<typeof Message.class>;
 
 export const conversationsEntities = [Conversation, Message, Attachment, AiAnnotation, InternalNote];

@@ -139,4 +139,10 @@ export const CustomerIdentifier = defineEntity({
   checks: [{ name: 'customer_identifiers_kind_check', expression: `kind in ('phone', 'email', 'social', 'device')` }],
 });
 
+export type AccountRow = InstanceType<typeof Account.class>;
+export type PropertyRow = InstanceType<typeof Property.class>;
+export type TeamRow = InstanceType<typeof Team.class>;
+export type UserRow = InstanceType<typeof User.class>;
+export type CustomerRow = InstanceType<typeof Customer.class>;
+
 export const identityEntities = [Account, Property, Team, User, Customer, CustomerIdentifier];

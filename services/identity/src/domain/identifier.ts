@@ -6,6 +6,13 @@ export class InvalidIdentifierError extends Error {
   override name = 'InvalidIdentifierError';
 }
 
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/** The one email address check (a customer's identifier, a user's login). */
+export function isEmailAddress(value: string): boolean {
+  return EMAIL.test(value);
+}
+
 /** E.164 for phones (so "+1 (415) 555-0100" and "4155550100" are one customer), lower-case for emails. */
 export function normaliseIdentifier(kind: IdentifierKind, raw: string, defaultRegion = 'US'): string {
   const value = raw.trim();
@@ -17,7 +24,7 @@ export function normaliseIdentifier(kind: IdentifierKind, raw: string, defaultRe
       return parsed.number;
     }
     case 'email': {
-      if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value)) throw new InvalidIdentifierError(`not an email address: ${value}`);
+      if (!isEmailAddress(value)) throw new InvalidIdentifierError(`not an email address: ${value}`);
       return value.toLowerCase();
     }
     case 'social':

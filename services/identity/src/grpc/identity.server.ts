@@ -1,27 +1,36 @@
 import type { MikroORM } from '@domiq/db';
-import { appendEvent } from '@domiq/bus';
-import { events } from '@domiq/proto/events';
+import { inTransaction, readModel } from '@domiq/bus';
 import {
-  IdentityServiceService, type IdentityServiceServer, type Customer as CustomerMsg, type User as UserMsg,
+  IdentityServiceService, type IdentityServiceServer, type Customer as CustomerMsg, type Property as PropertyMsg, type User as UserMsg,
 } from '@domiq/proto/identity';
 import {
-  AlreadyExistsError, defineGrpcService, InvalidArgumentError, NotFoundError, requireOneOf, requireString, requireUuid, optionalUuid, type AccessTable, type GrpcService,
+  defineGrpcService, InvalidArgumentError, requireOneOf, requireString, requireUuid, optionalUuid, type AccessTable, type GrpcService,
 } from '@domiq/grpc';
 import { auditActor, ROLES } from '@domiq/auth';
-import { Account, Customer, Property, Team, User } from '../db/identity.entities.ts';
-import { resolveCustomer } from '../db/customer.repository.ts';
-import { InvalidIdentifierError, normaliseIdentifier, type IdentifierKind } from '../domain/identifier.ts';
+import type { CustomerRow, PropertyRow, UserRow } from '../db/identity.entities.ts';
+import { InvalidIdentifierError, isEmailAddress, normaliseIdentifier, type IdentifierKind } from '../domain/identifier.ts';
+import { isTimeZone } from '../domain/time-zone.ts';
+import { resolveCustomer } from '../app/resolve-customer.ts';
+import { createAccount } from '../app/create-account.ts';
+import { createProperty } from '../app/create-property.ts';
+import { createTeam, ROUTING_MODES } from '../app/create-team.ts';
+import { createUser } from '../app/create-user.ts';
+import { getCustomer, getProperty, listUsers } from '../app/identity.queries.ts';
 
 const KINDS: Record<string, IdentifierKind> = { IDENTIFIER_KIND_PHONE: 'phone', IDENTIFIER_KIND_EMAIL: 'email', IDENTIFIER_KIND_SOCIAL: 'social' };
 
-function toCustomerMsg(c: InstanceType<typeof Customer.class>): CustomerMsg {
+function toCustomerMsg(c: CustomerRow): CustomerMsg {
   return {
     id: c.id, accountId: c.accountId, name: c.profile.name ?? '', phoneNumbers: c.identityGraph.phone_numbers,
     emails: c.identityGraph.emails, slaTier: c.slaTier, status: c.status, createdAt: c.createdAt.toISOString(),
   };
 }
 
-function toUserMsg(u: InstanceType<typeof User.class>): UserMsg {
+function toPropertyMsg(p: PropertyRow): PropertyMsg {
+  return { id: p.id, accountId: p.accountId, name: p.name, timezone: p.timezone };
+}
+
+function toUserMsg(u: UserRow): UserMsg {
   return {
     id: u.id, accountId: u.accountId, email: u.email, firstName: u.firstName, lastName: u.lastName, role: u.role,
     teamId: u.teamId ?? '', skills: u.skills, maxConcurrentConversations: u.maxConcurrentConversations,
@@ -41,35 +50,18 @@ export const identityAccess: AccessTable<IdentityServiceServer> = {
   listUsers: { roles: ['admin', 'supervisor'] },
 };
 
-/**
- * A create with a client-chosen id: the caller's own row is returned as it is (a retry is idempotent); an id another
- * account holds is "taken", the same answer whoever asks, and nothing is written.
- */
-function ownOrTaken<T extends { accountId: string }>(found: T | null, accountId: string, what: string, id: string): T | null {
-  if (found && found.accountId !== accountId) throw new AlreadyExistsError(`${what} id ${id} is taken`);
-  return found;
-}
-
 export function identityGrpcService(orm: MikroORM): GrpcService {
-  const em = () => orm.em.fork({ clear: true });
-  // Accounts are never deleted, so one that exists once exists for good: skip the lookup on the hot path.
-  const knownAccounts = new Set<string>();
-  const requireAccount = async (fork: ReturnType<typeof em>, accountId: string) => {
-    if (knownAccounts.has(accountId)) return;
-    if (!(await fork.count(Account, { id: accountId }))) throw new NotFoundError(`account ${accountId} not found`);
-    if (knownAccounts.size > 100_000) knownAccounts.clear();
-    knownAccounts.add(accountId);
-  };
   return defineGrpcService<IdentityServiceServer>({
     name: 'domiq.identity.v1.IdentityService',
     definition: IdentityServiceService,
     access: identityAccess,
     handlers: {
     async resolveCustomer(req, ctx) {
-      const { accountId } = ctx;
       const kind = KINDS[req.kind];
       if (!kind) throw new InvalidArgumentError('kind', 'must be PHONE, EMAIL or SOCIAL');
       if (kind === 'social') requireString(req.network, 'network', 30);
+      // Stored as given (not trimmed): existing identifiers were keyed that way.
+      const network = kind === 'social' ? req.network : '';
       let value: string;
       try {
         value = normaliseIdentifier(kind, requireString(req.value, 'value', 320), req.defaultRegion || 'US');
@@ -77,76 +69,47 @@ export function identityGrpcService(orm: MikroORM): GrpcService {
         if (err instanceof InvalidIdentifierError) throw new InvalidArgumentError('value', err.message);
         throw err;
       }
-      const fork = em();
-      await requireAccount(fork, accountId);
-      const { customer, created } = await resolveCustomer(fork, { accountId, kind, network: kind === 'social' ? req.network : '', value, displayName: req.displayName.trim() });
+      const { customer, created } = await inTransaction(orm, auditActor(ctx.caller), (uow) =>
+        resolveCustomer(uow, { accountId: ctx.accountId, kind, network, value, displayName: req.displayName.trim() }));
       return { customer: toCustomerMsg(customer), created };
     },
 
     async getCustomer(req, ctx) {
-      const { accountId } = ctx;
       const id = requireUuid(req.customerId, 'customer_id');
-      const customer = await em().findOne(Customer, { id, accountId });
-      if (!customer) throw new NotFoundError(`customer ${id} not found`);
-      return { customer: toCustomerMsg(customer) };
+      return { customer: toCustomerMsg(await getCustomer(readModel(orm), ctx.accountId, id)) };
     },
 
     async createAccount(req, ctx) {
       const name = requireString(req.name, 'name', 200);
-      const id = ctx.accountId;
-      const account = await em().transactional(async (tx) => {
-        const found = await tx.findOne(Account, { id });
-        if (found) return found;
-        appendEvent(tx, events.identityAccountCreated, { accountId: id, name }, { entityId: id, accountId: id, ...auditActor(ctx.caller) });
-        return tx.create(Account, { id, name });
-      });
+      const account = await inTransaction(orm, auditActor(ctx.caller), (uow) => createAccount(uow, { id: ctx.accountId, name }));
       return { account: { id: account.id, name: account.name } };
     },
 
     async createProperty(req, ctx) {
-      const { accountId } = ctx;
       const name = requireString(req.name, 'name', 200);
       const timezone = req.timezone || 'UTC';
-      if (!Intl.supportedValuesOf('timeZone').includes(timezone) && timezone !== 'UTC') throw new InvalidArgumentError('timezone', 'must be an IANA time zone');
+      if (!isTimeZone(timezone)) throw new InvalidArgumentError('timezone', 'must be an IANA time zone');
       const id = optionalUuid(req.id, 'id') ?? crypto.randomUUID();
-      const property = await em().transactional(async (tx) => {
-        await requireAccount(tx, accountId);
-        const found = ownOrTaken(await tx.findOne(Property, { id }), accountId, 'property', id);
-        if (found) return found;
-        const created = tx.create(Property, { id, accountId, name, timezone });
-        appendEvent(tx, events.identityPropertyCreated, { accountId, propertyId: id, name, timezone }, { entityId: id, accountId, ...auditActor(ctx.caller) });
-        return created;
-      });
-      return { property: { id: property.id, accountId: property.accountId, name: property.name, timezone: property.timezone } };
+      const property = await inTransaction(orm, auditActor(ctx.caller), (uow) => createProperty(uow, { accountId: ctx.accountId, id, name, timezone }));
+      return { property: toPropertyMsg(property) };
     },
 
     async getProperty(req, ctx) {
-      const { accountId } = ctx;
       const id = requireUuid(req.propertyId, 'property_id');
-      const property = await em().findOne(Property, { id, accountId });
-      if (!property) throw new NotFoundError(`property ${id} not found`);
-      return { property: { id: property.id, accountId: property.accountId, name: property.name, timezone: property.timezone } };
+      return { property: toPropertyMsg(await getProperty(readModel(orm), ctx.accountId, id)) };
     },
 
     async createTeam(req, ctx) {
-      const { accountId } = ctx;
       const name = requireString(req.name, 'name', 100);
-      const routingMode = requireOneOf(req.routingMode, 'routing_mode', ['round_robin', 'least_busy', 'skill_based', 'manual'] as const, 'round_robin');
+      const routingMode = requireOneOf(req.routingMode, 'routing_mode', ROUTING_MODES, 'round_robin');
       const id = optionalUuid(req.id, 'id') ?? crypto.randomUUID();
-      const team = await em().transactional(async (tx) => {
-        await requireAccount(tx, accountId);
-        const found = ownOrTaken(await tx.findOne(Team, { id }), accountId, 'team', id);
-        if (found) return found;
-        appendEvent(tx, events.identityTeamCreated, { accountId, teamId: id, name, routingMode }, { entityId: id, accountId, ...auditActor(ctx.caller) });
-        return tx.create(Team, { id, accountId, name, routingMode });
-      });
+      const team = await inTransaction(orm, auditActor(ctx.caller), (uow) => createTeam(uow, { accountId: ctx.accountId, id, name, routingMode }));
       return { team: { id: team.id, accountId: team.accountId, name: team.name, routingMode: team.routingMode } };
     },
 
     async createUser(req, ctx) {
-      const { accountId } = ctx;
       const email = requireString(req.email, 'email', 255).toLowerCase();
-      if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) throw new InvalidArgumentError('email', 'must be an email address');
+      if (!isEmailAddress(email)) throw new InvalidArgumentError('email', 'must be an email address');
       const firstName = requireString(req.firstName, 'first_name', 100);
       const lastName = requireString(req.lastName, 'last_name', 100);
       const role = requireOneOf(req.role, 'role', ROLES, 'agent');
@@ -154,24 +117,15 @@ export function identityGrpcService(orm: MikroORM): GrpcService {
       const max = req.maxConcurrentConversations || 5;
       if (max < 1 || max > 100) throw new InvalidArgumentError('max_concurrent_conversations', 'must be between 1 and 100');
       const id = optionalUuid(req.id, 'id') ?? crypto.randomUUID();
-      const user = await em().transactional(async (tx) => {
-        await requireAccount(tx, accountId);
-        if (teamId && !(await tx.count(Team, { id: teamId, accountId }))) throw new NotFoundError(`team ${teamId} not found`);
-        const existing = (await tx.findOne(User, { accountId, email })) ?? ownOrTaken(await tx.findOne(User, { id }), accountId, 'user', id);
-        if (existing) return existing;
-        const created = tx.create(User, { id, accountId, email, firstName, lastName, role, teamId, skills: req.skills, maxConcurrentConversations: max, displayName: `${firstName} ${lastName}` });
-        appendEvent(tx, events.identityUserCreated, {
-          accountId, userId: id, teamId: teamId ?? '', role, skills: req.skills, maxConcurrentConversations: max, email, firstName, lastName,
-        }, { entityId: id, accountId, ...auditActor(ctx.caller) });
-        return created;
-      });
+      const user = await inTransaction(orm, auditActor(ctx.caller), (uow) => createUser(uow, {
+        accountId: ctx.accountId, id, email, firstName, lastName, role, teamId, skills: req.skills, maxConcurrentConversations: max,
+      }));
       return { user: toUserMsg(user) };
     },
 
     async listUsers(req, ctx) {
-      const { accountId } = ctx;
       const teamId = optionalUuid(req.teamId, 'team_id');
-      const users = await em().find(User, teamId ? { accountId, teamId } : { accountId }, { orderBy: { createdAt: 'asc', id: 'asc' } });
+      const users = await listUsers(readModel(orm), ctx.accountId, { teamId });
       return { users: users.map(toUserMsg) };
     },
     },

@@ -1,0 +1,20 @@
+import type { EntityManager } from '@domiq/db';
+import { NotFoundError } from '@domiq/grpc';
+import { Customer, Property, User, type CustomerRow, type PropertyRow, type UserRow } from '../db/identity.entities.ts';
+
+export async function getCustomer(em: EntityManager, accountId: string, customerId: string): Promise<CustomerRow> {
+  const customer = await em.findOne(Customer, { id: customerId, accountId });
+  if (!customer) throw new NotFoundError(`customer ${customerId} not found`);
+  return customer;
+}
+
+export async function getProperty(em: EntityManager, accountId: string, propertyId: string): Promise<PropertyRow> {
+  const property = await em.findOne(Property, { id: propertyId, accountId });
+  if (!property) throw new NotFoundError(`property ${propertyId} not found`);
+  return property;
+}
+
+/** The account's users (of one team when teamId is given), oldest first. */
+export async function listUsers(em: EntityManager, accountId: string, filter: { teamId: string | null }): Promise<UserRow[]> {
+  return em.find(User, filter.teamId ? { accountId, teamId: filter.teamId } : { accountId }, { orderBy: { createdAt: 'asc', id: 'asc' } });
+}
