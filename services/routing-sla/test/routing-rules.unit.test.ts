@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nextAssignedAt, pickRoundRobin, type RoutableAgent } from '../src/domain/round-robin.ts';
+import { agentCapacity, assignRoundRobin, isRoutableRole, nextAssignedAt, pickRoundRobin, type RoutableAgent } from '../src/domain/round-robin.ts';
 import { scheduleSla, selectSlaPolicy, slaTargets, type SlaPolicyTerms } from '../src/domain/sla-policy.ts';
 
 const PROPERTY = 'aaaaaaaa-0000-4000-8000-000000000001';
@@ -88,5 +88,31 @@ describe('round-robin picker', () => {
       order.push(picked.agentId);
     }
     expect(order).toEqual(['a', 'b', 'c', 'a', 'b', 'c']);
+  });
+
+  it('books the conversation on the picked agent: one more held, last assigned strictly after everyone else', () => {
+    const now = new Date('2026-03-02T15:00:00Z');
+    const later = new Date('2026-03-02T16:00:00Z');
+    const agents = [agent('a', { lastAssignedAt: later }), agent('b', { currentConversationCount: 2 })];
+    const assigned = assignRoundRobin(agents, now);
+    expect(assigned?.agent.agentId).toBe('b');
+    expect(assigned?.assignedAt.getTime()).toBe(later.getTime() + 1);
+    expect(agents[1]).toMatchObject({ currentConversationCount: 3, lastAssignedAt: assigned?.assignedAt });
+  });
+
+  it('assigns nobody, and changes nobody, when no agent can take the conversation', () => {
+    const agents = [agent('a', { status: 'away' }), agent('b', { currentConversationCount: 5 })];
+    expect(assignRoundRobin(agents, new Date())).toBeUndefined();
+    expect(agents.map((a) => [a.currentConversationCount, a.lastAssignedAt])).toEqual([[0, null], [5, null]]);
+  });
+});
+
+describe('agents read model', () => {
+  it('keeps only agents and supervisors', () => {
+    expect(['agent', 'supervisor', 'admin', 'engineer', ''].filter(isRoutableRole)).toEqual(['agent', 'supervisor']);
+  });
+
+  it("takes identity's capacity, 5 when it gives none", () => {
+    expect([3, 0, -1].map(agentCapacity)).toEqual([3, 5, 5]);
   });
 });

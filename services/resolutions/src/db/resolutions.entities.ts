@@ -188,3 +188,5 @@ export const KnowledgeBaseArticle = defineEntity({
 });
 
 export const resolutionsEntities = [Resolution, ResolutionUpdate, Swarm, CustomerUpdate, KnowledgeBaseCategory, KnowledgeBaseArticle];
+
+export type ResolutionRow = InstanceType<typeof Resolution.class>;

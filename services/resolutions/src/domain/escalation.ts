@@ -5,6 +5,9 @@ export type OwningTeam = (typeof OWNING_TEAMS)[number];
 export const PRIORITIES = ['P0', 'P1', 'P2', 'P3'] as const;
 export type Priority = (typeof PRIORITIES)[number];
 
+/** The status a resolution opens in. */
+export const OPENING_STATUS = 'investigating';
+
 /** Statuses after which a conversation's next escalation opens a new resolution. */
 export const CLOSED_STATUSES = ['resolved', 'wont_fix', 'duplicate'] as const;
 
@@ -46,4 +49,35 @@ export function priorityFromSeverity(severity: string): Priority {
   const v = severity.trim();
   if ((PRIORITIES as readonly string[]).includes(v.toUpperCase())) return v.toUpperCase() as Priority;
   return SEVERITY_WORDS[v.toLowerCase()] ?? 'P2';
+}
+
+/** What an escalated conversation says about its issue (the annotator's words, untrimmed). */
+export interface Escalation {
+  issueType: IssueType;
+  severity: string;
+  reason: string;
+}
+
+/** The resolution a conversation's first escalation opens, and the status_change update that records why. */
+export interface ResolutionOpening {
+  owningTeam: OwningTeam;
+  priority: Priority;
+  status: typeof OPENING_STATUS;
+  note: string;
+}
+
+/** A first escalation opens a resolution owned by its issue type's team, at the priority its severity says. */
+export function openingOf(e: Escalation): ResolutionOpening {
+  const owningTeam = OWNING_TEAM_BY_ISSUE[e.issueType];
+  const priority = priorityFromSeverity(e.severity);
+  return { owningTeam, priority, status: OPENING_STATUS, note: `Opened from an escalated conversation for ${owningTeam} at ${priority}: ${reasonOf(e)}` };
+}
+
+/** An escalation while the conversation's resolution is open adds this note to it instead of a second resolution. */
+export function reEscalationNote(e: Escalation): string {
+  return `Conversation escalated again (${e.issueType}, severity ${e.severity.trim() || 'unset'}): ${reasonOf(e)}`;
+}
+
+function reasonOf(e: Escalation): string {
+  return e.reason.trim() || 'no reason given';
 }

@@ -1,12 +1,11 @@
 import type { MikroORM } from '@domiq/db';
 import { ResolutionsServiceService, type ResolutionsServiceServer, type Resolution as ResolutionMsg } from '@domiq/proto/resolutions';
 import { defineGrpcService, optionalUuid, type AccessTable, type GrpcService } from '@domiq/grpc';
-import { Resolution } from '../db/resolutions.entities.ts';
+import { readModel } from '@domiq/bus';
+import type { ResolutionRow } from '../db/resolutions.entities.ts';
+import { listResolutions } from '../app/resolution.queries.ts';
 
-// A conversation has few resolutions; an account-wide listing is capped until the API grows paging.
-const LIST_LIMIT = 500;
-
-function toResolutionMsg(r: InstanceType<typeof Resolution.class>): ResolutionMsg {
+function toResolutionMsg(r: ResolutionRow): ResolutionMsg {
   return {
     id: r.id, accountId: r.accountId, conversationId: r.conversationId, issueType: r.issueType, owningTeam: r.owningTeam,
     status: r.status, priority: r.priority, createdAt: r.createdAt.toISOString(),
@@ -19,16 +18,14 @@ export const resolutionsAccess: AccessTable<ResolutionsServiceServer> = {
 };
 
 export function resolutionsGrpcService(orm: MikroORM): GrpcService {
-  const em = () => orm.em.fork({ clear: true });
   return defineGrpcService<ResolutionsServiceServer>({
     name: 'domiq.resolutions.v1.ResolutionsService',
     definition: ResolutionsServiceService,
     access: resolutionsAccess,
     handlers: {
     async listResolutions(req, ctx) {
-      const { accountId } = ctx;
       const conversationId = optionalUuid(req.conversationId, 'conversation_id');
-      const rows = await em().find(Resolution, conversationId ? { accountId, conversationId } : { accountId }, { orderBy: { createdAt: 'asc', id: 'asc' }, limit: LIST_LIMIT });
+      const rows = await listResolutions(readModel(orm), { accountId: ctx.accountId, conversationId });
       return { resolutions: rows.map(toResolutionMsg) };
     },
     },

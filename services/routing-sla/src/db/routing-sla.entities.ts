@@ -138,3 +138,5 @@ export const AutomationRule = defineEntity({
 });
 
 export const routingSlaEntities = [Sla, Agent, Assignment, ConversationSla, AutomationRule];
+
+export type SlaRow = InstanceType<typeof Sla.class>;

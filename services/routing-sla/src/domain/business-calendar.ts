@@ -3,6 +3,10 @@ import { DateTime, IANAZone } from 'luxon';
 export const WEEKDAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'] as const;
 export type Weekday = (typeof WEEKDAYS)[number];
 
+export function isWeekday(value: string): value is Weekday {
+  return (WEEKDAYS as readonly string[]).includes(value);
+}
+
 /** Opening hours of one weekday, local to the calendar's zone: `HH:MM`, end after start; end may be `24:00`. */
 export interface DayHours {
   start: string;
