@@ -1,4 +1,4 @@
-// The ResMan client and the inbound-message sync against the in-process simulator (real HTTP, real wire format).
+// The ResMan client and the guest-card push (logOnGuestCard) against the in-process simulator (real HTTP, real wire format).
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   DEFAULT_ACCOUNT_ID, DEFAULT_API_KEY, DEFAULT_PARTNER_ID, DEFAULT_PROPERTY_ID, DEMO_AGENT_ID, DOMIQ_PROSPECT_SOURCE_ID, startResmanSim,
@@ -7,7 +7,7 @@ import { OutboundGuard } from '@domiq/outbound';
 import { ResmanConnections, type ResmanTarget } from '../src/resman/resman.client.ts';
 import { ResmanApiError, ResmanAuthError, ResmanTargetRefusedError, ResmanTransientError } from '../src/resman/resman.errors.ts';
 import { buildGuestCardXml } from '../src/resman/mits.ts';
-import { logInboundMessage, type InboundSyncInput } from '../src/sync/inbound-message.sync.ts';
+import { logOnGuestCard, type GuestCardInput } from '../src/app/log-inbound-message.ts';
 
 const OTHER_ACCOUNT = 401;
 const OTHER_PROPERTY = '0b7c3a7e-1d1b-4c53-9f59-2d0b5a1e8c22';
@@ -122,8 +122,8 @@ describe('ResmanClient', () => {
   });
 });
 
-describe('logInboundMessage', () => {
-  const input = (over: Partial<InboundSyncInput> = {}): InboundSyncInput => ({
+describe('logOnGuestCard', () => {
+  const input = (over: Partial<GuestCardInput> = {}): GuestCardInput => ({
     message: { messageId: crypto.randomUUID(), channel: 'sms', content: 'Is the 2 bedroom available?', createdAt: new Date() },
     contact: { firstName: 'Jane', lastName: 'Doe', email: 'jane@acme.test', phone: '4155550100' },
     mapping: null, mayAlreadyExist: false, agentId: DEMO_AGENT_ID, prospectSourceId: DOMIQ_PROSPECT_SOURCE_ID, ...over,
@@ -131,7 +131,7 @@ describe('logInboundMessage', () => {
 
   it('creates the guest card with a first-contact event', async () => {
     const client = connections().client(target());
-    const outcome = await logInboundMessage(client, input());
+    const outcome = await logOnGuestCard(client, input());
     expect(outcome).toMatchObject({ created: true, attached: false, alreadyInResman: false, eventType: 'TextFromProspect' });
     const [prospect] = sim.state.snapshot();
     expect(prospect!.prospectId).toBe(outcome.prospectId);
@@ -141,10 +141,10 @@ describe('logInboundMessage', () => {
 
   it('does not post twice when the post timed out after ResMan applied it', async () => {
     const client = connections({ timeoutMs: 300 }).client(target());
-    const first = await logInboundMessage(client, input());
+    const first = await logOnGuestCard(client, input());
     sim.faults.timeout({ path: POST, times: 1, commit: true });
     const msg = input({ mapping: { prospectId: first.prospectId, personId: first.personId } });
-    const second = await logInboundMessage(client, msg);
+    const second = await logOnGuestCard(client, msg);
     expect(second).toMatchObject({ prospectId: first.prospectId, alreadyInResman: true });
     expect(sim.state.snapshot()[0]!.events).toHaveLength(2);
   });
@@ -152,8 +152,8 @@ describe('logInboundMessage', () => {
   it('finds a card created by a crashed earlier attempt instead of creating another', async () => {
     const client = connections().client(target());
     const msg = input();
-    await logInboundMessage(client, msg);
-    const again = await logInboundMessage(client, { ...msg, mayAlreadyExist: true });
+    await logOnGuestCard(client, msg);
+    const again = await logOnGuestCard(client, { ...msg, mayAlreadyExist: true });
     expect(again).toMatchObject({ created: true, alreadyInResman: true });
     expect(sim.state.size).toBe(1);
     expect(sim.state.snapshot()[0]!.events).toHaveLength(1);
@@ -161,7 +161,7 @@ describe('logInboundMessage', () => {
 
   it('attaches to an existing prospect found by email when the phone finds none', async () => {
     sim.state.seed({ accountId: DEFAULT_ACCOUNT_ID, propertyId: DEFAULT_PROPERTY_ID, people: [{ firstName: 'J', lastName: 'D', email: 'JANE@acme.test' }] });
-    const outcome = await logInboundMessage(connections().client(target()), input());
+    const outcome = await logOnGuestCard(connections().client(target()), input());
     expect(outcome).toMatchObject({ attached: true, created: false });
     expect(sim.state.size).toBe(1);
     expect(sim.requests.list().map((r) => r.path)).toEqual(['MITS/SearchProspects', 'MITS/SearchProspects', POST]);

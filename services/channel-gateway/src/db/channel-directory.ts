@@ -1,8 +1,6 @@
 import type { MikroORM } from '@domiq/db';
 import type { SecretBox } from '@domiq/secrets';
-import { Channel } from './channel-gateway.entities.ts';
-
-type ChannelRow = InstanceType<typeof Channel.class>;
+import { Channel, type ChannelRow } from './channel-gateway.entities.ts';
 
 export interface ResolvedChannel {
   channel: ChannelRow;

@@ -55,4 +55,7 @@ export const InboundMessage = defineEntity({
   indexes: [{ name: 'idx_inbound_messages_account_received', properties: ['accountId', 'receivedAt'] }],
 });
 
+export type ChannelRow = InstanceType<typeof Channel.class>;
+export type InboundMessageRow = InstanceType<typeof InboundMessage.class>;
+
 export const channelGatewayEntities = [Channel, InboundMessage];

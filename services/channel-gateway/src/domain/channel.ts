@@ -20,6 +20,16 @@ export class InvalidChannelError extends Error {
   }
 }
 
+/** Keys are global (they are in the public webhook URL): another tenant's key is taken, whatever it names. */
+export class ChannelKeyTakenError extends Error {
+  override name = 'ChannelKeyTakenError';
+  readonly channelKey: string;
+  constructor(channelKey: string) {
+    super(`channel_key ${channelKey} is taken`);
+    this.channelKey = channelKey;
+  }
+}
+
 export function isChannelKey(value: string): boolean {
   return CHANNEL_KEY.test(value);
 }

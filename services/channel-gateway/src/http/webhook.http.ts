@@ -1,9 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { inTransaction, type EventActor } from '@domiq/bus';
 import type { MikroORM } from '@domiq/db';
 import type { Logger } from '@domiq/logging';
 import { Counter } from 'prom-client';
+import { acceptInboundMessage } from '../app/accept-inbound-message.ts';
 import type { ChannelDirectory } from '../db/channel-directory.ts';
-import { recordInbound } from '../db/inbound-message.repository.ts';
 import { isChannelKey } from '../domain/channel.ts';
 import {
   InvalidInboundError, isProviderId, storedProvider, type DeliveryReceipt, type ProviderAdapter, type ProviderInboundMessage, type ProviderRegistry,
@@ -14,6 +15,9 @@ import { sendTooManyRequests, type RateLimitRefusal, type WebhookRateLimiter } f
 export const MAX_BODY_BYTES = 64 * 1024;
 /** `/webhooks/<provider>/<channel_key>` (inbound messages) and `.../status` (delivery receipts). */
 const ROUTE = /^\/webhooks\/([^/?#]+)\/([^/?#]+)(\/status)?$/;
+
+// A provider's webhook is nobody's in DomIQ: the events it causes are the system's.
+const PROVIDER_WEBHOOK: EventActor = { actorType: 'system', actorId: null };
 
 const receiptsReceived = new Counter({
   name: 'domiq_delivery_receipts_total',
@@ -203,22 +207,10 @@ export function createWebhookServer(opts: WebhookServerOptions): Server {
       return;
     }
     for (const message of payload.items) {
-      const result = await recordInbound(orm.em.fork({ clear: true }), {
-        accountId: channel.accountId,
-        propertyId: channel.propertyId,
-        channelId: channel.id,
-        channelType: channel.type,
-        provider: adapter.id,
-        providerMessageId: message.providerMessageId,
-        fromAddress: message.from,
-        toAddress: message.to,
-        body: message.body,
-        senderName: message.senderName,
-        raw: message.raw,
-      });
+      const accepted = await inTransaction(orm, PROVIDER_WEBHOOK, (uow) => acceptInboundMessage(uow, { channel, provider: adapter.id, message }));
       logger.info({
         provider: adapter.id, channel_key: channelKey, provider_message_id: message.providerMessageId,
-        inbound_id: result.inserted ? result.id : undefined, duplicate: !result.inserted,
+        inbound_id: accepted.duplicate ? undefined : accepted.inboundId, duplicate: accepted.duplicate,
       }, 'webhook message received');
     }
     sendReply(res, adapter.reply.inbound);

@@ -23,6 +23,13 @@ export function communicationType(channel: string): CommunicationType {
   return 'chat';
 }
 
+/** Why a DomIQ message is not logged to ResMan, or null when it is: only what a customer sent us about a property. */
+export function notLoggedReason(message: { direction: string; senderType: string; propertyId: string }): string | null {
+  if (message.direction !== 'inbound' || message.senderType !== 'customer') return 'not an inbound customer message';
+  if (!message.propertyId) return 'message has no property';
+  return null;
+}
+
 const MARKER_PREFIX = '[domiq:';
 
 /** The marker every event we post carries, so a retry can tell whether ResMan already has it. */

@@ -2,8 +2,7 @@ import type { MikroORM } from '@domiq/db';
 import {
   defineGrpcService, InvalidArgumentError, NotFoundError, requireString, requireUuid, type AccessTable, type GrpcService, type PromiseClient,
 } from '@domiq/grpc';
-import { appendEvent } from '@domiq/bus';
-import { events } from '@domiq/proto/events';
+import { inTransaction, readModel } from '@domiq/bus';
 import { auditActor } from '@domiq/auth';
 import type { Logger } from '@domiq/logging';
 import { OutboundTargetRefusedError, type OutboundGuard } from '@domiq/outbound';
@@ -12,11 +11,12 @@ import {
   ResmanConnectorServiceService, type Integration as IntegrationMsg, type ResmanConnectorServiceServer,
 } from '@domiq/proto/resman-connector';
 import type { SecretBox } from '@domiq/secrets';
-import { CommunicationLogSync, LeadSyncMapping, ResmanIntegration } from '../db/resman-connector.entities.ts';
-import { sealCredentials } from '../resman/credentials.ts';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
-
-type IntegrationRow = InstanceType<typeof ResmanIntegration.class>;
+import { getLeadSync } from '../app/lead-sync.queries.ts';
+import { upsertIntegration } from '../app/upsert-integration.ts';
+import type { IntegrationRow } from '../db/integration.entities.ts';
+import { PropertyOfAnotherAccountError } from '../domain/resman-integration.ts';
+import { sealCredentials } from '../resman/credentials.ts';
 
 function toIntegrationMsg(row: IntegrationRow, integrationPartnerId: string): IntegrationMsg {
   return {
@@ -61,7 +61,6 @@ export const resmanConnectorAccess: AccessTable<ResmanConnectorServiceServer> = 
 };
 
 export function resmanConnectorGrpcService(deps: { orm: MikroORM; identity: PromiseClient<IdentityServiceClient>; box: SecretBox; outbound: OutboundGuard; logger: Logger }): GrpcService {
-  const em = () => deps.orm.em.fork({ clear: true });
   return defineGrpcService<ResmanConnectorServiceServer>({
     name: 'domiq.resman_connector.v1.ResmanConnectorService',
     definition: ResmanConnectorServiceService,
@@ -84,45 +83,35 @@ export function resmanConnectorGrpcService(deps: { orm: MikroORM; identity: Prom
       // The property must be this account's: identity owns that fact (NOT_FOUND passes through).
       await deps.identity.getProperty({ accountId, propertyId });
 
-      const fields = {
-        baseUrl, resmanAccountId: req.resmanAccountId, resmanPropertyId, defaultAgentId, prospectSourceId,
+      const input = {
+        accountId, propertyId, baseUrl, resmanAccountId: req.resmanAccountId, resmanPropertyId, defaultAgentId, prospectSourceId,
         apiCredentials: sealCredentials(deps.box, { integrationPartnerId, apiKey }),
-        syncEnabled: true, syncStatus: 'active', errorCount: 0,
       };
-      const save = () => em().transactional(async (tx) => {
-        const existing = await tx.findOne(ResmanIntegration, { propertyId });
-        if (existing && existing.accountId !== accountId) throw new NotFoundError(`property ${propertyId} not found`);
-        const saved = existing ? Object.assign(existing, fields) : tx.create(ResmanIntegration, { id: crypto.randomUUID(), accountId, propertyId, ...fields });
-        appendEvent(tx, events.integrationUpserted, {
-          accountId, propertyId, integrationId: saved.id, baseUrl, resmanAccountId: req.resmanAccountId, created: !existing, credentialsChanged: true,
-        }, { entityId: saved.id, accountId, ...auditActor(ctx.caller) });
-        return saved;
-      });
-      // Two first saves of one property race on its unique key: the loser saves again, as an update.
-      const row = await save().catch((err: unknown) => {
-        if (err instanceof UniqueConstraintViolationException) return save();
+      const save = () => inTransaction(deps.orm, auditActor(ctx.caller), (uow) => upsertIntegration(uow, input));
+      let saved;
+      try {
+        // Two first saves of one property race on its unique key: the loser saves again, as an update.
+        saved = await save().catch((err: unknown) => {
+          if (err instanceof UniqueConstraintViolationException) return save();
+          throw err;
+        });
+      } catch (err) {
+        if (err instanceof PropertyOfAnotherAccountError) throw new NotFoundError(err.message);
         throw err;
-      });
+      }
       deps.logger.info({ account_id: accountId, property_id: propertyId, resman_account_id: req.resmanAccountId }, 'resman integration saved');
-      return { integration: toIntegrationMsg(row, integrationPartnerId) };
+      return { integration: toIntegrationMsg(saved.integration, integrationPartnerId) };
     },
 
     async getLeadSync(req, ctx) {
-      const { accountId } = ctx;
       const propertyId = requireUuid(req.propertyId, 'property_id');
       const customerId = requireUuid(req.customerId, 'customer_id');
-      const fork = em();
-      const mapping = await fork.findOne(LeadSyncMapping, { accountId, propertyId, customerId });
-      const logged = await fork.find(CommunicationLogSync, { accountId, propertyId, customerId }, { orderBy: { createdAt: 'asc', id: 'asc' } });
-      if (!mapping && logged.length === 0) throw new NotFoundError(`no ResMan sync for customer ${customerId} at property ${propertyId}`);
-      const communications = logged.map((c) => ({ messageId: c.messageId, eventType: c.resmanEventType ?? '', syncStatus: c.syncStatus ?? '' }));
-      if (!mapping) {
-        const failed = logged.some((c) => c.syncStatus === 'failed');
-        return { prospectId: '', personId: '', syncStatus: failed ? 'failed' : 'syncing', syncVersion: 0, communications, lastSyncAt: '' };
-      }
+      const sync = await getLeadSync(readModel(deps.orm), ctx.accountId, { propertyId, customerId });
+      if (!sync) throw new NotFoundError(`no ResMan sync for customer ${customerId} at property ${propertyId}`);
       return {
-        prospectId: mapping.resmanLeadId, personId: mapping.resmanPersonId ?? '', syncStatus: mapping.syncStatus, syncVersion: mapping.syncVersion,
-        communications, lastSyncAt: mapping.lastSyncAt?.toISOString() ?? '',
+        prospectId: sync.prospectId ?? '', personId: sync.personId ?? '', syncStatus: sync.syncStatus, syncVersion: sync.syncVersion,
+        communications: sync.communications.map((c) => ({ messageId: c.messageId, eventType: c.eventType ?? '', syncStatus: c.syncStatus ?? '' })),
+        lastSyncAt: sync.lastSyncAt?.toISOString() ?? '',
       };
     },
     },

@@ -60,3 +60,8 @@ export class ResmanTransientError extends ResmanError {
 export function isRetryable(err: unknown): boolean {
   return err instanceof ResmanError ? err.retryable : false;
 }
+
+/** ResMan refused for good (or may never be called at that address): sending the same thing again cannot help. */
+export function isPermanent(err: unknown): err is ResmanError {
+  return err instanceof ResmanError && !err.retryable;
+}
