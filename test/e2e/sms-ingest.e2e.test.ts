@@ -140,13 +140,13 @@ describe('SMS ingest end to end', () => {
     const conversations = createClient(ConversationsServiceClient, stack.grpcAddr('conversations'), { token });
     const resolutions = createClient(ResolutionsServiceClient, stack.grpcAddr('resolutions'), { token });
     try {
-      await conversations.client.escalateConversation({ accountId: demo.accountId, conversationId: row!.id, issueType: 'billing', reason: 'double charge', severity: 'P1' });
+      await conversations.client.escalateConversation({ accountId: demo.accountId, conversationId: row!.id, issueType: 'ISSUE_TYPE_BILLING', reason: 'double charge', severity: 'SEVERITY_P1' });
       const { resolutions: list } = await expectEventually(async () => {
         const r = await resolutions.client.listResolutions({ accountId: demo.accountId, conversationId: row!.id });
         expect(r.resolutions).toHaveLength(1);
         return r;
       });
-      expect(list[0]).toMatchObject({ issueType: 'billing', owningTeam: 'finance', status: 'investigating', priority: 'P1' });
+      expect(list[0]).toMatchObject({ issueType: 'ISSUE_TYPE_BILLING', owningTeam: 'finance', status: 'investigating', priority: 'SEVERITY_P1' });
     } finally {
       conversations.close();
       resolutions.close();

@@ -77,7 +77,7 @@ describe('gRPC authentication', () => {
     expect(second.accountId).toBe(other);
     expect(second.id).not.toBe(first.id);
     await expect(identity.resolveCustomer(phone, { token: await stack.auth.serviceToken('routing-sla') })).rejects.toMatchObject({ code: status.PERMISSION_DENIED });
-    await expect(identity.createUser({ accountId, email: 'x@y.z', firstName: 'a', lastName: 'b', role: 'admin', teamId: '', skills: [], maxConcurrentConversations: 1, id: '' }, { token: await stack.auth.serviceToken('conversations') }))
+    await expect(identity.createUser({ accountId, email: 'x@y.z', firstName: 'a', lastName: 'b', role: 'ROLE_ADMIN', teamId: '', skills: [], maxConcurrentConversations: 1, id: '' }, { token: await stack.auth.serviceToken('conversations') }))
       .rejects.toMatchObject({ code: status.PERMISSION_DENIED });
   });
 });

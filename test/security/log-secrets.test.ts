@@ -55,7 +55,7 @@ describe('secrets in service logs', () => {
       const badToken = secret(`bad-credentials-${crypto.randomUUID()}`, 'auth token of a refused upsert');
       const longToken = secret(`long-${crypto.randomUUID()}-${'x'.repeat(300)}`, 'over-long auth token');
       const upsert = (accountSid: string, authToken: string) => gateway.client.upsertChannel(UpsertChannelRequest.fromPartial({
-        accountId: channel.accountId, propertyId: channel.propertyId, channelKey: 'secrets-sms', type: 'sms', address: channel.to,
+        accountId: channel.accountId, propertyId: channel.propertyId, channelKey: 'secrets-sms', type: 'CHANNEL_SMS', address: channel.to,
         credentials: { $case: 'twilio', value: { accountSid, authToken } },
       }));
       for (const [sid, token, field] of [['AC123', badToken, 'twilio.account_sid'], [newAccountSid(), longToken, 'twilio.auth_token']] as const) {

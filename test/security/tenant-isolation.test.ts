@@ -116,8 +116,7 @@ async function victimFingerprint(): Promise<string> {
 // Plausible values by field name, so that requests get past validation to the lookups an attacker would aim at.
 const PLAUSIBLE: Record<string, string> = {
   name: 'Probe', first_name: 'Pro', last_name: 'Be', display_name: 'Probe', reason: 'probe', email: 'probe@attacker.example',
-  timezone: 'UTC', type: 'sms', address: '+15005550006', role: 'agent', tier: 'standard', status: 'available', issue_type: 'billing',
-  severity: 'P2', provider: 'twilio', value: VICTIM_PHONE, default_region: 'US', base_url: 'https://resman.example.com',
+  timezone: 'UTC', address: '+15005550006', status: 'available', provider: 'twilio', value: VICTIM_PHONE, default_region: 'US', base_url: 'https://resman.example.com',
   resman_property_id: '0d0e0000-0000-4000-8000-0000000000ff', integration_partner_id: 'probe', api_key: 'probe-key',
   default_agent_id: 'probe', prospect_source_id: 'probe', account_sid: `AC${'0'.repeat(32)}`, auth_token: 'probe-auth-token',
 };
@@ -136,6 +135,7 @@ function attackRequest(typeName: string, near: string, idHint: string): Record<s
   for (const f of messageType(typeName, near).field) {
     if (f.label === 'LABEL_REPEATED') continue;
     if (f.type === 'TYPE_MESSAGE') out[f.name] = attackRequest(f.typeName, near, f.typeName);
+    // Every vocabulary enum's first value is a valid choice (channel web_chat, role admin, severity P0, ...).
     else if (f.type === 'TYPE_ENUM') out[f.name] = 1;
     else if (f.type === 'TYPE_BOOL') out[f.name] = false;
     else if (f.type.startsWith('TYPE_INT') || f.type.startsWith('TYPE_UINT')) out[f.name] = f.name === 'resman_account_id' ? 1 : 5;
@@ -169,9 +169,9 @@ beforeAll(async () => {
   victim.propertyId = (await identity.createProperty({ accountId: victim.accountId, name: 'Victim Towers', timezone: 'UTC', id: '' })).property!.id;
   const team = (await identity.createTeam({ accountId: victim.accountId, name: 'Leasing', routingMode: 'round_robin', id: '' })).team!;
   victimIds.team_id = team.id;
-  victimIds.agent_id = (await identity.createUser({ accountId: victim.accountId, email: 'agent@victim.example', firstName: 'Vic', lastName: 'Tim', role: 'agent', teamId: team.id, skills: [], maxConcurrentConversations: 3, id: '' })).user!.id;
+  victimIds.agent_id = (await identity.createUser({ accountId: victim.accountId, email: 'agent@victim.example', firstName: 'Vic', lastName: 'Tim', role: 'ROLE_AGENT', teamId: team.id, skills: [], maxConcurrentConversations: 3, id: '' })).user!.id;
   const routing = await stack.client(RoutingSlaServiceClient, 'routing-sla', victim);
-  victimIds.policy_id = (await routing.upsertSlaPolicy(UpsertSlaPolicyRequest.fromPartial({ policy: { accountId: victim.accountId, name: 'Std', tier: 'standard', firstResponseMinutes: 30, resolutionMinutes: 600 } }))).policy!.id;
+  victimIds.policy_id = (await routing.upsertSlaPolicy(UpsertSlaPolicyRequest.fromPartial({ policy: { accountId: victim.accountId, name: 'Std', tier: 'SLA_TIER_STANDARD', firstResponseMinutes: 30, resolutionMinutes: 600 } }))).policy!.id;
   const connector = await stack.client(ResmanConnectorServiceClient, 'resman-connector', victim);
   await connector.upsertIntegration(UpsertIntegrationRequest.fromPartial({
     accountId: victim.accountId, propertyId: victim.propertyId, baseUrl: `http://127.0.0.1:${stack.ports.resmanSim}`, resmanAccountId: DEFAULT_ACCOUNT_ID,
@@ -180,7 +180,7 @@ beforeAll(async () => {
   const gateway = await stack.client(ChannelGatewayServiceClient, 'channel-gateway', victim);
   const twilio = { accountSid: newAccountSid(), authToken: `tok-${crypto.randomUUID()}` };
   victimIds.channel_id = (await gateway.upsertChannel(UpsertChannelRequest.fromPartial({
-    accountId: victim.accountId, propertyId: victim.propertyId, channelKey: 'victim-sms', type: 'sms', name: 'Victim SMS', address: '+15005550006',
+    accountId: victim.accountId, propertyId: victim.propertyId, channelKey: 'victim-sms', type: 'CHANNEL_SMS', name: 'Victim SMS', address: '+15005550006',
     credentials: { $case: 'twilio', value: twilio },
   }))).channel!.id;
   const victimSid = `SM${crypto.randomUUID().replaceAll('-', '')}`;

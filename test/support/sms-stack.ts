@@ -36,7 +36,7 @@ export async function createSmsChannel(stack: TestStack, channelKey = 'test-sms'
     const accountSid = newAccountSid();
     const to = '+15005550006';
     await gateway.client.upsertChannel(UpsertChannelRequest.fromPartial({
-      accountId, propertyId, channelKey, type: 'sms', name: 'Harbor View SMS', address: to,
+      accountId, propertyId, channelKey, type: 'CHANNEL_SMS', name: 'Harbor View SMS', address: to,
       credentials: { $case: 'twilio', value: { accountSid, authToken } },
     }));
     const webhookUrl = `http://127.0.0.1:${stack.ports.gatewayHttp}/webhooks/twilio/${channelKey}`;

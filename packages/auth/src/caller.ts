@@ -1,8 +1,12 @@
 import { SERVICE_NAMES, type ServiceName } from '@domiq/proto/services';
+import { ROLES, type Role } from '@domiq/proto/vocabulary';
 
-/** The roles a user token can carry (the seed's `users.role`, minus the old `api` role: machines are services). */
-export const ROLES = ['admin', 'supervisor', 'agent', 'engineer', 'property_manager'] as const;
-export type Role = (typeof ROLES)[number];
+
+/**
+ * The roles a user token can carry: the shared Role vocabulary (the seed's `users.role`, minus the old `api` role:
+ * machines are services).
+ */
+export { ROLES, type Role };
 
 /** Who is calling, as the token says. */
 export type Caller =

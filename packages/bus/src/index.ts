@@ -10,5 +10,5 @@ export {
   type GeneratedNkeys, type NatsAuthorization, type NatsServerConfigOptions, type NatsUser, type SubjectPermissions,
 } from './nats-auth.ts';
 export { metrics as busMetrics } from './metrics.ts';
-export { eventUuid, optionalEventUuid, eventTimestamp } from './payload.ts';
+export { eventEnum, eventUuid, optionalEventUuid, eventTimestamp } from './payload.ts';
 export { inTransaction, readModel, type EventActor, type UnitOfWork } from './unit-of-work.ts';

@@ -17,7 +17,9 @@ let nc: NatsConnection;
 let orm: MikroORM;
 const running: Array<{ stop(): Promise<void> }> = [];
 
-const payload = (n: number): ResolutionOpened => ({ accountId: crypto.randomUUID(), resolutionId: crypto.randomUUID(), conversationId: crypto.randomUUID(), issueType: 'billing', owningTeam: 'finance', priority: `P${n}` });
+const payload = (n: number): ResolutionOpened => ({ accountId: crypto.randomUUID(), resolutionId: crypto.randomUUID(), conversationId: crypto.randomUUID(), issueType: 'ISSUE_TYPE_BILLING', owningTeam: `team-${n}`, priority: 'SEVERITY_P2' });
+/** Which payload(n) an event carries. */
+const nth = (data: unknown) => (data as { owningTeam: string }).owningTeam;
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -71,7 +73,7 @@ describe('outbox relay', () => {
     const ids = msgs.map((m) => Number(m.headers['Nats-Msg-Id']!.split(':')[1]));
     expect(msgs.every((m) => m.headers['Nats-Msg-Id']!.startsWith(`${schema}:`))).toBe(true);
     expect(ids).toEqual([...ids].sort((a, b) => a - b));
-    expect(msgs.map((m) => (m.data as { priority: string }).priority)).toEqual(['P0', 'P1', 'P2', 'P3', 'P4']);
+    expect(msgs.map((m) => nth(m.data))).toEqual(['team-0', 'team-1', 'team-2', 'team-3', 'team-4']);
     const [pub] = await db.query<{ n: number }>(`select count(*)::int as n from ${schema}.event_log_publication`);
     expect(pub!.n).toBe(5);
   });
@@ -155,7 +157,7 @@ describe('event consumer', () => {
     expect(calls).toBe(3);
     expect(dead!.headers['DomIQ-Dlq-Reason']).toMatch(/gave up after 3 deliveries: Error: ResMan is down/);
     expect(dead!.headers['DomIQ-Event-Id']).toBe(id);
-    expect((dead!.data as { priority: string }).priority).toBe('P2');
+    expect(nth(dead!.data)).toBe('team-2');
     expect(await effects(id)).toEqual([]);
   });
 

@@ -30,7 +30,8 @@ let jsm: JetStreamManager;
 let orm: MikroORM;
 const running: Array<{ stop(): Promise<void> }> = [];
 
-const payload = (n: number, issueType = 'billing'): ResolutionOpened => ({ accountId: crypto.randomUUID(), resolutionId: crypto.randomUUID(), conversationId: crypto.randomUUID(), issueType, owningTeam: 'finance', priority: `P${n}` });
+// `pad` makes an event as large as a test needs; owningTeam says which payload(n) it is.
+const payload = (n: number, pad = ''): ResolutionOpened => ({ accountId: crypto.randomUUID(), resolutionId: crypto.randomUUID(), conversationId: crypto.randomUUID(), issueType: 'ISSUE_TYPE_BILLING', owningTeam: `team-${n}${pad}`, priority: 'SEVERITY_P2' });
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -171,8 +172,8 @@ describe('an event too large for the broker', () => {
     });
     const published = (await readStream(nats.url, 'RESOLUTIONS')).map((m) => m.data as ResolutionOpened);
     expect(published.some((p) => p.resolutionId === atLimit.resolutionId)).toBe(true);
-    expect(published.some((p) => p.priority === 'P8')).toBe(true);
-    expect(published.some((p) => p.priority === 'P7')).toBe(false);
+    expect(published.some((p) => p.owningTeam === 'team-8')).toBe(true);
+    expect(published.some((p) => p.owningTeam.startsWith('team-7'))).toBe(false);
     const oversized = lines.filter((l) => /event too large for the broker/.test(String(l.msg)));
     expect(oversized).toHaveLength(1);
     expect(String(oversized[0]!.err)).toMatch(/is 10\d{5} bytes/);

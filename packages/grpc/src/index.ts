@@ -2,5 +2,5 @@ export { defineGrpcService, startGrpcServer, accessRuleProblems, authorizationOf
 export { checkAccess, readField, type Access, type AccessTable, type AccessGrant } from './access.ts';
 export { createClient, type PromiseClient, type CallOpts, type ClientOptions, type TokenProvider } from './client.ts';
 export { InvalidArgumentError, NotFoundError, AlreadyExistsError, FailedPreconditionError, UnavailableError, toServiceError } from './errors.ts';
-export { requireString, requireUuid, optionalUuid, requireOneOf, requirePositiveInt, isUuid } from './validate.ts';
+export { requireString, requireUuid, optionalUuid, requireOneOf, requireEnum, requirePositiveInt, isUuid } from './validate.ts';
 export { status, Metadata } from '@grpc/grpc-js';

@@ -1,5 +1,6 @@
 import { isUuid } from '@domiq/auth';
 import { InvalidArgumentError } from './errors.ts';
+import { UnknownVocabularyValueError, type Vocabulary } from '@domiq/proto/vocabulary';
 
 export { isUuid };
 
@@ -25,6 +26,16 @@ export function requireOneOf<T extends string>(value: string | undefined, field:
   if (!value && fallback !== undefined) return fallback;
   if (!allowed.includes(value as T)) throw new InvalidArgumentError(field, `must be one of ${allowed.join(', ')}`);
   return value as T;
+}
+
+/** A shared-vocabulary enum in a request (channel, severity, ...): UNSPECIFIED gives `fallback`, or is refused without one. */
+export function requireEnum<V extends string, E extends string>(vocabulary: Vocabulary<V, E>, value: E, field: string, fallback?: V): V {
+  try {
+    return fallback !== undefined ? vocabulary.fromProtoOr(value, field, fallback) : vocabulary.fromProto(value, field);
+  } catch (err) {
+    if (err instanceof UnknownVocabularyValueError) throw new InvalidArgumentError(field, err.message.slice(field.length + 2));
+    throw err;
+  }
 }
 
 export function requirePositiveInt(value: number | undefined, field: string, fallback?: number): number {

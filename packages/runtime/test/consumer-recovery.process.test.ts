@@ -44,7 +44,7 @@ async function api(subject: string): Promise<{ error?: { code: number; descripti
 }
 /** Publishes a user.created event (a role that is not routable: handled, nothing stored but the processed-event row). */
 async function userCreated(): Promise<string> {
-  const payload = events.identityUserCreated.codec.fromJSON({ accountId: crypto.randomUUID(), userId: crypto.randomUUID(), role: 'property_manager' });
+  const payload = events.identityUserCreated.codec.fromJSON({ accountId: crypto.randomUUID(), userId: crypto.randomUUID(), role: 'ROLE_PROPERTY_MANAGER' });
   return publishTestEvent(nats.url, events.identityUserCreated, payload);
 }
 const processed = async (eventId: string) =>

@@ -49,7 +49,7 @@ export async function seedDemo(addr: DemoAddresses, twilioAuthToken: string, adm
     for (const [i, id] of DEMO.agentIds.entries()) {
       const [first, last] = names[i]!;
       await identity.client.createUser(CreateUserRequest.fromPartial({
-        id, accountId: DEMO.accountId, email: `${first.toLowerCase()}@sunset.example`, firstName: first, lastName: last, role: 'agent', teamId: DEMO.teamId, skills: ['leasing'], maxConcurrentConversations: 5,
+        id, accountId: DEMO.accountId, email: `${first.toLowerCase()}@sunset.example`, firstName: first, lastName: last, role: 'ROLE_AGENT', teamId: DEMO.teamId, skills: ['leasing'], maxConcurrentConversations: 5,
       }));
     }
     // Agents reach routing-sla as identity.user.created events; mark them available once they have.
@@ -59,7 +59,7 @@ export async function seedDemo(addr: DemoAddresses, twilioAuthToken: string, adm
     const weekday = { start: '09:00', end: '18:00' };
     await routing.client.upsertSlaPolicy(UpsertSlaPolicyRequest.fromPartial({
       policy: {
-        accountId: DEMO.accountId, propertyId: DEMO.propertyId, name: 'Leasing standard', tier: 'standard',
+        accountId: DEMO.accountId, propertyId: DEMO.propertyId, name: 'Leasing standard', tier: 'SLA_TIER_STANDARD',
         firstResponseMinutes: 15, resolutionMinutes: 24 * 60, businessHoursOnly: true, timezone: 'America/Los_Angeles',
         businessHours: ['monday', 'tuesday', 'wednesday', 'thursday', 'friday'].map((day) => ({ day, ...weekday })).concat([{ day: 'saturday', start: '10:00', end: '16:00' }]),
       },
@@ -70,7 +70,7 @@ export async function seedDemo(addr: DemoAddresses, twilioAuthToken: string, adm
       defaultAgentId: DEMO_AGENT_ID, prospectSourceId: DOMIQ_PROSPECT_SOURCE_ID,
     }));
     await gateway.client.upsertChannel(UpsertChannelRequest.fromPartial({
-      accountId: DEMO.accountId, propertyId: DEMO.propertyId, channelKey: DEMO.channelKey, type: 'sms', name: 'Sunset Lofts SMS',
+      accountId: DEMO.accountId, propertyId: DEMO.propertyId, channelKey: DEMO.channelKey, type: 'CHANNEL_SMS', name: 'Sunset Lofts SMS',
       address: DEMO.twilioNumber, credentials: { $case: 'twilio', value: { accountSid: DEMO.twilioAccountSid, authToken: twilioAuthToken } },
     }));
     return DEMO;

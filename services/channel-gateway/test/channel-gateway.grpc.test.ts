@@ -20,7 +20,7 @@ beforeAll(async () => {
 afterAll(async () => stack?.stop());
 
 const smsChannel = (over: Partial<UpsertChannelRequest> = {}): UpsertChannelRequest => ({
-  accountId: accountA, propertyId, channelKey: 'oak-sms', type: 'sms', name: 'Oak Street', address: '+14155550100',
+  accountId: accountA, propertyId, channelKey: 'oak-sms', type: 'CHANNEL_SMS', name: 'Oak Street', address: '+14155550100',
   credentials: { $case: 'twilio', value: { accountSid: twilioAccount, authToken: TOKEN } },
   ...over,
 });
@@ -28,7 +28,7 @@ const smsChannel = (over: Partial<UpsertChannelRequest> = {}): UpsertChannelRequ
 describe('channel-gateway UpsertChannel / LookupChannel', () => {
   it('stores the credentials encrypted and never returns them', async () => {
     const { channel } = await gateway.upsertChannel(smsChannel({ address: '+1 (415) 555-0100' }));
-    expect(channel).toMatchObject({ accountId: accountA, propertyId, channelKey: 'oak-sms', type: 'sms', address: '+14155550100', status: 'active', hasCredentials: true });
+    expect(channel).toMatchObject({ accountId: accountA, propertyId, channelKey: 'oak-sms', type: 'CHANNEL_SMS', address: '+14155550100', status: 'active', hasCredentials: true });
     const [row] = await stack.db.query<{ credentials_encrypted: string }>(`select credentials_encrypted from channel_gateway.channels where id = $1`, [channel!.id]);
     expect(row!.credentials_encrypted).toMatch(/^v2\.k0\./);
     expect(row!.credentials_encrypted).not.toContain(TOKEN);
@@ -52,7 +52,7 @@ describe('channel-gateway UpsertChannel / LookupChannel', () => {
 
   it('generates a random, unguessable key when the caller leaves channel_key empty', async () => {
     const first = (await gateway.upsertChannel(smsChannel({ channelKey: '' }))).channel!;
-    const second = (await gateway.upsertChannel(smsChannel({ channelKey: '  ', type: 'email', address: 'leasing@oak.example', credentials: undefined }))).channel!;
+    const second = (await gateway.upsertChannel(smsChannel({ channelKey: '  ', type: 'CHANNEL_EMAIL', address: 'leasing@oak.example', credentials: undefined }))).channel!;
     expect(first.channelKey).toMatch(/^sms-[a-z2-7]{32}$/);
     expect(second.channelKey).toMatch(/^email-[a-z2-7]{32}$/);
     expect(second.id).not.toBe(first.id);

@@ -52,7 +52,7 @@ describe('POST /webhooks/twilio/{channelKey}', () => {
       return found;
     });
     expect(events[0]!.message).toMatchObject({
-      inboundId: stored[0]!.id, accountId, propertyId, channelId, channelType: 'sms', provider: 'twilio',
+      inboundId: stored[0]!.id, accountId, propertyId, channelId, channelType: 'CHANNEL_SMS', provider: 'twilio',
       providerMessageId: params.MessageSid, fromAddress: '+14155550199', toAddress: '+14155550100',
       body: 'Hi! Is unit 4B still available? 👋 +more', senderName: '',
     });
@@ -162,7 +162,7 @@ describe('POST /webhooks/twilio/{channelKey}', () => {
     expect((await postWebhook(base, 'nobody-here', sms(), { token: TOKEN })).status).toBe(404);
     expect((await postWebhook(base, 'acme-sms', sms(), { token: TOKEN, path: '/webhooks/other/acme-sms' })).status).toBe(404);
     const other = await gateway.upsertChannel({
-      accountId, propertyId, channelKey: 'acme-old', type: 'sms', name: 'Old line', address: '+14155550101',
+      accountId, propertyId, channelKey: 'acme-old', type: 'CHANNEL_SMS', name: 'Old line', address: '+14155550101',
       credentials: { $case: 'twilio', value: { accountSid: twilioAccount, authToken: TOKEN } },
     });
     await stack.db.query(`update channel_gateway.channels set status = 'inactive' where id = $1`, [other.channel!.id]);

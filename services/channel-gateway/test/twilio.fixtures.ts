@@ -63,7 +63,7 @@ export async function gatewayWithSmsChannel(channelKey: string, token: string, o
   const propertyId = crypto.randomUUID();
   const twilioAccount = accountSid();
   const { channel } = await gateway.upsertChannel({
-    accountId, propertyId, channelKey, type: 'sms', name: opts.name ?? 'SMS line', address: opts.address ?? '+14155550100',
+    accountId, propertyId, channelKey, type: 'CHANNEL_SMS', name: opts.name ?? 'SMS line', address: opts.address ?? '+14155550100',
     credentials: { $case: 'twilio', value: { accountSid: twilioAccount, authToken: token } },
   });
   return { stack, gateway, base, accountId, propertyId, twilioAccount, channelId: channel!.id };

@@ -73,7 +73,7 @@ beforeAll(async () => {
   const gateway = stack.adminClient(ChannelGatewayServiceClient, 'channel-gateway');
   for (const channelKey of CHANNELS) {
     await gateway.upsertChannel({
-      accountId, propertyId, channelKey, type: 'sms', name: channelKey, address: '+1 415 555 0100',
+      accountId, propertyId, channelKey, type: 'CHANNEL_SMS', name: channelKey, address: '+1 415 555 0100',
       credentials: { $case: 'twilio', value: { accountSid: twilioAccount, authToken: TOKEN } },
     });
   }

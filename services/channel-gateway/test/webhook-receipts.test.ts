@@ -89,13 +89,13 @@ describe('POST /webhooks/{provider}/{channelKey}/status (delivery receipts)', ()
     expect((await postWebhook(base, 'receipts-sms', statusCallback(), { token: TOKEN, path: '/webhooks/nexmo/receipts-sms/status' })).status).toBe(404);
     expect((await postWebhook(base, 'receipts-sms', statusCallback(), { token: TOKEN, path: '/webhooks/twilio/nobody-here/status' })).status).toBe(404);
     expect((await postWebhook(base, 'receipts-sms', statusCallback(), { token: TOKEN, path: '/webhooks/twilio/receipts-sms/status/more' })).status).toBe(404);
-    await gateway.upsertChannel({ accountId, propertyId, channelKey: 'receipts-chat', type: 'web_chat', name: 'Chat', address: '' });
+    await gateway.upsertChannel({ accountId, propertyId, channelKey: 'receipts-chat', type: 'CHANNEL_WEB_CHAT', name: 'Chat', address: '' });
     expect((await postWebhook(base, 'receipts-chat', inboundSms({ AccountSid: twilioAccount }), { token: TOKEN })).status).toBe(404);
   });
 
   it('takes Twilio webhooks for a WhatsApp channel with Twilio credentials (the adapter serves sms and whatsapp)', async () => {
     await gateway.upsertChannel({
-      accountId, propertyId, channelKey: 'receipts-wa', type: 'whatsapp', name: 'WhatsApp', address: 'whatsapp:+14155550100',
+      accountId, propertyId, channelKey: 'receipts-wa', type: 'CHANNEL_WHATSAPP', name: 'WhatsApp', address: 'whatsapp:+14155550100',
       credentials: { $case: 'twilio', value: { accountSid: twilioAccount, authToken: TOKEN } },
     });
     const params = inboundSms({ AccountSid: twilioAccount, From: 'whatsapp:+14155550199', To: 'whatsapp:+14155550100' });

@@ -21,7 +21,7 @@ afterAll(async () => stack?.stop());
 
 function inbound(from: string, body: string): MessageReceived {
   return {
-    inboundId: crypto.randomUUID(), accountId, propertyId: '', channelId: crypto.randomUUID(), channelType: 'sms', provider: 'twilio',
+    inboundId: crypto.randomUUID(), accountId, propertyId: '', channelId: crypto.randomUUID(), channelType: 'CHANNEL_SMS', provider: 'twilio',
     providerMessageId: `SM${crypto.randomUUID().replaceAll('-', '')}`, fromAddress: from, toAddress: '+15005550006', body,
     receivedAt: new Date().toISOString(), senderName: '',
   };
@@ -35,6 +35,9 @@ interface StateEvent {
   causation_msg_id: string | null;
   customer_id: string;
 }
+
+/** A stored state as the contract's ConversationState enum name. */
+const S = (state: string) => `CONVERSATION_STATE_${state.toUpperCase()}`;
 
 const stateEvents = (conversationId: string) => stack.db.query<StateEvent>(
   `select payload->>'previousState' as previous, payload->>'newState' as next, actor_type, actor_id, causation_msg_id, payload->>'customerId' as customer_id
@@ -61,10 +64,10 @@ async function receive(from: string, body: string, eventId?: string): Promise<st
  * Moves a conversation as another writer of this service would, with its event, backdating a resolution. The event
  * is written after the update, in another statement of the transaction: the guard runs at commit.
  */
-async function moveTo(id: string, state: string, spelling: 'stored' | 'enum' = 'stored') {
+async function moveTo(id: string, state: string) {
   const { state: from } = await conversationRow(id);
-  // The payload's states as stored, or as the ConversationState enum's proto3 JSON names.
-  const json = (s: string) => (spelling === 'enum' ? `CONVERSATION_STATE_${s.toUpperCase()}` : s);
+  // The payload carries the states as the ConversationState enum's proto3 JSON names.
+  const json = S;
   // One simple-protocol query (no parameters) so the statements share a transaction; the values are ours.
   await stack.db.query(`begin;
     update conversations.conversations set previous_state = state, state = '${state}',
@@ -82,14 +85,14 @@ describe('conversation state changes', () => {
   it('an escalation writes exactly one state_changed event, with the states and the agent who escalated', async () => {
     const id = await receive('+14155550301', 'please escalate me');
     expect(await stateEvents(id)).toEqual([]);
-    const { conversation } = await conversations.escalateConversation({ accountId, conversationId: id, issueType: 'billing', reason: 'charged twice', severity: 'P1' });
-    expect(conversation!.state).toBe('escalated');
+    const { conversation } = await conversations.escalateConversation({ accountId, conversationId: id, issueType: 'ISSUE_TYPE_BILLING', reason: 'charged twice', severity: 'SEVERITY_P1' });
+    expect(conversation!.state).toBe('CONVERSATION_STATE_ESCALATED');
     const row = await conversationRow(id);
     expect(row).toMatchObject({ state: 'escalated', previous_state: 'open' });
-    expect(await stateEvents(id)).toEqual([{ previous: 'open', next: 'escalated', actor_type: 'user', actor_id: agentId, causation_msg_id: null, customer_id: row.customer_id }]);
+    expect(await stateEvents(id)).toEqual([{ previous: S('open'), next: S('escalated'), actor_type: 'user', actor_id: agentId, causation_msg_id: null, customer_id: row.customer_id }]);
 
     // Escalating again raises the severity and publishes the escalation, but the state does not change.
-    await conversations.escalateConversation({ accountId, conversationId: id, issueType: 'billing', reason: 'still charged', severity: 'P0' });
+    await conversations.escalateConversation({ accountId, conversationId: id, issueType: 'ISSUE_TYPE_BILLING', reason: 'still charged', severity: 'SEVERITY_P0' });
     expect(await stateEvents(id)).toHaveLength(1);
     const escalations = await stack.db.query(`select 1 from conversations.event_log where entity_id = $1 and event_type = 'conversation.escalated'`, [id]);
     expect(escalations).toHaveLength(2);
@@ -99,7 +102,7 @@ describe('conversation state changes', () => {
     const id = await receive('+14155550302', 'resolved already');
     await moveTo(id, 'resolved');
     const before = await stack.db.query(`select count(*)::int as n from conversations.event_log where entity_id = $1`, [id]);
-    await expect(conversations.escalateConversation({ accountId, conversationId: id, issueType: 'ops', reason: 'x', severity: '' }))
+    await expect(conversations.escalateConversation({ accountId, conversationId: id, issueType: 'ISSUE_TYPE_OPS', reason: 'x', severity: 'SEVERITY_UNSPECIFIED' }))
       .rejects.toMatchObject({ code: status.FAILED_PRECONDITION, details: expect.stringContaining('resolved') });
     expect(await stack.db.query(`select count(*)::int as n from conversations.event_log where entity_id = $1`, [id])).toEqual(before);
     expect((await conversationRow(id)).state).toBe('resolved');
@@ -112,7 +115,7 @@ describe('conversation state changes', () => {
     expect(await receive('+14155550303', 'here is my answer', eventId)).toBe(id);
     expect(await conversationRow(id)).toMatchObject({ state: 'awaiting_agent', previous_state: 'awaiting_customer', message_count: 2 });
     const changes = await stateEvents(id);
-    expect(changes.map((e) => [e.previous, e.next])).toEqual([['open', 'awaiting_customer'], ['awaiting_customer', 'awaiting_agent']]);
+    expect(changes.map((e) => [e.previous, e.next])).toEqual([[S('open'), S('awaiting_customer')], [S('awaiting_customer'), S('awaiting_agent')]]);
     expect(changes[1]).toMatchObject({ actor_type: 'system', actor_id: null, causation_msg_id: eventId });
 
     // A further message changes nothing: no event.
@@ -127,7 +130,7 @@ describe('conversation state changes', () => {
     expect(await receive('+14155550304', 'it leaks again', eventId)).toBe(id);
     expect(await conversationRow(id)).toMatchObject({ state: 'reopened', previous_state: 'resolved' });
     const changes = await stateEvents(id);
-    expect(changes.map((e) => [e.previous, e.next])).toEqual([['open', 'resolved'], ['resolved', 'reopened']]);
+    expect(changes.map((e) => [e.previous, e.next])).toEqual([[S('open'), S('resolved')], [S('resolved'), S('reopened')]]);
     expect(changes[1]).toMatchObject({ actor_type: 'system', causation_msg_id: eventId });
   });
 
@@ -140,17 +143,17 @@ describe('conversation state changes', () => {
       .rejects.toThrow(/without a conversation.state_changed event/);
     // An event of an earlier transaction does not cover a later change to the same state.
     await moveTo(id, 'escalated');
-    await moveTo(id, 'open', 'enum');
+    await moveTo(id, 'open');
     await expect(stack.db.query(`update conversations.conversations set state = 'escalated' where id = $1`, [id])).rejects.toThrow(/without a conversation.state_changed event/);
     // Nor does an event naming another state.
     await expect(stack.db.query(
       `with u as (update conversations.conversations set state = 'resolved' where id = $1 returning id)
        insert into conversations.event_log (event_type, entity_type, entity_id, payload, subject)
-       select 'conversation.state_changed', 'conversation', u.id, jsonb_build_object('previousState', 'open', 'newState', 'escalated'), 'conversations.conversation.state_changed' from u`,
+       select 'conversation.state_changed', 'conversation', u.id, jsonb_build_object('previousState', '${S('open')}', 'newState', '${S('escalated')}'), 'conversations.conversation.state_changed' from u`,
       [id],
     )).rejects.toThrow(/without a conversation.state_changed event/);
     expect((await conversationRow(id)).state).toBe('open');
-    expect((await stateEvents(id)).map((e) => e.next)).toEqual(['escalated', 'CONVERSATION_STATE_OPEN']);
+    expect((await stateEvents(id)).map((e) => e.next)).toEqual([S('escalated'), S('open')]);
     // Updates that leave the state alone need no event.
     await stack.db.query(`update conversations.conversations set subject = 'kept' where id = $1`, [id]);
     expect((await stack.db.query(`select subject from conversations.conversations where id = $1`, [id]))[0]).toEqual({ subject: 'kept' });

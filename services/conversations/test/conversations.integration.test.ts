@@ -19,7 +19,7 @@ afterAll(async () => stack?.stop());
 
 function inbound(from: string, body: string, overrides: Partial<MessageReceived> = {}): MessageReceived {
   return {
-    inboundId: crypto.randomUUID(), accountId, propertyId, channelId: crypto.randomUUID(), channelType: 'sms', provider: 'twilio',
+    inboundId: crypto.randomUUID(), accountId, propertyId, channelId: crypto.randomUUID(), channelType: 'CHANNEL_SMS', provider: 'twilio',
     providerMessageId: `SM${crypto.randomUUID().replaceAll('-', '')}`, fromAddress: from, toAddress: '+15005550006', body,
     receivedAt: new Date().toISOString(), senderName: '', ...overrides,
   };
@@ -88,10 +88,10 @@ describe('conversations: channel-gateway.message.received', () => {
       expect(rows).toHaveLength(1);
       return rows;
     });
-    await expect(conversations.escalateConversation({ accountId, conversationId: conv!.id, issueType: 'nope', reason: 'x', severity: '' }))
+    await expect(conversations.escalateConversation({ accountId, conversationId: conv!.id, issueType: 'UNRECOGNIZED', reason: 'x', severity: 'SEVERITY_UNSPECIFIED' }))
       .rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringContaining('issue_type') });
-    const { conversation } = await conversations.escalateConversation({ accountId, conversationId: conv!.id, issueType: 'billing', reason: 'double charge', severity: 'P1' });
-    expect(conversation!.state).toBe('escalated');
+    const { conversation } = await conversations.escalateConversation({ accountId, conversationId: conv!.id, issueType: 'ISSUE_TYPE_BILLING', reason: 'double charge', severity: 'SEVERITY_P1' });
+    expect(conversation!.state).toBe('CONVERSATION_STATE_ESCALATED');
     await expectEventually(async () => {
       const subjects = (await readStream(stack.nats.url, 'CONVERSATIONS')).filter((m) => (m.data as { conversationId?: string }).conversationId === conv!.id).map((m) => m.subject);
       expect(subjects).toContain('conversations.conversation.escalated');
@@ -123,6 +123,6 @@ describe('conversations: channel-gateway.message.received', () => {
     await expect(manager.getConversation({ accountId, conversationId: theirs.id })).rejects.toMatchObject({ code: status.NOT_FOUND });
     await expect(manager.listMessages({ accountId, conversationId: theirs.id })).rejects.toMatchObject({ code: status.NOT_FOUND });
     // A property manager may not escalate (not in the method's roles).
-    await expect(manager.escalateConversation({ accountId, conversationId: mine.id, issueType: 'billing', reason: 'x', severity: '' })).rejects.toMatchObject({ code: status.PERMISSION_DENIED });
+    await expect(manager.escalateConversation({ accountId, conversationId: mine.id, issueType: 'ISSUE_TYPE_BILLING', reason: 'x', severity: 'SEVERITY_UNSPECIFIED' })).rejects.toMatchObject({ code: status.PERMISSION_DENIED });
   });
 });

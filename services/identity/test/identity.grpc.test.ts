@@ -78,7 +78,7 @@ describe('identity audit', () => {
     const admin = await stack.client(IdentityServiceClient, 'identity', { accountId, userId: adminId });
     const { team } = await admin.createTeam({ accountId, name: 'Audit team', routingMode: '', id: '' });
     const { property } = await admin.createProperty({ accountId, name: 'Audit Towers', timezone: 'UTC', id: '' });
-    const { user } = await admin.createUser({ accountId, email: `audit-${adminId}@example.com`, firstName: 'Au', lastName: 'Dit', role: 'supervisor', teamId: team!.id, skills: [], maxConcurrentConversations: 3, id: '' });
+    const { user } = await admin.createUser({ accountId, email: `audit-${adminId}@example.com`, firstName: 'Au', lastName: 'Dit', role: 'ROLE_SUPERVISOR', teamId: team!.id, skills: [], maxConcurrentConversations: 3, id: '' });
     const rows = await stack.db.query<{ subject: string; actor_type: string; actor_id: string }>(
       `select subject, actor_type, actor_id from identity.event_log where entity_id = any($1::uuid[]) order by id`, [[team!.id, property!.id, user!.id]],
     );
@@ -107,7 +107,7 @@ describe('identity creates with client-chosen ids', () => {
   });
 
   it('finds a user by email before the id, checks the team and the fields, and needs the account to exist', async () => {
-    const user = { accountId, email: 'Same.Person@Example.com', firstName: 'Sam', lastName: 'Person', role: 'agent', teamId: '', skills: ['spanish'], maxConcurrentConversations: 0, id: '' };
+    const user = { accountId, email: 'Same.Person@Example.com', firstName: 'Sam', lastName: 'Person', role: 'ROLE_AGENT' as const, teamId: '', skills: ['spanish'], maxConcurrentConversations: 0, id: '' };
     const a = await identity.createUser(user);
     const b = await identity.createUser({ ...user, email: 'same.person@example.com', id: crypto.randomUUID() });
     expect(b.user).toEqual(a.user);

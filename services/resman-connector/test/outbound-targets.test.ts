@@ -69,7 +69,7 @@ describe('ResMan base_url targets', () => {
     const digits = '4155559900';
     const { customer } = await identity.resolveCustomer({ accountId, kind: IdentifierKind.IDENTIFIER_KIND_PHONE, value: `+1${digits}`, network: '', displayName: 'Rae Bind', defaultRegion: 'US' });
     const msg = MessageCreated.fromPartial({
-      accountId, propertyId, conversationId: crypto.randomUUID(), customerId: customer!.id, messageId: crypto.randomUUID(), channel: 'sms',
+      accountId, propertyId, conversationId: crypto.randomUUID(), customerId: customer!.id, messageId: crypto.randomUUID(), channel: 'CHANNEL_SMS',
       direction: 'inbound', senderType: 'customer', content: 'Is parking included?', createdAt: new Date().toISOString(),
     });
     await publishTestEvent(stack.nats.url, events.messageCreated, msg);

@@ -64,7 +64,7 @@ describe('two resman-connector replicas', () => {
       return { id: customer!.id, digits };
     }));
     const messages = customers.flatMap((c) => Array.from({ length: MESSAGES_EACH }, (_, n) => MessageCreated.fromPartial({
-      accountId, propertyId, conversationId: crypto.randomUUID(), customerId: c.id, messageId: crypto.randomUUID(), channel: 'sms',
+      accountId, propertyId, conversationId: crypto.randomUUID(), customerId: c.id, messageId: crypto.randomUUID(), channel: 'CHANNEL_SMS',
       direction: 'inbound', senderType: 'customer', content: `First text ${n} from ${c.digits}`, createdAt: new Date().toISOString(),
     })));
     // Published as fast as the test server takes new admin connections (each publishTestEvent opens one; a hundred

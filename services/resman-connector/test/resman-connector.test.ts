@@ -49,7 +49,7 @@ async function newCustomer(name = 'Jane Doe', acct = accountId): Promise<{ id: s
 
 function message(customerId: string, over: Partial<MessageCreated> = {}): MessageCreated {
   return MessageCreated.fromPartial({
-    accountId, propertyId, conversationId: crypto.randomUUID(), customerId, messageId: crypto.randomUUID(), channel: 'sms',
+    accountId, propertyId, conversationId: crypto.randomUUID(), customerId, messageId: crypto.randomUUID(), channel: 'CHANNEL_SMS',
     direction: 'inbound', senderType: 'customer', content: 'Hi, is the 2 bedroom still available?', createdAt: new Date().toISOString(), ...over,
   });
 }
@@ -114,7 +114,7 @@ describe('inbound messages -> ResMan guest cards', () => {
     const customer = await newCustomer('Sam Lee');
     await publishTestEvent(stack.nats.url, events.messageCreated, message(customer.id));
     const first = await prospectWithEvents(customer.digits, 1);
-    await publishTestEvent(stack.nats.url, events.messageCreated, message(customer.id, { channel: 'email', content: 'Also, are pets ok?' }));
+    await publishTestEvent(stack.nats.url, events.messageCreated, message(customer.id, { channel: 'CHANNEL_EMAIL', content: 'Also, are pets ok?' }));
     const second = await prospectWithEvents(customer.digits, 2);
     expect(second.prospectId).toBe(first.prospectId);
     expect(second.events.map((e) => [e.interactionType, e.firstContact])).toEqual([['TextFromProspect', true], ['EmailFromProspect', false]]);

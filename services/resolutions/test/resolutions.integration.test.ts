@@ -4,6 +4,7 @@ import { events } from '@domiq/proto/events';
 import { ResolutionsServiceClient } from '@domiq/proto/resolutions';
 import { expectEventually, publishTestEvent, readStream, startTestStack, type TestStack } from '@domiq/testkit';
 import { AUTOMATION_AUTHOR_ID } from '../src/domain/escalation.ts';
+import { issueTypes, severities, type IssueType, type Severity } from '@domiq/proto/vocabulary';
 
 let stack: TestStack;
 let resolutions: PromiseClient<ResolutionsServiceClient>;
@@ -16,10 +17,13 @@ afterAll(async () => stack?.stop());
 
 const uuid = () => crypto.randomUUID();
 
-function escalate(accountId: string, conversationId: string, over: { issueType?: string; severity?: string; reason?: string } = {}) {
+/** Publishes an escalation; `issueType: 'plumbing'` stands for a value the vocabulary does not have, `severity: null` for none. */
+function escalate(accountId: string, conversationId: string, over: { issueType?: IssueType | 'plumbing'; severity?: Severity | null; reason?: string } = {}) {
+  const issueType = over.issueType ?? 'billing';
+  const severity = over.severity === undefined ? 'P1' : over.severity;
   return publishTestEvent(stack.nats.url, events.conversationEscalated, {
-    accountId, propertyId: uuid(), conversationId, customerId: uuid(), issueType: over.issueType ?? 'billing', reason: over.reason ?? 'double-charged rent',
-    severity: over.severity ?? 'P1', escalatedAt: new Date().toISOString(),
+    accountId, propertyId: uuid(), conversationId, customerId: uuid(), issueType: issueType === 'plumbing' ? 'UNRECOGNIZED' : issueTypes.toProto(issueType),
+    reason: over.reason ?? 'double-charged rent', severity: severity ? severities.toProto(severity) : 'SEVERITY_UNSPECIFIED', escalatedAt: new Date().toISOString(),
   });
 }
 
@@ -37,26 +41,26 @@ describe('resolutions: escalations', () => {
       expect(list).toHaveLength(1);
       return list;
     });
-    expect(opened).toMatchObject({ accountId, conversationId, issueType: 'billing', owningTeam: 'finance', priority: 'P1', status: 'investigating' });
+    expect(opened).toMatchObject({ accountId, conversationId, issueType: 'ISSUE_TYPE_BILLING', owningTeam: 'finance', priority: 'SEVERITY_P1', status: 'investigating' });
     expect(await updatesOf(opened!.id)).toEqual([
       expect.objectContaining({ update_type: 'status_change', new_status: 'investigating', author_id: AUTOMATION_AUTHOR_ID, author_source: 'automation' }),
     ]);
     await expectEventually(async () => {
       const msgs = (await readStream(stack.nats.url, 'RESOLUTIONS', events.resolutionOpened.subject)).filter((m) => (m.data as { conversationId: string }).conversationId === conversationId);
-      expect(msgs.map((m) => m.data)).toEqual([{ accountId, resolutionId: opened!.id, conversationId, issueType: 'billing', owningTeam: 'finance', priority: 'P1' }]);
+      expect(msgs.map((m) => m.data)).toEqual([{ accountId, resolutionId: opened!.id, conversationId, issueType: 'ISSUE_TYPE_BILLING', owningTeam: 'finance', priority: 'SEVERITY_P1' }]);
     });
   });
 
   it('adds a note to the open resolution on a second escalation instead of opening another', async () => {
     const accountId = uuid();
     const conversationId = uuid();
-    await escalate(accountId, conversationId, { issueType: 'technical', severity: '' });
+    await escalate(accountId, conversationId, { issueType: 'technical', severity: null });
     const first = await expectEventually(async () => {
       const [r] = (await resolutions.listResolutions({ accountId, conversationId })).resolutions;
       if (!r) throw new Error('not opened yet');
       return r;
     });
-    expect([first.owningTeam, first.priority]).toEqual(['engineering', 'P2']);
+    expect([first.owningTeam, first.priority]).toEqual(['engineering', 'SEVERITY_P2']);
 
     await escalate(accountId, conversationId, { issueType: 'technical', reason: 'still broken after the weekend' });
     const updates = await expectEventually(async () => {

@@ -5,6 +5,7 @@ import { status, type PromiseClient } from '@domiq/grpc';
 import { events, type EventContract } from '@domiq/proto/events';
 import { RoutingSlaServiceClient, type SlaPolicy } from '@domiq/proto/routing-sla';
 import { expectEventually, publishTestEvent, readStream, startTestStack, type TestStack } from '@domiq/testkit';
+import { channels, roles, slaTiers, type Channel, type Role, type SlaTier } from '@domiq/proto/vocabulary';
 
 let stack: TestStack;
 let routing: PromiseClient<RoutingSlaServiceClient>;
@@ -20,26 +21,26 @@ const nineToFive = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday'].map(
 
 function policy(accountId: string, over: Partial<SlaPolicy> = {}): SlaPolicy {
   return {
-    id: '', accountId, propertyId: '', name: 'Standard', tier: 'standard', firstResponseMinutes: 60, resolutionMinutes: 480, businessHoursOnly: false,
+    id: '', accountId, propertyId: '', name: 'Standard', tier: 'SLA_TIER_STANDARD', firstResponseMinutes: 60, resolutionMinutes: 480, businessHoursOnly: false,
     businessHours: [], timezone: 'UTC', updateIntervalMinutes: 0, channelOverrides: {}, priorityOverrides: {}, isDefault: false, isActive: undefined, ...over,
   };
 }
 
 /** identity.user.created for a new user; resolves once routing knows the agent (SetAgentStatus stops answering NOT_FOUND). */
-async function agent(accountId: string, status = 'available', role = 'agent'): Promise<string> {
+async function agent(accountId: string, status = 'available', role: Role = 'agent'): Promise<string> {
   const userId = uuid();
   await publishTestEvent(stack.nats.url, events.identityUserCreated, {
-    accountId, userId, teamId: '', role, skills: ['leasing'], maxConcurrentConversations: 5, email: `${userId}@example.com`, firstName: 'A', lastName: 'Gent',
+    accountId, userId, teamId: '', role: roles.toProto(role), skills: ['leasing'], maxConcurrentConversations: 5, email: `${userId}@example.com`, firstName: 'A', lastName: 'Gent',
   });
   await expectEventually(() => routing.setAgentStatus({ accountId, agentId: userId, status }), { message: `agent ${userId} known to routing` });
   return userId;
 }
 
-async function conversation(accountId: string, over: { propertyId?: string; createdAt?: string; channel?: string; slaTier?: string } = {}, eventId?: string): Promise<string> {
+async function conversation(accountId: string, over: { propertyId?: string; createdAt?: string; channel?: Channel; slaTier?: SlaTier } = {}, eventId?: string): Promise<string> {
   const conversationId = uuid();
   await publishTestEvent(stack.nats.url, events.conversationCreated, {
-    accountId, propertyId: over.propertyId ?? '', conversationId, customerId: uuid(), channel: over.channel ?? 'web_chat',
-    createdAt: over.createdAt ?? new Date().toISOString(), slaTier: over.slaTier ?? 'standard',
+    accountId, propertyId: over.propertyId ?? '', conversationId, customerId: uuid(), channel: channels.toProto(over.channel ?? 'web_chat'),
+    createdAt: over.createdAt ?? new Date().toISOString(), slaTier: slaTiers.toProto(over.slaTier ?? 'standard'),
   }, eventId);
   return conversationId;
 }
@@ -114,7 +115,7 @@ describe('routing-sla: assignment', () => {
     const supervisor = await agent(accountId, 'available', 'supervisor');
     const engineerId = uuid();
     await publishTestEvent(stack.nats.url, events.identityUserCreated, {
-      accountId, userId: engineerId, teamId: '', role: 'engineer', skills: [], maxConcurrentConversations: 5, email: 'e@example.com', firstName: 'E', lastName: 'N',
+      accountId, userId: engineerId, teamId: '', role: 'ROLE_ENGINEER', skills: [], maxConcurrentConversations: 5, email: 'e@example.com', firstName: 'E', lastName: 'N',
     });
     const info = await stack.db.query(`select 1 from routing_sla.agents where agent_id = $1`, [supervisor]);
     expect(info).toHaveLength(1);
@@ -132,7 +133,7 @@ describe('routing-sla: assignment', () => {
     const only = await agent(accountId);
     const eventId = `test:${uuid()}`;
     const payload = {
-      accountId, propertyId: '', conversationId: uuid(), customerId: uuid(), channel: 'sms', createdAt: new Date().toISOString(), slaTier: 'standard',
+      accountId, propertyId: '', conversationId: uuid(), customerId: uuid(), channel: 'CHANNEL_SMS' as const, createdAt: new Date().toISOString(), slaTier: 'SLA_TIER_STANDARD' as const,
     };
     await publishTestEvent(stack.nats.url, events.conversationCreated, payload, eventId);
     const first = await routed(accountId, payload.conversationId);
@@ -182,7 +183,7 @@ describe('routing-sla: SLA clock', () => {
     const accountId = uuid();
     const propertyId = uuid();
     await routing.upsertSlaPolicy({ policy: policy(accountId, { isDefault: true, firstResponseMinutes: 240, resolutionMinutes: 2880 }) });
-    const { policy: premium } = await routing.upsertSlaPolicy({ policy: policy(accountId, { tier: 'premium', firstResponseMinutes: 30, resolutionMinutes: 600 }) });
+    const { policy: premium } = await routing.upsertSlaPolicy({ policy: policy(accountId, { tier: 'SLA_TIER_PREMIUM', firstResponseMinutes: 30, resolutionMinutes: 600 }) });
     const { policy: own } = await routing.upsertSlaPolicy({
       policy: policy(accountId, { propertyId, name: 'Property', firstResponseMinutes: 20, resolutionMinutes: 120, channelOverrides: { email: { firstResponseMinutes: 90, resolutionMinutes: 0 } } }),
     });
@@ -238,7 +239,8 @@ describe('routing-sla: tenancy and validation', () => {
     const cases: Array<[Partial<SlaPolicy>, string]> = [
       [{ accountId: 'nope' }, 'policy.account_id'],
       [{ name: '' }, 'policy.name'],
-      [{ tier: 'gold' }, 'policy.tier'],
+      [{ tier: 'UNRECOGNIZED' }, 'policy.tier'],
+      [{ tier: 'SLA_TIER_UNSPECIFIED' }, 'policy.tier'],
       [{ firstResponseMinutes: 0 }, 'policy.first_response_minutes'],
       [{ firstResponseMinutes: 120, resolutionMinutes: 60 }, 'policy.resolution_minutes'],
       [{ timezone: 'Mars/Olympus_Mons' }, 'policy.timezone'],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defineSlaPolicy, InvalidSlaPolicyError, MAX_SLA_MINUTES, slaTierOf, UnknownSlaTierError, type SlaPolicyDraft } from '../src/domain/sla-policy.ts';
+import { defineSlaPolicy, InvalidSlaPolicyError, MAX_SLA_MINUTES, type SlaPolicyDraft } from '../src/domain/sla-policy.ts';
 
 function draft(over: Partial<SlaPolicyDraft> = {}): SlaPolicyDraft {
   return {
@@ -60,14 +60,5 @@ describe('defineSlaPolicy', () => {
 
   it('accepts closed days when every minute counts', () => {
     expect(defineSlaPolicy(draft({ businessHoursOnly: false, businessHours: [] })).businessHours).toEqual({});
-  });
-});
-
-describe('slaTierOf', () => {
-  it("takes the seed's tiers, treats unset as standard, refuses the rest", () => {
-    expect(slaTierOf('premium')).toBe('premium');
-    expect(slaTierOf('')).toBe('standard');
-    expect(() => slaTierOf('gold')).toThrow(UnknownSlaTierError);
-    expect(() => slaTierOf('Premium')).toThrow(/sla_tier/);
   });
 });

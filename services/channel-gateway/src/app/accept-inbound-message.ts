@@ -2,6 +2,7 @@
 // announced once as channel-gateway.message.received.
 import type { UnitOfWork } from '@domiq/bus';
 import { events } from '@domiq/proto/events';
+import { channels } from '@domiq/proto/vocabulary';
 import type { ChannelRow } from '../db/channel-gateway.entities.ts';
 import { insertInboundMessageOnce } from '../db/inbound-message.repository.ts';
 import type { ProviderId, ProviderInboundMessage } from '../providers/provider.ts';
@@ -31,7 +32,7 @@ export async function acceptInboundMessage(uow: UnitOfWork, input: AcceptInbound
     accountId: channel.accountId,
     propertyId: channel.propertyId,
     channelId: channel.id,
-    channelType: channel.type,
+    channelType: channels.toProto(channel.type),
     provider,
     providerMessageId: message.providerMessageId,
     fromAddress: message.from,

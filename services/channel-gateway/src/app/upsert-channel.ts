@@ -2,6 +2,7 @@
 import type { UnitOfWork } from '@domiq/bus';
 import { lockForTransaction } from '@domiq/db';
 import { events } from '@domiq/proto/events';
+import { channels } from '@domiq/proto/vocabulary';
 import { Channel, type ChannelRow } from '../db/channel-gateway.entities.ts';
 import { ChannelKeyTakenError, generateChannelKey, type ChannelType } from '../domain/channel.ts';
 
@@ -37,7 +38,7 @@ export async function upsertChannel(uow: UnitOfWork, input: UpsertChannelInput):
   }
   const channel = existing ?? em.create(Channel, { id: crypto.randomUUID(), accountId, propertyId, channelKey, type, name, address, credentialsEncrypted: credentialsEncrypted ?? null });
   uow.emit(events.gatewayChannelUpserted, {
-    accountId, propertyId, channelId: channel.id, channelKey, type, name, created: !existing, credentialsChanged: !!credentialsEncrypted,
+    accountId, propertyId, channelId: channel.id, channelKey, type: channels.toProto(type), name, created: !existing, credentialsChanged: !!credentialsEncrypted,
   }, { entityId: channel.id, accountId });
   return { channel, created: !existing };
 }

@@ -1,3 +1,4 @@
+import { CHANNELS, sqlIn, type Channel as ChannelType } from '@domiq/proto/vocabulary';
 import { defineEntity, p } from '@mikro-orm/core';
 
 /**
@@ -13,7 +14,7 @@ export const Channel = defineEntity({
     accountId: p.uuid().index('idx_channels_account'),
     propertyId: p.uuid().index('idx_channels_property'),
     channelKey: p.string().length(63).unique('uq_channels_channel_key'),
-    type: p.string().length(30).index('idx_channels_type'),
+    type: p.string().length(30).$type<ChannelType>().index('idx_channels_type'),
     name: p.string().length(100),
     address: p.string().length(320).nullable(),
     config: p.json<Record<string, unknown>>().defaultRaw(`'{}'`),
@@ -27,7 +28,7 @@ export const Channel = defineEntity({
     updatedAt: p.datetime().defaultRaw('now()').onCreate(() => new Date()),
   },
   checks: [
-    { name: 'channels_type_check', expression: `type in ('web_chat', 'email', 'whatsapp', 'facebook', 'instagram', 'twitter', 'voice', 'sms')` },
+    { name: 'channels_type_check', expression: sqlIn('type', CHANNELS) },
     { name: 'channels_status_check', expression: `status in ('active', 'inactive', 'error')` },
   ],
 });

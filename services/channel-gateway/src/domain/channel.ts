@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
 
-/** The seed's channel types (channels.type check). */
-export const CHANNEL_TYPES = ['web_chat', 'email', 'whatsapp', 'facebook', 'instagram', 'twitter', 'voice', 'sms'] as const;
-export type ChannelType = (typeof CHANNEL_TYPES)[number];
+import { CHANNELS, type Channel } from '@domiq/proto/vocabulary';
+
+/** A channel's type is the shared Channel vocabulary (channels.type check). */
+export const CHANNEL_TYPES = CHANNELS;
+export type ChannelType = Channel;
 
 export const CHANNEL_STATUSES = ['active', 'inactive', 'error'] as const;
 export type ChannelStatus = (typeof CHANNEL_STATUSES)[number];
@@ -36,7 +38,7 @@ export function isChannelKey(value: string): boolean {
 
 /** The readable start of a key DomIQ generates, by channel type. */
 export const CHANNEL_KEY_PREFIX: Record<ChannelType, string> = {
-  web_chat: 'chat', email: 'email', whatsapp: 'wa', facebook: 'fb', instagram: 'ig', twitter: 'tw', voice: 'voice', sms: 'sms',
+  web_chat: 'chat', email: 'email', whatsapp: 'wa', facebook: 'fb', instagram: 'ig', twitter: 'tw', voice: 'voice', sms: 'sms', api: 'api',
 };
 /** Random bytes in a generated key: 160 bits, 32 base32 characters. */
 export const GENERATED_KEY_BYTES = 20;

@@ -3,7 +3,7 @@ import {
   ChannelGatewayServiceService, type ChannelGatewayServiceServer, type Channel as ChannelMsg, type InboundMessage as InboundMessageMsg,
 } from '@domiq/proto/channel-gateway';
 import {
-  AlreadyExistsError, defineGrpcService, InvalidArgumentError, NotFoundError, requireOneOf, requireString, requireUuid, type AccessTable, type GrpcService,
+  AlreadyExistsError, defineGrpcService, InvalidArgumentError, NotFoundError, requireEnum, requireString, requireUuid, type AccessTable, type GrpcService,
 } from '@domiq/grpc';
 import { inTransaction, readModel } from '@domiq/bus';
 import { auditActor } from '@domiq/auth';
@@ -13,12 +13,13 @@ import { getInboundMessage, lookupChannel } from '../app/channel.queries.ts';
 import { upsertChannel } from '../app/upsert-channel.ts';
 import type { ChannelDirectory } from '../db/channel-directory.ts';
 import type { ChannelRow, InboundMessageRow } from '../db/channel-gateway.entities.ts';
-import { CHANNEL_TYPES, ChannelKeyTakenError, InvalidChannelError, isChannelKey, normaliseE164 } from '../domain/channel.ts';
+import { channels as channelVocabulary } from '@domiq/proto/vocabulary';
+import { ChannelKeyTakenError, InvalidChannelError, isChannelKey, normaliseE164 } from '../domain/channel.ts';
 import { validateProviderCredentials, type ProviderRegistry } from '../providers/provider.ts';
 
 function toChannelMsg(c: ChannelRow): ChannelMsg {
   return {
-    id: c.id, accountId: c.accountId, propertyId: c.propertyId, channelKey: c.channelKey, type: c.type, name: c.name,
+    id: c.id, accountId: c.accountId, propertyId: c.propertyId, channelKey: c.channelKey, type: channelVocabulary.toProto(c.type), name: c.name,
     address: c.address ?? '', status: c.status, hasCredentials: !!c.credentialsEncrypted,
   };
 }
@@ -62,7 +63,7 @@ export function channelGatewayGrpcService(orm: MikroORM, box: SecretBox, channel
     async upsertChannel(req, ctx) {
       const { accountId } = ctx;
       const propertyId = requireUuid(req.propertyId, 'property_id');
-      const type = requireOneOf(req.type, 'type', CHANNEL_TYPES);
+      const type = requireEnum(channelVocabulary, req.type, 'type');
       // Left empty, the use case picks the key (and the name defaults to it).
       const channelKey = req.channelKey.trim() ? requireChannelKey(req.channelKey) : null;
       const name = req.name.trim() ? requireString(req.name, 'name', 100) : null;

@@ -1,6 +1,7 @@
 import type { UnitOfWork } from '@domiq/bus';
 import { FailedPreconditionError } from '@domiq/grpc';
 import { events } from '@domiq/proto/events';
+import { conversationStates } from '@domiq/proto/vocabulary';
 import type { ConversationRow } from '../db/conversations.entities.ts';
 import { IllegalTransitionError, parseState, transition, type ConversationAction, type StateTransition } from '../domain/conversation-state.ts';
 
@@ -21,6 +22,6 @@ export function changeConversationState(uow: UnitOfWork, conversation: Conversat
   conversation.previousState = change.from;
   conversation.state = change.to;
   const ids = { accountId: conversation.accountId, conversationId: conversation.id, customerId: conversation.customerId };
-  uow.emit(events.conversationStateChanged, { ...ids, previousState: change.from, newState: change.to, changedAt: at.toISOString() }, { entityId: conversation.id, ...ids });
+  uow.emit(events.conversationStateChanged, { ...ids, previousState: conversationStates.toProto(change.from), newState: conversationStates.toProto(change.to), changedAt: at.toISOString() }, { entityId: conversation.id, ...ids });
   return change;
 }

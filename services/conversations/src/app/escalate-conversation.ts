@@ -2,7 +2,7 @@ import { LockMode } from '@mikro-orm/core';
 import type { UnitOfWork } from '@domiq/bus';
 import { NotFoundError } from '@domiq/grpc';
 import { events } from '@domiq/proto/events';
-import type { IssueType, Severity } from '@domiq/proto/vocabulary';
+import { issueTypes, severities, type IssueType, type Severity } from '@domiq/proto/vocabulary';
 import { Conversation, type ConversationRow } from '../db/conversations.entities.ts';
 import { changeConversationState } from './change-conversation-state.ts';
 
@@ -27,8 +27,8 @@ export async function escalateConversation(uow: UnitOfWork, input: EscalateConve
   changeConversationState(uow, c, 'escalate', escalatedAt);
   c.severity = input.severity;
   uow.emit(events.conversationEscalated, {
-    accountId, propertyId: c.propertyId ?? '', conversationId: c.id, customerId: c.customerId, issueType: input.issueType, reason: input.reason,
-    severity: input.severity, escalatedAt: escalatedAt.toISOString(),
+    accountId, propertyId: c.propertyId ?? '', conversationId: c.id, customerId: c.customerId, issueType: issueTypes.toProto(input.issueType), reason: input.reason,
+    severity: severities.toProto(input.severity), escalatedAt: escalatedAt.toISOString(),
   }, { entityId: c.id, accountId, conversationId: c.id, customerId: c.customerId });
   return c;
 }

@@ -2,6 +2,7 @@ import { LockMode } from '@mikro-orm/core';
 import type { UnitOfWork } from '@domiq/bus';
 import { lockForTransaction } from '@domiq/db';
 import { events } from '@domiq/proto/events';
+import { channels, slaTiers, type Channel, type SlaTier } from '@domiq/proto/vocabulary';
 import { Conversation, Message, type ConversationRow } from '../db/conversations.entities.ts';
 import { chooseThread } from '../domain/conversation-threading.ts';
 import { changeConversationState } from './change-conversation-state.ts';
@@ -12,8 +13,8 @@ export interface InboundMessage {
   propertyId: string | null;
   customerId: string;
   /** The customer's SLA tier, for a conversation this message starts. */
-  slaTier: string;
-  channel: string;
+  slaTier: SlaTier;
+  channel: Channel;
   provider: string;
   providerMessageId: string;
   channelId: string;
@@ -55,7 +56,7 @@ export async function receiveInboundMessage(uow: UnitOfWork, input: InboundMessa
       initialChannel: input.channel,
       currentChannel: input.channel,
       channelsUsed: [input.channel],
-      slaTier: input.slaTier || 'standard',
+      slaTier: input.slaTier,
       state: 'open',
     });
   } else {
@@ -87,14 +88,14 @@ export async function receiveInboundMessage(uow: UnitOfWork, input: InboundMessa
   const ids = { accountId, conversationId: conversation.id, customerId };
   if (created) {
     uow.emit(events.conversationCreated, {
-      ...ids, propertyId: propertyId ?? '', channel: input.channel, createdAt: conversation.createdAt.toISOString(), slaTier: conversation.slaTier,
+      ...ids, propertyId: propertyId ?? '', channel: channels.toProto(input.channel), createdAt: conversation.createdAt.toISOString(), slaTier: slaTiers.toProto(conversation.slaTier),
     }, { entityId: conversation.id, ...ids });
   }
   uow.emit(events.messageCreated, {
     ...ids,
     propertyId: propertyId ?? '',
     messageId: message.id,
-    channel: message.channel,
+    channel: channels.toProto(input.channel),
     direction: message.direction,
     senderType: message.senderType,
     content: message.content,

@@ -1,11 +1,11 @@
 import { defineEntity, p } from '@mikro-orm/core';
-import { CONVERSATION_STATES } from '../domain/conversation-state.ts';
+import { CHANNELS, CONVERSATION_STATES, SEVERITIES, sqlIn, type Channel, type ConversationState, type Severity, type SlaTier } from '@domiq/proto/vocabulary';
 
-export const CHANNELS = ['web_chat', 'email', 'whatsapp', 'facebook', 'instagram', 'twitter', 'voice', 'sms', 'internal'] as const;
+/** A message's channel: a customer channel, or `internal` for what agents write among themselves (seed). */
+export const MESSAGE_CHANNELS = [...CHANNELS, 'internal'] as const;
+export type MessageChannel = (typeof MESSAGE_CHANNELS)[number];
 /** The state machine's states are the check constraint's (a new state needs a migration of the constraint). */
 export const STATES = CONVERSATION_STATES;
-
-const inList = (column: string, values: readonly string[]) => `${column} in (${values.map((v) => `'${v}'`).join(', ')})`;
 
 /** Seed §2. customer_id, assigned_* and resolution_id are other services' ids: no foreign keys across services. */
 export const Conversation = defineEntity({
@@ -16,18 +16,18 @@ export const Conversation = defineEntity({
     accountId: p.uuid(),
     propertyId: p.uuid().nullable(),
     customerId: p.uuid().index('idx_conversations_customer'),
-    state: p.string().length(30).default('open').index('idx_conversations_state'),
-    previousState: p.string().length(30).nullable(),
+    state: p.string().length(30).$type<ConversationState>().default('open').index('idx_conversations_state'),
+    previousState: p.string().length(30).$type<ConversationState>().nullable(),
     channelsUsed: p.array().default([]),
-    currentChannel: p.string().length(30).nullable(),
-    initialChannel: p.string().length(30),
+    currentChannel: p.string().length(30).$type<Channel>().nullable(),
+    initialChannel: p.string().length(30).$type<Channel>(),
     assignedAgentId: p.uuid().nullable().index('idx_conversations_assigned_agent'),
     assignedTeamId: p.uuid().nullable().index('idx_conversations_assigned_team'),
     intent: p.string().length(50).nullable(),
-    severity: p.string().length(10).nullable().index('idx_conversations_severity'),
+    severity: p.string().length(10).$type<Severity>().nullable().index('idx_conversations_severity'),
     sentiment: p.string().length(20).nullable(),
     requiredSkills: p.array().default([]),
-    slaTier: p.string().length(20).default('standard'),
+    slaTier: p.string().length(20).$type<SlaTier>().default('standard'),
     firstResponseAt: p.datetime().nullable(),
     firstResponseDueAt: p.datetime().nullable(),
     resolutionDueAt: p.datetime().nullable(),
@@ -53,8 +53,8 @@ export const Conversation = defineEntity({
     { name: 'idx_conversations_last_message', properties: ['lastMessageAt'] },
   ],
   checks: [
-    { name: 'conversations_state_check', expression: inList('state', STATES) },
-    { name: 'conversations_severity_check', expression: `severity in ('P0', 'P1', 'P2', 'P3')` },
+    { name: 'conversations_state_check', expression: sqlIn('state', STATES) },
+    { name: 'conversations_severity_check', expression: sqlIn('severity', SEVERITIES) },
     { name: 'conversations_sentiment_check', expression: `sentiment in ('positive', 'neutral', 'negative', 'angry')` },
   ],
 });
@@ -69,7 +69,7 @@ export const Message = defineEntity({
     // Same service, so a real relation (the seed's FK, cascade on delete); it also makes the unit of work
     // insert a new conversation before its first message, which the message-count trigger needs.
     conversation: () => p.manyToOne(Conversation).deleteRule('cascade').index('idx_messages_conversation'),
-    channel: p.string().length(30).index('idx_messages_channel'),
+    channel: p.string().length(30).$type<MessageChannel>().index('idx_messages_channel'),
     direction: p.string().length(10).index('idx_messages_direction'),
     senderType: p.string().length(20),
     senderId: p.uuid().nullable(),
@@ -94,7 +94,7 @@ export const Message = defineEntity({
     readAt: p.datetime().nullable(),
   },
   checks: [
-    { name: 'messages_channel_check', expression: inList('channel', CHANNELS) },
+    { name: 'messages_channel_check', expression: sqlIn('channel', MESSAGE_CHANNELS) },
     { name: 'messages_direction_check', expression: `direction in ('inbound', 'outbound', 'internal')` },
     { name: 'messages_sender_type_check', expression: `sender_type in ('customer', 'agent', 'system', 'ai')` },
     { name: 'messages_content_type_check', expression: `content_type in ('text', 'html', 'markdown', 'voice_transcript', 'system_event')` },
@@ -138,7 +138,7 @@ export const AiAnnotation = defineEntity({
     messageId: p.uuid().index('idx_ai_annotations_message'),
     intent: p.string().length(50).index('idx_ai_annotations_intent'),
     intentConfidence: p.decimal('number').columnType('numeric(3,2)'),
-    severity: p.string().length(10).index('idx_ai_annotations_severity'),
+    severity: p.string().length(10).$type<Severity>().index('idx_ai_annotations_severity'),
     severityConfidence: p.decimal('number').columnType('numeric(3,2)'),
     sentiment: p.string().length(20),
     sentimentScore: p.decimal('number').columnType('numeric(4,3)').nullable(),
@@ -161,7 +161,7 @@ export const AiAnnotation = defineEntity({
   checks: [
     { name: 'ai_annotations_intent_check', expression: `intent in ('how_to_guidance', 'account_access_issue', 'transaction_system_failure', 'bug_technical_defect', 'urgent_high_risk', 'noise_low_intent', 'unknown')` },
     { name: 'ai_annotations_intent_confidence_check', expression: 'intent_confidence >= 0 and intent_confidence <= 1' },
-    { name: 'ai_annotations_severity_check', expression: `severity in ('P0', 'P1', 'P2', 'P3')` },
+    { name: 'ai_annotations_severity_check', expression: sqlIn('severity', SEVERITIES) },
     { name: 'ai_annotations_sentiment_check', expression: `sentiment in ('positive', 'neutral', 'negative', 'angry')` },
   ],
 });

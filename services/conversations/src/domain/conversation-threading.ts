@@ -1,3 +1,5 @@
+import type { Channel } from '@domiq/proto/vocabulary';
+
 /**
  * Where an inbound (non-email) message goes: the customer's latest conversation is continued while it is
  * active, reopened when it was resolved recently, and a new conversation starts otherwise.
@@ -31,9 +33,19 @@ export function chooseThread(latest: ThreadCandidate | null, now: Date, policy: 
   return now.getTime() - last.getTime() <= policy.idleWindowHours * 3_600_000 ? 'continue' : 'create';
 }
 
-/** Which identity kind a channel's sender address is. */
-export function identifierKindForChannel(channel: string): 'IDENTIFIER_KIND_PHONE' | 'IDENTIFIER_KIND_EMAIL' | 'IDENTIFIER_KIND_SOCIAL' {
-  if (channel === 'sms' || channel === 'whatsapp' || channel === 'voice') return 'IDENTIFIER_KIND_PHONE';
-  if (channel === 'email') return 'IDENTIFIER_KIND_EMAIL';
-  return 'IDENTIFIER_KIND_SOCIAL';
+/** Which identity kind each channel's sender address is (exhaustive: a new channel must say). */
+export const SENDER_IDENTIFIER: Record<Channel, 'IDENTIFIER_KIND_PHONE' | 'IDENTIFIER_KIND_EMAIL' | 'IDENTIFIER_KIND_SOCIAL'> = {
+  sms: 'IDENTIFIER_KIND_PHONE',
+  whatsapp: 'IDENTIFIER_KIND_PHONE',
+  voice: 'IDENTIFIER_KIND_PHONE',
+  email: 'IDENTIFIER_KIND_EMAIL',
+  web_chat: 'IDENTIFIER_KIND_SOCIAL',
+  facebook: 'IDENTIFIER_KIND_SOCIAL',
+  instagram: 'IDENTIFIER_KIND_SOCIAL',
+  twitter: 'IDENTIFIER_KIND_SOCIAL',
+  api: 'IDENTIFIER_KIND_SOCIAL',
+};
+
+export function identifierKindForChannel(channel: Channel): (typeof SENDER_IDENTIFIER)[Channel] {
+  return SENDER_IDENTIFIER[channel];
 }

@@ -1,14 +1,14 @@
-import { defineHandler, eventUuid, PoisonMessageError } from '@domiq/bus';
+import { defineHandler, eventEnum, eventUuid, PoisonMessageError } from '@domiq/bus';
 import { events } from '@domiq/proto/events';
 import type { PromiseClient } from '@domiq/grpc';
 import { status } from '@grpc/grpc-js';
 import type { IdentityServiceClient } from '@domiq/proto/identity';
-import { CHANNELS } from '../db/conversations.entities.ts';
+import { channels, slaTiers } from '@domiq/proto/vocabulary';
 import { identifierKindForChannel } from '../domain/conversation-threading.ts';
 import { receiveInboundMessage } from '../app/receive-inbound-message.ts';
 
 /**
- * gateway.message.received -> resolve the sender through identity (before the transaction), then
+ * channel-gateway.message.received -> resolve the sender through identity (before the transaction), then
  * receiveInboundMessage threads and stores it in the consumer's transaction.
  */
 export function messageReceivedConsumer(identity: PromiseClient<IdentityServiceClient>) {
@@ -17,17 +17,17 @@ export function messageReceivedConsumer(identity: PromiseClient<IdentityServiceC
     contract: events.gatewayMessageReceived,
     async prepare({ payload }) {
       eventUuid(payload.accountId, 'account_id');
-      if (!(CHANNELS as readonly string[]).includes(payload.channelType)) throw new PoisonMessageError(`unknown channel ${payload.channelType}`);
+      const channel = eventEnum(channels, payload.channelType, 'channel_type');
       try {
         const { customer } = await identity.resolveCustomer({
           accountId: payload.accountId,
-          kind: identifierKindForChannel(payload.channelType),
+          kind: identifierKindForChannel(channel),
           value: payload.fromAddress,
-          network: payload.channelType,
+          network: channel,
           displayName: payload.senderName,
           defaultRegion: 'US',
         });
-        return { customerId: customer!.id, slaTier: customer!.slaTier };
+        return { channel, customerId: customer!.id, slaTier: eventEnum(slaTiers, customer!.slaTier, 'customer.sla_tier', 'standard' as const) };
       } catch (err) {
         const code = (err as { code?: number }).code;
         // A sender identity can never resolve (bad address, unknown account): park it with the reason.
@@ -42,7 +42,7 @@ export function messageReceivedConsumer(identity: PromiseClient<IdentityServiceC
         propertyId: payload.propertyId || null,
         customerId: prepared.customerId,
         slaTier: prepared.slaTier,
-        channel: payload.channelType,
+        channel: prepared.channel,
         provider: payload.provider,
         providerMessageId: payload.providerMessageId,
         channelId: payload.channelId,

@@ -1,8 +1,8 @@
 import type { MikroORM } from '@domiq/db';
 import { inTransaction, readModel } from '@domiq/bus';
 import { ConversationsServiceService, type ConversationsServiceServer, type Conversation as ConversationMsg, type Message as MessageMsg } from '@domiq/proto/conversations';
-import { defineGrpcService, requireOneOf, requireString, requireUuid, optionalUuid, type AccessGrant, type AccessTable, type GrpcService } from '@domiq/grpc';
-import { ISSUE_TYPES, SEVERITIES } from '@domiq/proto/vocabulary';
+import { defineGrpcService, requireEnum, requireString, requireUuid, optionalUuid, type AccessGrant, type AccessTable, type GrpcService } from '@domiq/grpc';
+import { channels, conversationStates, issueTypes, severities } from '@domiq/proto/vocabulary';
 import { auditActor } from '@domiq/auth';
 import type { ConversationRow, MessageRow } from '../db/conversations.entities.ts';
 import { getConversation, listConversations, listMessages, type ReadScope } from '../app/conversation.queries.ts';
@@ -10,15 +10,16 @@ import { escalateConversation } from '../app/escalate-conversation.ts';
 
 function toConversationMsg(c: ConversationRow): ConversationMsg {
   return {
-    id: c.id, accountId: c.accountId, propertyId: c.propertyId ?? '', customerId: c.customerId, state: c.state,
-    initialChannel: c.initialChannel, currentChannel: c.currentChannel ?? '', messageCount: c.messageCount,
-    lastMessageAt: c.lastMessageAt?.toISOString() ?? '', createdAt: c.createdAt.toISOString(), severity: c.severity ?? '',
+    id: c.id, accountId: c.accountId, propertyId: c.propertyId ?? '', customerId: c.customerId, state: conversationStates.toProto(c.state),
+    initialChannel: channels.toProto(c.initialChannel), currentChannel: c.currentChannel ? channels.toProto(c.currentChannel) : 'CHANNEL_UNSPECIFIED',
+    messageCount: c.messageCount, lastMessageAt: c.lastMessageAt?.toISOString() ?? '', createdAt: c.createdAt.toISOString(),
+    severity: c.severity ? severities.toProto(c.severity) : 'SEVERITY_UNSPECIFIED',
   };
 }
 
 function toMessageMsg(m: MessageRow): MessageMsg {
   return {
-    id: m.id, conversationId: m.conversation.id, channel: m.channel, direction: m.direction, senderType: m.senderType,
+    id: m.id, conversationId: m.conversation.id, channel: m.channel === 'internal' ? 'CHANNEL_UNSPECIFIED' : channels.toProto(m.channel), direction: m.direction, senderType: m.senderType,
     content: m.content, channelMessageId: m.channelMessageId ?? '', status: m.status, createdAt: m.createdAt.toISOString(),
   };
 }
@@ -59,8 +60,8 @@ export function conversationsGrpcService(orm: MikroORM): GrpcService {
 
     async escalateConversation(req, ctx) {
       const conversationId = requireUuid(req.conversationId, 'conversation_id');
-      const issueType = requireOneOf(req.issueType, 'issue_type', ISSUE_TYPES);
-      const severity = requireOneOf(req.severity, 'severity', SEVERITIES, 'P2');
+      const issueType = requireEnum(issueTypes, req.issueType, 'issue_type');
+      const severity = requireEnum(severities, req.severity, 'severity', 'P2');
       const reason = requireString(req.reason, 'reason', 2000);
       const conversation = await inTransaction(orm, auditActor(ctx.caller), (uow) =>
         escalateConversation(uow, { accountId: ctx.accountId, conversationId, issueType, severity, reason }));

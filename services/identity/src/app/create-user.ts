@@ -1,5 +1,5 @@
 import type { UnitOfWork } from '@domiq/bus';
-import type { Role } from '@domiq/auth';
+import { roles, type Role } from '@domiq/proto/vocabulary';
 import { AlreadyExistsError, NotFoundError } from '@domiq/grpc';
 import { events } from '@domiq/proto/events';
 import { accountExists } from '../db/account.repository.ts';
@@ -32,7 +32,7 @@ export async function createUser(uow: UnitOfWork, input: CreateUserInput): Promi
   if (found) return found;
   const user = em.create(User, { id, accountId, email, firstName, lastName, role, teamId, skills, maxConcurrentConversations, displayName: `${firstName} ${lastName}` });
   uow.emit(events.identityUserCreated, {
-    accountId, userId: id, teamId: teamId ?? '', role, skills, maxConcurrentConversations, email, firstName, lastName,
+    accountId, userId: id, teamId: teamId ?? '', role: roles.toProto(role), skills, maxConcurrentConversations, email, firstName, lastName,
   }, { entityId: id, accountId });
   return user;
 }

@@ -1,3 +1,4 @@
+import { ROLES, SLA_TIERS, sqlIn, type Role, type SlaTier } from '@domiq/proto/vocabulary';
 import { defineEntity, p } from '@mikro-orm/core';
 
 export const Account = defineEntity({
@@ -59,7 +60,7 @@ export const User = defineEntity({
     avatarUrl: p.text().nullable(),
     timezone: p.string().length(50).default('UTC'),
     locale: p.string().length(10).default('en'),
-    role: p.string().length(30).default('agent').index('idx_users_role'),
+    role: p.string().length(30).$type<Role>().default('agent').index('idx_users_role'),
     permissions: p.json<string[]>().defaultRaw(`'[]'`),
     teamId: p.uuid().nullable().index('idx_users_team'),
     skills: p.array().default([]),
@@ -74,7 +75,7 @@ export const User = defineEntity({
   },
   uniques: [{ name: 'uq_users_account_email', properties: ['accountId', 'email'] }],
   checks: [
-    { name: 'users_role_check', expression: `role in ('admin', 'supervisor', 'agent', 'engineer', 'api', 'property_manager')` },
+    { name: 'users_role_check', expression: sqlIn('role', ROLES) },
     { name: 'users_status_check', expression: `status in ('available', 'busy', 'away', 'offline', 'do_not_disturb')` },
     { name: 'users_auth_provider_check', expression: `auth_provider in ('local', 'google', 'okta', 'saml')` },
   ],
@@ -102,7 +103,7 @@ export const Customer = defineEntity({
     accountId: p.uuid().index('idx_customers_account'),
     identityGraph: p.json<IdentityGraph>(),
     profile: p.json<CustomerProfile>(),
-    slaTier: p.string().length(20).default('standard').index('idx_customers_sla_tier'),
+    slaTier: p.string().length(20).$type<SlaTier>().default('standard').index('idx_customers_sla_tier'),
     tags: p.array().default([]),
     segments: p.array().default([]),
     riskFlags: p.array().default([]),
@@ -114,7 +115,7 @@ export const Customer = defineEntity({
     updatedAt: p.datetime().defaultRaw('now()').onCreate(() => new Date()),
   },
   checks: [
-    { name: 'customers_sla_tier_check', expression: `sla_tier in ('free', 'standard', 'premium', 'enterprise')` },
+    { name: 'customers_sla_tier_check', expression: sqlIn('sla_tier', SLA_TIERS) },
     { name: 'customers_status_check', expression: `status in ('active', 'inactive', 'blocked', 'merged')` },
   ],
 });

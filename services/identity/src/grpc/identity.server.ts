@@ -4,9 +4,10 @@ import {
   IdentityServiceService, type IdentityServiceServer, type Customer as CustomerMsg, type Property as PropertyMsg, type User as UserMsg,
 } from '@domiq/proto/identity';
 import {
-  defineGrpcService, InvalidArgumentError, requireOneOf, requireString, requireUuid, optionalUuid, type AccessTable, type GrpcService,
+  defineGrpcService, InvalidArgumentError, requireEnum, requireOneOf, requireString, requireUuid, optionalUuid, type AccessTable, type GrpcService,
 } from '@domiq/grpc';
-import { auditActor, ROLES } from '@domiq/auth';
+import { auditActor } from '@domiq/auth';
+import { roles, slaTiers } from '@domiq/proto/vocabulary';
 import type { CustomerRow, PropertyRow, UserRow } from '../db/identity.entities.ts';
 import { InvalidIdentifierError, isEmailAddress, normaliseIdentifier, type IdentifierKind } from '../domain/identifier.ts';
 import { isTimeZone } from '../domain/time-zone.ts';
@@ -22,7 +23,7 @@ const KINDS: Record<string, IdentifierKind> = { IDENTIFIER_KIND_PHONE: 'phone', 
 function toCustomerMsg(c: CustomerRow): CustomerMsg {
   return {
     id: c.id, accountId: c.accountId, name: c.profile.name ?? '', phoneNumbers: c.identityGraph.phone_numbers,
-    emails: c.identityGraph.emails, slaTier: c.slaTier, status: c.status, createdAt: c.createdAt.toISOString(),
+    emails: c.identityGraph.emails, slaTier: slaTiers.toProto(c.slaTier), status: c.status, createdAt: c.createdAt.toISOString(),
   };
 }
 
@@ -32,7 +33,7 @@ function toPropertyMsg(p: PropertyRow): PropertyMsg {
 
 function toUserMsg(u: UserRow): UserMsg {
   return {
-    id: u.id, accountId: u.accountId, email: u.email, firstName: u.firstName, lastName: u.lastName, role: u.role,
+    id: u.id, accountId: u.accountId, email: u.email, firstName: u.firstName, lastName: u.lastName, role: roles.toProto(u.role),
     teamId: u.teamId ?? '', skills: u.skills, maxConcurrentConversations: u.maxConcurrentConversations,
   };
 }
@@ -112,7 +113,7 @@ export function identityGrpcService(orm: MikroORM): GrpcService {
       if (!isEmailAddress(email)) throw new InvalidArgumentError('email', 'must be an email address');
       const firstName = requireString(req.firstName, 'first_name', 100);
       const lastName = requireString(req.lastName, 'last_name', 100);
-      const role = requireOneOf(req.role, 'role', ROLES, 'agent');
+      const role = requireEnum(roles, req.role, 'role', 'agent');
       const teamId = optionalUuid(req.teamId, 'team_id');
       const max = req.maxConcurrentConversations || 5;
       if (max < 1 || max > 100) throw new InvalidArgumentError('max_concurrent_conversations', 'must be between 1 and 100');

@@ -27,6 +27,7 @@ import { openCredentials } from '../resman/credentials.ts';
 import { buildGuestCardXml, type GuestCardEvent, type ResmanPerson, type ResmanProspect } from '../resman/mits.ts';
 import type { ResmanClient, ResmanConnections } from '../resman/resman.client.ts';
 import { isPermanent, ResmanApiError, ResmanAuthError, ResmanError } from '../resman/resman.errors.ts';
+import type { Channel } from '@domiq/proto/vocabulary';
 
 /** A message a customer sent us about a property (conversations.message.created, checked by the consumer). */
 export interface InboundCustomerMessage {
@@ -35,7 +36,7 @@ export interface InboundCustomerMessage {
   customerId: string;
   conversationId: string | null;
   messageId: string;
-  channel: string;
+  channel: Channel;
   content: string;
   createdAt: Date;
 }
@@ -218,7 +219,7 @@ async function recordFailedPush(uow: UnitOfWork, f: FailedPush): Promise<void> {
 // ---------------------------------------------------------------- the ResMan calls
 
 export interface GuestCardInput {
-  message: { messageId: string; channel: string; content: string; createdAt: Date };
+  message: { messageId: string; channel: Channel; content: string; createdAt: Date };
   contact: PersonContact;
   /** The prospect this customer is already mapped to at this property, if any. */
   mapping: { prospectId: string; personId: string | null } | null;

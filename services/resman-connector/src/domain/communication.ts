@@ -1,26 +1,33 @@
 // How a DomIQ message becomes a ResMan communication-log entry (a MITS Event on the guest card).
+import type { Channel } from '@domiq/proto/vocabulary';
 import { redactSensitive } from './redaction.ts';
 
 export type CommunicationType = 'chat' | 'email' | 'sms' | 'voice';
 
-/** MITS EventType for a message the prospect sent us, by DomIQ channel. */
-export function inboundEventType(channel: string): string {
-  switch (channel) {
-    case 'sms':
-      return 'TextFromProspect';
-    case 'email':
-      return 'EmailFromProspect';
-    case 'voice':
-      return 'CallFromProspect';
-    default:
-      return 'Contact';
-  }
+/** MITS EventType for a message the prospect sent us, by DomIQ channel (RESMAN.md's event types). */
+export const INBOUND_EVENT_TYPE: Record<Channel, string> = {
+  sms: 'TextFromProspect',
+  email: 'EmailFromProspect',
+  voice: 'CallFromProspect',
+  web_chat: 'Contact',
+  whatsapp: 'Contact',
+  facebook: 'Contact',
+  instagram: 'Contact',
+  twitter: 'Contact',
+  api: 'Contact',
+};
+
+export function inboundEventType(channel: Channel): string {
+  return INBOUND_EVENT_TYPE[channel];
 }
 
 /** The seed's communication_type for a DomIQ channel. */
-export function communicationType(channel: string): CommunicationType {
-  if (channel === 'email' || channel === 'sms' || channel === 'voice') return channel;
-  return 'chat';
+export const COMMUNICATION_TYPE: Record<Channel, CommunicationType> = {
+  sms: 'sms', email: 'email', voice: 'voice', web_chat: 'chat', whatsapp: 'chat', facebook: 'chat', instagram: 'chat', twitter: 'chat', api: 'chat',
+};
+
+export function communicationType(channel: Channel): CommunicationType {
+  return COMMUNICATION_TYPE[channel];
 }
 
 /** Why a DomIQ message is not logged to ResMan, or null when it is: only what a customer sent us about a property. */

@@ -3,11 +3,12 @@
 // Per customer and property, "read the mapping, find or create the guest card, record the mapping" runs under
 // a lock that holds across replicas (CustomerLocks: a PostgreSQL advisory lock), and the mapping is written
 // before the lock is let go, so the next holder, on whichever replica, updates that card instead of creating one.
-import { defineHandler, eventUuid, PoisonMessageError, readModel } from '@domiq/bus';
+import { defineHandler, eventEnum, eventUuid, PoisonMessageError, readModel } from '@domiq/bus';
 import type { MikroORM } from '@domiq/db';
 import { isUuid, status, type PromiseClient } from '@domiq/grpc';
 import type { Logger } from '@domiq/logging';
 import { events } from '@domiq/proto/events';
+import { channels } from '@domiq/proto/vocabulary';
 import type { MessageCreated } from '@domiq/proto/conversations/events';
 import type { IdentityServiceClient } from '@domiq/proto/identity';
 import type { SecretBox } from '@domiq/secrets';
@@ -45,6 +46,7 @@ export function messageCreatedHandler(deps: MessageCreatedDeps) {
       for (const [field, value] of [['account_id', m.accountId], ['property_id', m.propertyId], ['customer_id', m.customerId], ['message_id', m.messageId]] as const) {
         eventUuid(value, field);
       }
+      const channel = eventEnum(channels, m.channel, 'channel');
       const integration = await findIntegration(readModel(deps.orm), m.accountId, m.propertyId);
       if (!integration || !pushesToResman(integration)) return skip('no active ResMan integration for the property');
 
@@ -58,7 +60,7 @@ export function messageCreatedHandler(deps: MessageCreatedDeps) {
       if (!customer) throw new PoisonMessageError(`customer ${m.customerId} not found in identity`);
 
       const message: InboundCustomerMessage = {
-        accountId: m.accountId, propertyId: m.propertyId, customerId: m.customerId, messageId: m.messageId, channel: m.channel, content: m.content,
+        accountId: m.accountId, propertyId: m.propertyId, customerId: m.customerId, messageId: m.messageId, channel, content: m.content,
         conversationId: isUuid(m.conversationId) ? m.conversationId : null,
         createdAt: Number.isNaN(Date.parse(m.createdAt)) ? new Date() : new Date(m.createdAt),
       };

@@ -1,6 +1,7 @@
 import type { UnitOfWork } from '@domiq/bus';
 import { lockForTransaction } from '@domiq/db';
 import { events } from '@domiq/proto/events';
+import { issueTypes, severities } from '@domiq/proto/vocabulary';
 import { Resolution, ResolutionUpdate } from '../db/resolutions.entities.ts';
 import { AUTOMATION_AUTHOR_ID, CLOSED_STATUSES, openingOf, reEscalationNote, type Escalation } from '../domain/escalation.ts';
 
@@ -53,7 +54,8 @@ export async function openResolution(uow: UnitOfWork, e: ConversationEscalation)
     authorId: AUTOMATION_AUTHOR_ID, authorSource: 'automation', content: opening.note,
   });
   uow.emit(events.resolutionOpened, {
-    accountId: e.accountId, resolutionId: resolution.id, conversationId: e.conversationId, issueType: e.issueType, owningTeam: opening.owningTeam, priority: opening.priority,
+    accountId: e.accountId, resolutionId: resolution.id, conversationId: e.conversationId, issueType: issueTypes.toProto(e.issueType), owningTeam: opening.owningTeam,
+    priority: severities.toProto(opening.priority),
   }, { entityId: resolution.id, accountId: e.accountId, conversationId: e.conversationId, customerId: e.customerId, resolutionId: resolution.id, actorType: 'automation' });
   return { outcome: 'opened', resolutionId: resolution.id };
 }

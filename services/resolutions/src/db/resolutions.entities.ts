@@ -1,3 +1,4 @@
+import { ISSUE_TYPES, SEVERITIES, sqlIn, type IssueType, type Severity } from '@domiq/proto/vocabulary';
 import { defineEntity, p } from '@mikro-orm/core';
 
 /** Seed §6 `resolutions`, per account; property and customer ids kept from the escalation for scoping and the dashboard. */
@@ -10,7 +11,7 @@ export const Resolution = defineEntity({
     propertyId: p.uuid().nullable(),
     customerId: p.uuid().nullable(),
     conversationId: p.uuid().index('idx_resolutions_conversation'),
-    issueType: p.string().length(30),
+    issueType: p.string().length(30).$type<IssueType>(),
     issueSubtype: p.string().length(50).nullable(),
     owningTeam: p.string().length(30).index('idx_resolutions_owning_team'),
     ownerId: p.uuid().nullable(),
@@ -23,7 +24,7 @@ export const Resolution = defineEntity({
     slaPausedAt: p.datetime().nullable(),
     slaTotalPausedSeconds: p.integer().default(0),
     slaBreached: p.boolean().default(false),
-    priority: p.string().length(10).default('P2').index('idx_resolutions_priority'),
+    priority: p.string().length(10).$type<Severity>().default('P2').index('idx_resolutions_priority'),
     rootCause: p.text().nullable(),
     rootCauseCategory: p.string().length(50).nullable(),
     affectedSystems: p.array().default([]),
@@ -45,13 +46,13 @@ export const Resolution = defineEntity({
     { name: 'uq_resolutions_open_conversation', properties: ['accountId', 'conversationId'], where: `status not in ('resolved', 'wont_fix', 'duplicate')` },
   ],
   checks: [
-    { name: 'resolutions_issue_type_check', expression: `issue_type in ('technical', 'billing', 'ops', 'compliance', 'security', 'other')` },
+    { name: 'resolutions_issue_type_check', expression: sqlIn('issue_type', ISSUE_TYPES) },
     { name: 'resolutions_owning_team_check', expression: `owning_team in ('engineering', 'infra', 'finance', 'support', 'security', 'product')` },
     {
       name: 'resolutions_status_check',
       expression: `status in ('investigating', 'awaiting_fix', 'fix_in_progress', 'awaiting_deploy', 'deployed', 'monitoring', 'resolved', 'wont_fix', 'duplicate')`,
     },
-    { name: 'resolutions_priority_check', expression: `priority in ('P0', 'P1', 'P2', 'P3')` },
+    { name: 'resolutions_priority_check', expression: sqlIn('priority', SEVERITIES) },
   ],
 });
 

@@ -1,9 +1,13 @@
-export const ISSUE_TYPES = ['technical', 'billing', 'ops', 'compliance', 'security', 'other'] as const;
-export type IssueType = (typeof ISSUE_TYPES)[number];
+import { ISSUE_TYPES, SEVERITIES, type IssueType, type Severity } from '@domiq/proto/vocabulary';
+
+export { ISSUE_TYPES, type IssueType };
 export const OWNING_TEAMS = ['engineering', 'infra', 'finance', 'support', 'security', 'product'] as const;
 export type OwningTeam = (typeof OWNING_TEAMS)[number];
-export const PRIORITIES = ['P0', 'P1', 'P2', 'P3'] as const;
-export type Priority = (typeof PRIORITIES)[number];
+/** A resolution's priority is on the shared severity scale (P0 highest). */
+export const PRIORITIES = SEVERITIES;
+export type Priority = Severity;
+/** The seed's default priority, for an escalation that gave no severity. */
+export const DEFAULT_PRIORITY: Priority = 'P2';
 
 /** The status a resolution opens in. */
 export const OPENING_STATUS = 'investigating';
@@ -31,30 +35,10 @@ export const OWNING_TEAM_BY_ISSUE: Record<IssueType, OwningTeam> = {
   other: 'support',
 };
 
-export class UnknownIssueTypeError extends Error {
-  override name = 'UnknownIssueTypeError';
-}
-
-/** An unset issue type (proto3 empty string) is 'other'; anything outside the seed's list is refused. */
-export function parseIssueType(value: string): IssueType {
-  const v = value.trim().toLowerCase() || 'other';
-  if (!(ISSUE_TYPES as readonly string[]).includes(v)) throw new UnknownIssueTypeError(`issue_type must be one of ${ISSUE_TYPES.join(', ')}, got "${value}"`);
-  return v as IssueType;
-}
-
-const SEVERITY_WORDS: Record<string, Priority> = { critical: 'P0', urgent: 'P0', high: 'P1', medium: 'P2', normal: 'P2', low: 'P3' };
-
-/** P0..P3 as given (the AI annotator's scale), or the usual words for them; anything else is the seed default P2. */
-export function priorityFromSeverity(severity: string): Priority {
-  const v = severity.trim();
-  if ((PRIORITIES as readonly string[]).includes(v.toUpperCase())) return v.toUpperCase() as Priority;
-  return SEVERITY_WORDS[v.toLowerCase()] ?? 'P2';
-}
-
-/** What an escalated conversation says about its issue (the annotator's words, untrimmed). */
+/** What an escalated conversation says about its issue (the reason untrimmed; severity null when not given). */
 export interface Escalation {
   issueType: IssueType;
-  severity: string;
+  severity: Severity | null;
   reason: string;
 }
 
@@ -69,13 +53,13 @@ export interface ResolutionOpening {
 /** A first escalation opens a resolution owned by its issue type's team, at the priority its severity says. */
 export function openingOf(e: Escalation): ResolutionOpening {
   const owningTeam = OWNING_TEAM_BY_ISSUE[e.issueType];
-  const priority = priorityFromSeverity(e.severity);
+  const priority = e.severity ?? DEFAULT_PRIORITY;
   return { owningTeam, priority, status: OPENING_STATUS, note: `Opened from an escalated conversation for ${owningTeam} at ${priority}: ${reasonOf(e)}` };
 }
 
 /** An escalation while the conversation's resolution is open adds this note to it instead of a second resolution. */
 export function reEscalationNote(e: Escalation): string {
-  return `Conversation escalated again (${e.issueType}, severity ${e.severity.trim() || 'unset'}): ${reasonOf(e)}`;
+  return `Conversation escalated again (${e.issueType}, severity ${e.severity ?? 'unset'}): ${reasonOf(e)}`;
 }
 
 function reasonOf(e: Escalation): string {

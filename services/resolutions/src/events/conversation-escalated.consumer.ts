@@ -1,8 +1,8 @@
-import { defineHandler, eventTimestamp, eventUuid, optionalEventUuid, PoisonMessageError } from '@domiq/bus';
+import { defineHandler, eventEnum, eventTimestamp, eventUuid, optionalEventUuid } from '@domiq/bus';
 import { events } from '@domiq/proto/events';
 import type { ConversationEscalated } from '@domiq/proto/conversations/events';
 import { openResolution, type ConversationEscalation } from '../app/open-resolution.ts';
-import { parseIssueType, UnknownIssueTypeError } from '../domain/escalation.ts';
+import { issueTypes, severities } from '@domiq/proto/vocabulary';
 
 function parse(p: ConversationEscalated): ConversationEscalation {
   const accountId = eventUuid(p.accountId, 'account_id');
@@ -10,12 +10,10 @@ function parse(p: ConversationEscalated): ConversationEscalation {
   const propertyId = optionalEventUuid(p.propertyId, 'property_id');
   const customerId = optionalEventUuid(p.customerId, 'customer_id');
   const escalatedAt = eventTimestamp(p.escalatedAt, 'escalated_at', new Date());
-  try {
-    return { accountId, conversationId, propertyId, customerId, escalatedAt, issueType: parseIssueType(p.issueType), severity: p.severity, reason: p.reason };
-  } catch (err) {
-    if (err instanceof UnknownIssueTypeError) throw new PoisonMessageError(err.message);
-    throw err;
-  }
+  // An escalation without an issue type is 'other' (the support team's); without a severity, the default priority.
+  const issueType = eventEnum(issueTypes, p.issueType, 'issue_type', 'other' as const);
+  const severity = eventEnum(severities, p.severity, 'severity', null);
+  return { accountId, conversationId, propertyId, customerId, escalatedAt, issueType, severity, reason: p.reason };
 }
 
 /** conversations.conversation.escalated -> the conversation's open resolution, opened or noted (openResolution). */

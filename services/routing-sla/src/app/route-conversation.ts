@@ -3,7 +3,8 @@ import { lockForTransaction } from '@domiq/db';
 import { events } from '@domiq/proto/events';
 import { Agent, Assignment, ConversationSla, Sla } from '../db/routing-sla.entities.ts';
 import { assignRoundRobin } from '../domain/round-robin.ts';
-import { scheduleSla, selectSlaPolicy, type SlaTier } from '../domain/sla-policy.ts';
+import { scheduleSla, selectSlaPolicy } from '../domain/sla-policy.ts';
+import type { Channel, SlaTier } from '@domiq/proto/vocabulary';
 
 /** A conversation routing has not seen yet (conversations.conversation.created). */
 export interface NewConversation {
@@ -11,7 +12,7 @@ export interface NewConversation {
   conversationId: string;
   propertyId: string | null;
   customerId: string | null;
-  channel: string;
+  channel: Channel;
   createdAt: Date;
   tier: SlaTier;
 }

@@ -1,6 +1,7 @@
 import type { UnitOfWork } from '@domiq/bus';
 import { NotFoundError } from '@domiq/grpc';
 import { events } from '@domiq/proto/events';
+import { slaTiers } from '@domiq/proto/vocabulary';
 import { Sla, type SlaRow } from '../db/routing-sla.entities.ts';
 import type { SlaPolicyDefinition } from '../domain/sla-policy.ts';
 
@@ -24,7 +25,7 @@ export async function upsertSlaPolicy(uow: UnitOfWork, input: UpsertSlaPolicyInp
   if (existing && existing.accountId !== fields.accountId) throw new NotFoundError(`sla policy ${id} not found`);
   const row = existing ? uow.em.assign(existing, fields) : uow.em.create(Sla, { id: id ?? crypto.randomUUID(), ...fields });
   uow.emit(events.slaPolicyUpserted, {
-    accountId: fields.accountId, slaPolicyId: row.id, propertyId: fields.propertyId ?? '', name: fields.name, tier: fields.tier, created: !existing,
+    accountId: fields.accountId, slaPolicyId: row.id, propertyId: fields.propertyId ?? '', name: fields.name, tier: slaTiers.toProto(fields.tier), created: !existing,
   }, { entityId: row.id, accountId: fields.accountId });
   return row;
 }

@@ -1,3 +1,4 @@
+import { SLA_TIERS, sqlIn, type SlaTier } from '@domiq/proto/vocabulary';
 import { defineEntity, p } from '@mikro-orm/core';
 import type { WeeklyHours } from '../domain/business-calendar.ts';
 import type { SlaOverrides } from '../domain/sla-policy.ts';
@@ -13,7 +14,7 @@ export const Sla = defineEntity({
     accountId: p.uuid(),
     propertyId: p.uuid().nullable(),
     name: p.string().length(100),
-    tier: p.string().length(20).index('idx_slas_tier'),
+    tier: p.string().length(20).$type<SlaTier>().index('idx_slas_tier'),
     firstResponseTimeMinutes: p.integer(),
     resolutionTimeMinutes: p.integer(),
     updateIntervalMinutes: p.integer().default(720),
@@ -32,7 +33,7 @@ export const Sla = defineEntity({
     { name: 'idx_slas_default', properties: ['isDefault'], where: 'is_default = true' },
   ],
   checks: [
-    { name: 'slas_tier_check', expression: `tier in ('free', 'standard', 'premium', 'enterprise')` },
+    { name: 'slas_tier_check', expression: sqlIn('tier', SLA_TIERS) },
     { name: 'slas_minutes_check', expression: `first_response_time_minutes > 0 and resolution_time_minutes > 0 and update_interval_minutes > 0` },
   ],
 });

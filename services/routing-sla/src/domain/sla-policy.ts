@@ -1,27 +1,16 @@
 import { BusinessCalendar, InvalidCalendarError, isIanaZone, isWeekday, parseClock, WEEKDAYS, type WeeklyHours } from './business-calendar.ts';
 
-export const SLA_TIERS = ['free', 'standard', 'premium', 'enterprise'] as const;
-export type SlaTier = (typeof SLA_TIERS)[number];
+import { CHANNELS, SEVERITIES, SLA_TIERS, slaTiers, type Severity, type SlaTier } from '@domiq/proto/vocabulary';
+
+export { SLA_TIERS, type SlaTier };
 
 export function isSlaTier(value: string): value is SlaTier {
-  return (SLA_TIERS as readonly string[]).includes(value);
+  return slaTiers.is(value);
 }
 
-export class UnknownSlaTierError extends Error {
-  override name = 'UnknownSlaTierError';
-}
-
-/** A conversation's tier: unset (proto3 empty string) is standard; anything outside the seed's list is refused. */
-export function slaTierOf(value: string): SlaTier {
-  const tier = value || 'standard';
-  if (!isSlaTier(tier)) throw new UnknownSlaTierError(`sla_tier must be one of ${SLA_TIERS.join(', ')}: "${value}"`);
-  return tier;
-}
-
-/** The seed's channel list (channels.type) plus the generic API channel. */
-export const CHANNELS = ['web_chat', 'email', 'whatsapp', 'facebook', 'instagram', 'twitter', 'voice', 'sms', 'api'] as const;
-export const PRIORITIES = ['P0', 'P1', 'P2', 'P3'] as const;
-export type Priority = (typeof PRIORITIES)[number];
+/** Overrides are keyed by the shared vocabularies: channel (web_chat, ..., api) and severity as priority (P0..P3). */
+export const PRIORITIES = SEVERITIES;
+export type Priority = Severity;
 
 /** One entry of the seed's `channel_overrides` / `priority_overrides` JSON, e.g. `{"first_response": 5}`. */
 export interface SlaOverride {

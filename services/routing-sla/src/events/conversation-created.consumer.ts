@@ -1,8 +1,8 @@
-import { defineHandler, eventTimestamp, eventUuid, optionalEventUuid, PoisonMessageError } from '@domiq/bus';
+import { defineHandler, eventEnum, eventTimestamp, eventUuid, optionalEventUuid } from '@domiq/bus';
 import { events } from '@domiq/proto/events';
 import type { ConversationCreated } from '@domiq/proto/conversations/events';
 import { routeConversation, type NewConversation } from '../app/route-conversation.ts';
-import { slaTierOf, UnknownSlaTierError } from '../domain/sla-policy.ts';
+import { channels, slaTiers } from '@domiq/proto/vocabulary';
 
 function parse(p: ConversationCreated): NewConversation {
   const accountId = eventUuid(p.accountId, 'account_id');
@@ -10,12 +10,10 @@ function parse(p: ConversationCreated): NewConversation {
   const propertyId = optionalEventUuid(p.propertyId, 'property_id');
   const customerId = optionalEventUuid(p.customerId, 'customer_id');
   const createdAt = eventTimestamp(p.createdAt, 'created_at');
-  try {
-    return { accountId, conversationId, propertyId, customerId, channel: p.channel, createdAt, tier: slaTierOf(p.slaTier) };
-  } catch (err) {
-    if (err instanceof UnknownSlaTierError) throw new PoisonMessageError(err.message);
-    throw err;
-  }
+  const channel = eventEnum(channels, p.channel, 'channel');
+  // A conversation whose customer has no tier is standard.
+  const tier = eventEnum(slaTiers, p.slaTier, 'sla_tier', 'standard' as const);
+  return { accountId, conversationId, propertyId, customerId, channel, createdAt, tier };
 }
 
 /** conversations.conversation.created -> start the SLA clock and assign an agent round robin (routeConversation). */

@@ -1,5 +1,6 @@
-import { defineHandler, eventUuid, optionalEventUuid, PoisonMessageError } from '@domiq/bus';
+import { defineHandler, eventEnum, eventUuid, optionalEventUuid, PoisonMessageError } from '@domiq/bus';
 import { events } from '@domiq/proto/events';
+import { roles } from '@domiq/proto/vocabulary';
 import { registerAgent } from '../app/register-agent.ts';
 import { isRoutableRole } from '../domain/round-robin.ts';
 
@@ -12,7 +13,7 @@ export const userCreatedConsumer = defineHandler({
   contract: events.identityUserCreated,
   async handle(ctx) {
     const { payload: p, logger } = ctx;
-    const role = p.role;
+    const role = eventEnum(roles, p.role, 'role');
     if (!isRoutableRole(role)) {
       logger.debug({ role }, 'user is not routable; not an agent');
       return;

@@ -3,9 +3,10 @@ import {
   RoutingSlaServiceService, type RoutingSlaServiceServer, type SlaOverride as SlaOverrideMsg, type SlaPolicy as SlaPolicyMsg,
 } from '@domiq/proto/routing-sla';
 import {
-  defineGrpcService, InvalidArgumentError, optionalUuid, requireOneOf, requireString, requireUuid, type AccessTable, type GrpcService,
+  defineGrpcService, InvalidArgumentError, optionalUuid, requireEnum, requireOneOf, requireString, requireUuid, type AccessTable, type GrpcService,
 } from '@domiq/grpc';
 import { inTransaction, readModel } from '@domiq/bus';
+import { slaTiers } from '@domiq/proto/vocabulary';
 import { auditActor, PermissionDeniedError } from '@domiq/auth';
 import type { SlaRow } from '../db/routing-sla.entities.ts';
 import { WEEKDAYS } from '../domain/business-calendar.ts';
@@ -23,7 +24,7 @@ function parsePolicy(msg: SlaPolicyMsg | undefined): UpsertSlaPolicyInput {
   const propertyId = optionalUuid(msg.propertyId, 'policy.property_id');
   const name = requireString(msg.name, 'policy.name', 100);
   try {
-    return { id, accountId, propertyId, name, isDefault: msg.isDefault, isActive: msg.isActive ?? true, ...defineSlaPolicy(msg) };
+    return { id, accountId, propertyId, name, isDefault: msg.isDefault, isActive: msg.isActive ?? true, ...defineSlaPolicy({ ...msg, tier: requireEnum(slaTiers, msg.tier, 'policy.tier') }) };
   } catch (err) {
     if (err instanceof InvalidSlaPolicyError) throw new InvalidArgumentError(`policy.${err.field}`, err.problem);
     throw err;
@@ -36,7 +37,7 @@ function fromOverrides(o: SlaOverrides): Record<string, SlaOverrideMsg> {
 
 function toPolicyMsg(s: SlaRow): SlaPolicyMsg {
   return {
-    id: s.id, accountId: s.accountId, propertyId: s.propertyId ?? '', name: s.name, tier: s.tier,
+    id: s.id, accountId: s.accountId, propertyId: s.propertyId ?? '', name: s.name, tier: slaTiers.toProto(s.tier),
     firstResponseMinutes: s.firstResponseTimeMinutes, resolutionMinutes: s.resolutionTimeMinutes, businessHoursOnly: s.businessHoursOnly,
     businessHours: WEEKDAYS.flatMap((day) => (s.businessHours[day] ? [{ day, ...s.businessHours[day] }] : [])),
     timezone: s.timezone, updateIntervalMinutes: s.updateIntervalMinutes,

@@ -18,6 +18,7 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
+import { Channel as Channel1, channelFromJSON, channelToJSON, channelToNumber } from "../../common/v1/vocabulary.ts";
 
 export const protobufPackage = "domiq.channel_gateway.v1";
 
@@ -28,8 +29,7 @@ export interface Channel {
   accountId: string;
   propertyId: string;
   channelKey: string;
-  /** One of web_chat, email, whatsapp, facebook, instagram, twitter, voice, sms. */
-  type: string;
+  type: Channel1;
   name: string;
   /** Provider address of the channel (e.g. the Twilio number, E.164). */
   address: string;
@@ -46,7 +46,7 @@ export interface UpsertChannelRequest {
   accountId: string;
   propertyId: string;
   channelKey: string;
-  type: string;
+  type: Channel1;
   name: string;
   address: string;
   credentials?: { $case: "twilio"; value: TwilioCredentials } | undefined;
@@ -95,7 +95,7 @@ function createBaseChannel(): Channel {
     accountId: "",
     propertyId: "",
     channelKey: "",
-    type: "",
+    type: Channel1.CHANNEL_UNSPECIFIED,
     name: "",
     address: "",
     status: "",
@@ -117,8 +117,8 @@ export const Channel: MessageFns<Channel> = {
     if (message.channelKey !== "") {
       writer.uint32(34).string(message.channelKey);
     }
-    if (message.type !== "") {
-      writer.uint32(42).string(message.type);
+    if (message.type !== Channel1.CHANNEL_UNSPECIFIED) {
+      writer.uint32(40).int32(channelToNumber(message.type));
     }
     if (message.name !== "") {
       writer.uint32(50).string(message.name);
@@ -181,11 +181,11 @@ export const Channel: MessageFns<Channel> = {
             continue;
           }
           case 5: {
-            if (tag !== 42) {
+            if (tag !== 40) {
               break;
             }
 
-            message.type = reader.string();
+            message.type = channelFromJSON(reader.int32());
             continue;
           }
           case 6: {
@@ -250,7 +250,7 @@ export const Channel: MessageFns<Channel> = {
         : isSet(object.channel_key)
         ? globalThis.String(object.channel_key)
         : "",
-      type: isSet(object.type) ? globalThis.String(object.type) : "",
+      type: isSet(object.type) ? channelFromJSON(object.type) : Channel1.CHANNEL_UNSPECIFIED,
       name: isSet(object.name) ? globalThis.String(object.name) : "",
       address: isSet(object.address) ? globalThis.String(object.address) : "",
       status: isSet(object.status) ? globalThis.String(object.status) : "",
@@ -276,8 +276,8 @@ export const Channel: MessageFns<Channel> = {
     if (message.channelKey !== "") {
       obj.channelKey = message.channelKey;
     }
-    if (message.type !== "") {
-      obj.type = message.type;
+    if (message.type !== Channel1.CHANNEL_UNSPECIFIED) {
+      obj.type = channelToJSON(message.type);
     }
     if (message.name !== "") {
       obj.name = message.name;
@@ -303,7 +303,7 @@ export const Channel: MessageFns<Channel> = {
     message.accountId = object.accountId ?? "";
     message.propertyId = object.propertyId ?? "";
     message.channelKey = object.channelKey ?? "";
-    message.type = object.type ?? "";
+    message.type = object.type ?? Channel1.CHANNEL_UNSPECIFIED;
     message.name = object.name ?? "";
     message.address = object.address ?? "";
     message.status = object.status ?? "";
@@ -406,7 +406,15 @@ export const TwilioCredentials: MessageFns<TwilioCredentials> = {
 };
 
 function createBaseUpsertChannelRequest(): UpsertChannelRequest {
-  return { accountId: "", propertyId: "", channelKey: "", type: "", name: "", address: "", credentials: undefined };
+  return {
+    accountId: "",
+    propertyId: "",
+    channelKey: "",
+    type: Channel1.CHANNEL_UNSPECIFIED,
+    name: "",
+    address: "",
+    credentials: undefined,
+  };
 }
 
 export const UpsertChannelRequest: MessageFns<UpsertChannelRequest> = {
@@ -420,8 +428,8 @@ export const UpsertChannelRequest: MessageFns<UpsertChannelRequest> = {
     if (message.channelKey !== "") {
       writer.uint32(26).string(message.channelKey);
     }
-    if (message.type !== "") {
-      writer.uint32(34).string(message.type);
+    if (message.type !== Channel1.CHANNEL_UNSPECIFIED) {
+      writer.uint32(32).int32(channelToNumber(message.type));
     }
     if (message.name !== "") {
       writer.uint32(42).string(message.name);
@@ -475,11 +483,11 @@ export const UpsertChannelRequest: MessageFns<UpsertChannelRequest> = {
             continue;
           }
           case 4: {
-            if (tag !== 34) {
+            if (tag !== 32) {
               break;
             }
 
-            message.type = reader.string();
+            message.type = channelFromJSON(reader.int32());
             continue;
           }
           case 5: {
@@ -535,7 +543,7 @@ export const UpsertChannelRequest: MessageFns<UpsertChannelRequest> = {
         : isSet(object.channel_key)
         ? globalThis.String(object.channel_key)
         : "",
-      type: isSet(object.type) ? globalThis.String(object.type) : "",
+      type: isSet(object.type) ? channelFromJSON(object.type) : Channel1.CHANNEL_UNSPECIFIED,
       name: isSet(object.name) ? globalThis.String(object.name) : "",
       address: isSet(object.address) ? globalThis.String(object.address) : "",
       credentials: isSet(object.twilio)
@@ -555,8 +563,8 @@ export const UpsertChannelRequest: MessageFns<UpsertChannelRequest> = {
     if (message.channelKey !== "") {
       obj.channelKey = message.channelKey;
     }
-    if (message.type !== "") {
-      obj.type = message.type;
+    if (message.type !== Channel1.CHANNEL_UNSPECIFIED) {
+      obj.type = channelToJSON(message.type);
     }
     if (message.name !== "") {
       obj.name = message.name;
@@ -578,7 +586,7 @@ export const UpsertChannelRequest: MessageFns<UpsertChannelRequest> = {
     message.accountId = object.accountId ?? "";
     message.propertyId = object.propertyId ?? "";
     message.channelKey = object.channelKey ?? "";
-    message.type = object.type ?? "";
+    message.type = object.type ?? Channel1.CHANNEL_UNSPECIFIED;
     message.name = object.name ?? "";
     message.address = object.address ?? "";
     switch (object.credentials?.$case) {

@@ -6,19 +6,19 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
+import { Channel, channelFromJSON, channelToJSON, channelToNumber } from "../../common/v1/vocabulary.ts";
 
 export const protobufPackage = "domiq.channel_gateway.v1";
 
 export const protobufFileName = "domiq/channel_gateway/v1/events.proto";
 
-/** gateway.message.received: a provider delivered a customer's message (deduped on the provider id). */
+/** channel-gateway.message.received: a provider delivered a customer's message (deduped on the provider id). */
 export interface MessageReceived {
   inboundId: string;
   accountId: string;
   propertyId: string;
   channelId: string;
-  /** Channel type: sms, whatsapp, email, ... */
-  channelType: string;
+  channelType: Channel;
   provider: string;
   providerMessageId: string;
   fromAddress: string;
@@ -28,13 +28,13 @@ export interface MessageReceived {
   senderName: string;
 }
 
-/** gateway.channel.upserted: an administrative change (event_log.actor_id names who made it); never the credentials. */
+/** channel-gateway.channel.upserted: an administrative change (event_log.actor_id names who made it); never the credentials. */
 export interface ChannelUpserted {
   accountId: string;
   propertyId: string;
   channelId: string;
   channelKey: string;
-  type: string;
+  type: Channel;
   name: string;
   created: boolean;
   credentialsChanged: boolean;
@@ -46,7 +46,7 @@ function createBaseMessageReceived(): MessageReceived {
     accountId: "",
     propertyId: "",
     channelId: "",
-    channelType: "",
+    channelType: Channel.CHANNEL_UNSPECIFIED,
     provider: "",
     providerMessageId: "",
     fromAddress: "",
@@ -71,8 +71,8 @@ export const MessageReceived: MessageFns<MessageReceived> = {
     if (message.channelId !== "") {
       writer.uint32(34).string(message.channelId);
     }
-    if (message.channelType !== "") {
-      writer.uint32(42).string(message.channelType);
+    if (message.channelType !== Channel.CHANNEL_UNSPECIFIED) {
+      writer.uint32(40).int32(channelToNumber(message.channelType));
     }
     if (message.provider !== "") {
       writer.uint32(50).string(message.provider);
@@ -144,11 +144,11 @@ export const MessageReceived: MessageFns<MessageReceived> = {
             continue;
           }
           case 5: {
-            if (tag !== 42) {
+            if (tag !== 40) {
               break;
             }
 
-            message.channelType = reader.string();
+            message.channelType = channelFromJSON(reader.int32());
             continue;
           }
           case 6: {
@@ -242,10 +242,10 @@ export const MessageReceived: MessageFns<MessageReceived> = {
         ? globalThis.String(object.channel_id)
         : "",
       channelType: isSet(object.channelType)
-        ? globalThis.String(object.channelType)
+        ? channelFromJSON(object.channelType)
         : isSet(object.channel_type)
-        ? globalThis.String(object.channel_type)
-        : "",
+        ? channelFromJSON(object.channel_type)
+        : Channel.CHANNEL_UNSPECIFIED,
       provider: isSet(object.provider) ? globalThis.String(object.provider) : "",
       providerMessageId: isSet(object.providerMessageId)
         ? globalThis.String(object.providerMessageId)
@@ -290,8 +290,8 @@ export const MessageReceived: MessageFns<MessageReceived> = {
     if (message.channelId !== "") {
       obj.channelId = message.channelId;
     }
-    if (message.channelType !== "") {
-      obj.channelType = message.channelType;
+    if (message.channelType !== Channel.CHANNEL_UNSPECIFIED) {
+      obj.channelType = channelToJSON(message.channelType);
     }
     if (message.provider !== "") {
       obj.provider = message.provider;
@@ -326,7 +326,7 @@ export const MessageReceived: MessageFns<MessageReceived> = {
     message.accountId = object.accountId ?? "";
     message.propertyId = object.propertyId ?? "";
     message.channelId = object.channelId ?? "";
-    message.channelType = object.channelType ?? "";
+    message.channelType = object.channelType ?? Channel.CHANNEL_UNSPECIFIED;
     message.provider = object.provider ?? "";
     message.providerMessageId = object.providerMessageId ?? "";
     message.fromAddress = object.fromAddress ?? "";
@@ -344,7 +344,7 @@ function createBaseChannelUpserted(): ChannelUpserted {
     propertyId: "",
     channelId: "",
     channelKey: "",
-    type: "",
+    type: Channel.CHANNEL_UNSPECIFIED,
     name: "",
     created: false,
     credentialsChanged: false,
@@ -365,8 +365,8 @@ export const ChannelUpserted: MessageFns<ChannelUpserted> = {
     if (message.channelKey !== "") {
       writer.uint32(34).string(message.channelKey);
     }
-    if (message.type !== "") {
-      writer.uint32(42).string(message.type);
+    if (message.type !== Channel.CHANNEL_UNSPECIFIED) {
+      writer.uint32(40).int32(channelToNumber(message.type));
     }
     if (message.name !== "") {
       writer.uint32(50).string(message.name);
@@ -426,11 +426,11 @@ export const ChannelUpserted: MessageFns<ChannelUpserted> = {
             continue;
           }
           case 5: {
-            if (tag !== 42) {
+            if (tag !== 40) {
               break;
             }
 
-            message.type = reader.string();
+            message.type = channelFromJSON(reader.int32());
             continue;
           }
           case 6: {
@@ -491,7 +491,7 @@ export const ChannelUpserted: MessageFns<ChannelUpserted> = {
         : isSet(object.channel_key)
         ? globalThis.String(object.channel_key)
         : "",
-      type: isSet(object.type) ? globalThis.String(object.type) : "",
+      type: isSet(object.type) ? channelFromJSON(object.type) : Channel.CHANNEL_UNSPECIFIED,
       name: isSet(object.name) ? globalThis.String(object.name) : "",
       created: isSet(object.created) ? globalThis.Boolean(object.created) : false,
       credentialsChanged: isSet(object.credentialsChanged)
@@ -516,8 +516,8 @@ export const ChannelUpserted: MessageFns<ChannelUpserted> = {
     if (message.channelKey !== "") {
       obj.channelKey = message.channelKey;
     }
-    if (message.type !== "") {
-      obj.type = message.type;
+    if (message.type !== Channel.CHANNEL_UNSPECIFIED) {
+      obj.type = channelToJSON(message.type);
     }
     if (message.name !== "") {
       obj.name = message.name;
@@ -540,7 +540,7 @@ export const ChannelUpserted: MessageFns<ChannelUpserted> = {
     message.propertyId = object.propertyId ?? "";
     message.channelId = object.channelId ?? "";
     message.channelKey = object.channelKey ?? "";
-    message.type = object.type ?? "";
+    message.type = object.type ?? Channel.CHANNEL_UNSPECIFIED;
     message.name = object.name ?? "";
     message.created = object.created ?? false;
     message.credentialsChanged = object.credentialsChanged ?? false;

@@ -18,6 +18,24 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
+import {
+  Channel,
+  channelFromJSON,
+  channelToJSON,
+  channelToNumber,
+  ConversationState,
+  conversationStateFromJSON,
+  conversationStateToJSON,
+  conversationStateToNumber,
+  IssueType,
+  issueTypeFromJSON,
+  issueTypeToJSON,
+  issueTypeToNumber,
+  Severity,
+  severityFromJSON,
+  severityToJSON,
+  severityToNumber,
+} from "../../common/v1/vocabulary.ts";
 
 export const protobufPackage = "domiq.conversations.v1";
 
@@ -28,19 +46,21 @@ export interface Conversation {
   accountId: string;
   propertyId: string;
   customerId: string;
-  state: string;
-  initialChannel: string;
-  currentChannel: string;
+  state: ConversationState;
+  initialChannel: Channel;
+  currentChannel: Channel;
   messageCount: number;
   lastMessageAt: string;
   createdAt: string;
-  severity: string;
+  /** Unspecified until the conversation is escalated or annotated. */
+  severity: Severity;
 }
 
 export interface Message {
   id: string;
   conversationId: string;
-  channel: string;
+  /** Unspecified for an internal message (direction "internal"). */
+  channel: Channel;
   direction: string;
   senderType: string;
   content: string;
@@ -80,11 +100,10 @@ export interface ListMessagesResponse {
 export interface EscalateConversationRequest {
   accountId: string;
   conversationId: string;
-  /** technical, billing, ops, compliance, security, other */
-  issueType: string;
+  issueType: IssueType;
   reason: string;
-  /** P0..P3 */
-  severity: string;
+  /** Unspecified: P2. */
+  severity: Severity;
 }
 
 export interface EscalateConversationResponse {
@@ -97,13 +116,13 @@ function createBaseConversation(): Conversation {
     accountId: "",
     propertyId: "",
     customerId: "",
-    state: "",
-    initialChannel: "",
-    currentChannel: "",
+    state: ConversationState.CONVERSATION_STATE_UNSPECIFIED,
+    initialChannel: Channel.CHANNEL_UNSPECIFIED,
+    currentChannel: Channel.CHANNEL_UNSPECIFIED,
     messageCount: 0,
     lastMessageAt: "",
     createdAt: "",
-    severity: "",
+    severity: Severity.SEVERITY_UNSPECIFIED,
   };
 }
 
@@ -121,14 +140,14 @@ export const Conversation: MessageFns<Conversation> = {
     if (message.customerId !== "") {
       writer.uint32(34).string(message.customerId);
     }
-    if (message.state !== "") {
-      writer.uint32(42).string(message.state);
+    if (message.state !== ConversationState.CONVERSATION_STATE_UNSPECIFIED) {
+      writer.uint32(40).int32(conversationStateToNumber(message.state));
     }
-    if (message.initialChannel !== "") {
-      writer.uint32(50).string(message.initialChannel);
+    if (message.initialChannel !== Channel.CHANNEL_UNSPECIFIED) {
+      writer.uint32(48).int32(channelToNumber(message.initialChannel));
     }
-    if (message.currentChannel !== "") {
-      writer.uint32(58).string(message.currentChannel);
+    if (message.currentChannel !== Channel.CHANNEL_UNSPECIFIED) {
+      writer.uint32(56).int32(channelToNumber(message.currentChannel));
     }
     if (message.messageCount !== 0) {
       writer.uint32(64).int32(message.messageCount);
@@ -139,8 +158,8 @@ export const Conversation: MessageFns<Conversation> = {
     if (message.createdAt !== "") {
       writer.uint32(82).string(message.createdAt);
     }
-    if (message.severity !== "") {
-      writer.uint32(90).string(message.severity);
+    if (message.severity !== Severity.SEVERITY_UNSPECIFIED) {
+      writer.uint32(88).int32(severityToNumber(message.severity));
     }
     return writer;
   },
@@ -191,27 +210,27 @@ export const Conversation: MessageFns<Conversation> = {
             continue;
           }
           case 5: {
-            if (tag !== 42) {
+            if (tag !== 40) {
               break;
             }
 
-            message.state = reader.string();
+            message.state = conversationStateFromJSON(reader.int32());
             continue;
           }
           case 6: {
-            if (tag !== 50) {
+            if (tag !== 48) {
               break;
             }
 
-            message.initialChannel = reader.string();
+            message.initialChannel = channelFromJSON(reader.int32());
             continue;
           }
           case 7: {
-            if (tag !== 58) {
+            if (tag !== 56) {
               break;
             }
 
-            message.currentChannel = reader.string();
+            message.currentChannel = channelFromJSON(reader.int32());
             continue;
           }
           case 8: {
@@ -239,11 +258,11 @@ export const Conversation: MessageFns<Conversation> = {
             continue;
           }
           case 11: {
-            if (tag !== 90) {
+            if (tag !== 88) {
               break;
             }
 
-            message.severity = reader.string();
+            message.severity = severityFromJSON(reader.int32());
             continue;
           }
         }
@@ -276,17 +295,19 @@ export const Conversation: MessageFns<Conversation> = {
         : isSet(object.customer_id)
         ? globalThis.String(object.customer_id)
         : "",
-      state: isSet(object.state) ? globalThis.String(object.state) : "",
+      state: isSet(object.state)
+        ? conversationStateFromJSON(object.state)
+        : ConversationState.CONVERSATION_STATE_UNSPECIFIED,
       initialChannel: isSet(object.initialChannel)
-        ? globalThis.String(object.initialChannel)
+        ? channelFromJSON(object.initialChannel)
         : isSet(object.initial_channel)
-        ? globalThis.String(object.initial_channel)
-        : "",
+        ? channelFromJSON(object.initial_channel)
+        : Channel.CHANNEL_UNSPECIFIED,
       currentChannel: isSet(object.currentChannel)
-        ? globalThis.String(object.currentChannel)
+        ? channelFromJSON(object.currentChannel)
         : isSet(object.current_channel)
-        ? globalThis.String(object.current_channel)
-        : "",
+        ? channelFromJSON(object.current_channel)
+        : Channel.CHANNEL_UNSPECIFIED,
       messageCount: isSet(object.messageCount)
         ? globalThis.Number(object.messageCount)
         : isSet(object.message_count)
@@ -302,7 +323,7 @@ export const Conversation: MessageFns<Conversation> = {
         : isSet(object.created_at)
         ? globalThis.String(object.created_at)
         : "",
-      severity: isSet(object.severity) ? globalThis.String(object.severity) : "",
+      severity: isSet(object.severity) ? severityFromJSON(object.severity) : Severity.SEVERITY_UNSPECIFIED,
     };
   },
 
@@ -320,14 +341,14 @@ export const Conversation: MessageFns<Conversation> = {
     if (message.customerId !== "") {
       obj.customerId = message.customerId;
     }
-    if (message.state !== "") {
-      obj.state = message.state;
+    if (message.state !== ConversationState.CONVERSATION_STATE_UNSPECIFIED) {
+      obj.state = conversationStateToJSON(message.state);
     }
-    if (message.initialChannel !== "") {
-      obj.initialChannel = message.initialChannel;
+    if (message.initialChannel !== Channel.CHANNEL_UNSPECIFIED) {
+      obj.initialChannel = channelToJSON(message.initialChannel);
     }
-    if (message.currentChannel !== "") {
-      obj.currentChannel = message.currentChannel;
+    if (message.currentChannel !== Channel.CHANNEL_UNSPECIFIED) {
+      obj.currentChannel = channelToJSON(message.currentChannel);
     }
     if (message.messageCount !== 0) {
       obj.messageCount = Math.round(message.messageCount);
@@ -338,8 +359,8 @@ export const Conversation: MessageFns<Conversation> = {
     if (message.createdAt !== "") {
       obj.createdAt = message.createdAt;
     }
-    if (message.severity !== "") {
-      obj.severity = message.severity;
+    if (message.severity !== Severity.SEVERITY_UNSPECIFIED) {
+      obj.severity = severityToJSON(message.severity);
     }
     return obj;
   },
@@ -353,13 +374,13 @@ export const Conversation: MessageFns<Conversation> = {
     message.accountId = object.accountId ?? "";
     message.propertyId = object.propertyId ?? "";
     message.customerId = object.customerId ?? "";
-    message.state = object.state ?? "";
-    message.initialChannel = object.initialChannel ?? "";
-    message.currentChannel = object.currentChannel ?? "";
+    message.state = object.state ?? ConversationState.CONVERSATION_STATE_UNSPECIFIED;
+    message.initialChannel = object.initialChannel ?? Channel.CHANNEL_UNSPECIFIED;
+    message.currentChannel = object.currentChannel ?? Channel.CHANNEL_UNSPECIFIED;
     message.messageCount = object.messageCount ?? 0;
     message.lastMessageAt = object.lastMessageAt ?? "";
     message.createdAt = object.createdAt ?? "";
-    message.severity = object.severity ?? "";
+    message.severity = object.severity ?? Severity.SEVERITY_UNSPECIFIED;
     return message;
   },
 };
@@ -368,7 +389,7 @@ function createBaseMessage(): Message {
   return {
     id: "",
     conversationId: "",
-    channel: "",
+    channel: Channel.CHANNEL_UNSPECIFIED,
     direction: "",
     senderType: "",
     content: "",
@@ -386,8 +407,8 @@ export const Message: MessageFns<Message> = {
     if (message.conversationId !== "") {
       writer.uint32(18).string(message.conversationId);
     }
-    if (message.channel !== "") {
-      writer.uint32(26).string(message.channel);
+    if (message.channel !== Channel.CHANNEL_UNSPECIFIED) {
+      writer.uint32(24).int32(channelToNumber(message.channel));
     }
     if (message.direction !== "") {
       writer.uint32(34).string(message.direction);
@@ -440,11 +461,11 @@ export const Message: MessageFns<Message> = {
             continue;
           }
           case 3: {
-            if (tag !== 26) {
+            if (tag !== 24) {
               break;
             }
 
-            message.channel = reader.string();
+            message.channel = channelFromJSON(reader.int32());
             continue;
           }
           case 4: {
@@ -515,7 +536,7 @@ export const Message: MessageFns<Message> = {
         : isSet(object.conversation_id)
         ? globalThis.String(object.conversation_id)
         : "",
-      channel: isSet(object.channel) ? globalThis.String(object.channel) : "",
+      channel: isSet(object.channel) ? channelFromJSON(object.channel) : Channel.CHANNEL_UNSPECIFIED,
       direction: isSet(object.direction) ? globalThis.String(object.direction) : "",
       senderType: isSet(object.senderType)
         ? globalThis.String(object.senderType)
@@ -545,8 +566,8 @@ export const Message: MessageFns<Message> = {
     if (message.conversationId !== "") {
       obj.conversationId = message.conversationId;
     }
-    if (message.channel !== "") {
-      obj.channel = message.channel;
+    if (message.channel !== Channel.CHANNEL_UNSPECIFIED) {
+      obj.channel = channelToJSON(message.channel);
     }
     if (message.direction !== "") {
       obj.direction = message.direction;
@@ -576,7 +597,7 @@ export const Message: MessageFns<Message> = {
     const message = createBaseMessage();
     message.id = object.id ?? "";
     message.conversationId = object.conversationId ?? "";
-    message.channel = object.channel ?? "";
+    message.channel = object.channel ?? Channel.CHANNEL_UNSPECIFIED;
     message.direction = object.direction ?? "";
     message.senderType = object.senderType ?? "";
     message.content = object.content ?? "";
@@ -1092,7 +1113,13 @@ export const ListMessagesResponse: MessageFns<ListMessagesResponse> = {
 };
 
 function createBaseEscalateConversationRequest(): EscalateConversationRequest {
-  return { accountId: "", conversationId: "", issueType: "", reason: "", severity: "" };
+  return {
+    accountId: "",
+    conversationId: "",
+    issueType: IssueType.ISSUE_TYPE_UNSPECIFIED,
+    reason: "",
+    severity: Severity.SEVERITY_UNSPECIFIED,
+  };
 }
 
 export const EscalateConversationRequest: MessageFns<EscalateConversationRequest> = {
@@ -1103,14 +1130,14 @@ export const EscalateConversationRequest: MessageFns<EscalateConversationRequest
     if (message.conversationId !== "") {
       writer.uint32(18).string(message.conversationId);
     }
-    if (message.issueType !== "") {
-      writer.uint32(26).string(message.issueType);
+    if (message.issueType !== IssueType.ISSUE_TYPE_UNSPECIFIED) {
+      writer.uint32(24).int32(issueTypeToNumber(message.issueType));
     }
     if (message.reason !== "") {
       writer.uint32(34).string(message.reason);
     }
-    if (message.severity !== "") {
-      writer.uint32(42).string(message.severity);
+    if (message.severity !== Severity.SEVERITY_UNSPECIFIED) {
+      writer.uint32(40).int32(severityToNumber(message.severity));
     }
     return writer;
   },
@@ -1145,11 +1172,11 @@ export const EscalateConversationRequest: MessageFns<EscalateConversationRequest
             continue;
           }
           case 3: {
-            if (tag !== 26) {
+            if (tag !== 24) {
               break;
             }
 
-            message.issueType = reader.string();
+            message.issueType = issueTypeFromJSON(reader.int32());
             continue;
           }
           case 4: {
@@ -1161,11 +1188,11 @@ export const EscalateConversationRequest: MessageFns<EscalateConversationRequest
             continue;
           }
           case 5: {
-            if (tag !== 42) {
+            if (tag !== 40) {
               break;
             }
 
-            message.severity = reader.string();
+            message.severity = severityFromJSON(reader.int32());
             continue;
           }
         }
@@ -1193,12 +1220,12 @@ export const EscalateConversationRequest: MessageFns<EscalateConversationRequest
         ? globalThis.String(object.conversation_id)
         : "",
       issueType: isSet(object.issueType)
-        ? globalThis.String(object.issueType)
+        ? issueTypeFromJSON(object.issueType)
         : isSet(object.issue_type)
-        ? globalThis.String(object.issue_type)
-        : "",
+        ? issueTypeFromJSON(object.issue_type)
+        : IssueType.ISSUE_TYPE_UNSPECIFIED,
       reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
-      severity: isSet(object.severity) ? globalThis.String(object.severity) : "",
+      severity: isSet(object.severity) ? severityFromJSON(object.severity) : Severity.SEVERITY_UNSPECIFIED,
     };
   },
 
@@ -1210,14 +1237,14 @@ export const EscalateConversationRequest: MessageFns<EscalateConversationRequest
     if (message.conversationId !== "") {
       obj.conversationId = message.conversationId;
     }
-    if (message.issueType !== "") {
-      obj.issueType = message.issueType;
+    if (message.issueType !== IssueType.ISSUE_TYPE_UNSPECIFIED) {
+      obj.issueType = issueTypeToJSON(message.issueType);
     }
     if (message.reason !== "") {
       obj.reason = message.reason;
     }
-    if (message.severity !== "") {
-      obj.severity = message.severity;
+    if (message.severity !== Severity.SEVERITY_UNSPECIFIED) {
+      obj.severity = severityToJSON(message.severity);
     }
     return obj;
   },
@@ -1229,9 +1256,9 @@ export const EscalateConversationRequest: MessageFns<EscalateConversationRequest
     const message = createBaseEscalateConversationRequest();
     message.accountId = object.accountId ?? "";
     message.conversationId = object.conversationId ?? "";
-    message.issueType = object.issueType ?? "";
+    message.issueType = object.issueType ?? IssueType.ISSUE_TYPE_UNSPECIFIED;
     message.reason = object.reason ?? "";
-    message.severity = object.severity ?? "";
+    message.severity = object.severity ?? Severity.SEVERITY_UNSPECIFIED;
     return message;
   },
 };

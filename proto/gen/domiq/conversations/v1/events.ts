@@ -6,6 +6,28 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
+import {
+  Channel,
+  channelFromJSON,
+  channelToJSON,
+  channelToNumber,
+  ConversationState,
+  conversationStateFromJSON,
+  conversationStateToJSON,
+  conversationStateToNumber,
+  IssueType,
+  issueTypeFromJSON,
+  issueTypeToJSON,
+  issueTypeToNumber,
+  Severity,
+  severityFromJSON,
+  severityToJSON,
+  severityToNumber,
+  SlaTier,
+  slaTierFromJSON,
+  slaTierToJSON,
+  slaTierToNumber,
+} from "../../common/v1/vocabulary.ts";
 
 export const protobufPackage = "domiq.conversations.v1";
 
@@ -17,9 +39,9 @@ export interface ConversationCreated {
   propertyId: string;
   conversationId: string;
   customerId: string;
-  channel: string;
+  channel: Channel;
   createdAt: string;
-  slaTier: string;
+  slaTier: SlaTier;
 }
 
 /** conversations.message.created */
@@ -29,7 +51,7 @@ export interface MessageCreated {
   conversationId: string;
   customerId: string;
   messageId: string;
-  channel: string;
+  channel: Channel;
   direction: string;
   senderType: string;
   content: string;
@@ -44,24 +66,35 @@ export interface ConversationEscalated {
   propertyId: string;
   conversationId: string;
   customerId: string;
-  issueType: string;
+  issueType: IssueType;
   reason: string;
-  severity: string;
+  severity: Severity;
   escalatedAt: string;
 }
 
-/** conversations.conversation.state_changed (written by the seed's state-change trigger) */
+/**
+ * conversations.conversation.state_changed: written by the use case that changes the state, in its transaction
+ * (the seed's trigger checks at commit that no state change goes without it)
+ */
 export interface ConversationStateChanged {
   accountId: string;
   conversationId: string;
   customerId: string;
-  previousState: string;
-  newState: string;
+  previousState: ConversationState;
+  newState: ConversationState;
   changedAt: string;
 }
 
 function createBaseConversationCreated(): ConversationCreated {
-  return { accountId: "", propertyId: "", conversationId: "", customerId: "", channel: "", createdAt: "", slaTier: "" };
+  return {
+    accountId: "",
+    propertyId: "",
+    conversationId: "",
+    customerId: "",
+    channel: Channel.CHANNEL_UNSPECIFIED,
+    createdAt: "",
+    slaTier: SlaTier.SLA_TIER_UNSPECIFIED,
+  };
 }
 
 export const ConversationCreated: MessageFns<ConversationCreated> = {
@@ -78,14 +111,14 @@ export const ConversationCreated: MessageFns<ConversationCreated> = {
     if (message.customerId !== "") {
       writer.uint32(34).string(message.customerId);
     }
-    if (message.channel !== "") {
-      writer.uint32(42).string(message.channel);
+    if (message.channel !== Channel.CHANNEL_UNSPECIFIED) {
+      writer.uint32(40).int32(channelToNumber(message.channel));
     }
     if (message.createdAt !== "") {
       writer.uint32(50).string(message.createdAt);
     }
-    if (message.slaTier !== "") {
-      writer.uint32(58).string(message.slaTier);
+    if (message.slaTier !== SlaTier.SLA_TIER_UNSPECIFIED) {
+      writer.uint32(56).int32(slaTierToNumber(message.slaTier));
     }
     return writer;
   },
@@ -136,11 +169,11 @@ export const ConversationCreated: MessageFns<ConversationCreated> = {
             continue;
           }
           case 5: {
-            if (tag !== 42) {
+            if (tag !== 40) {
               break;
             }
 
-            message.channel = reader.string();
+            message.channel = channelFromJSON(reader.int32());
             continue;
           }
           case 6: {
@@ -152,11 +185,11 @@ export const ConversationCreated: MessageFns<ConversationCreated> = {
             continue;
           }
           case 7: {
-            if (tag !== 58) {
+            if (tag !== 56) {
               break;
             }
 
-            message.slaTier = reader.string();
+            message.slaTier = slaTierFromJSON(reader.int32());
             continue;
           }
         }
@@ -193,17 +226,17 @@ export const ConversationCreated: MessageFns<ConversationCreated> = {
         : isSet(object.customer_id)
         ? globalThis.String(object.customer_id)
         : "",
-      channel: isSet(object.channel) ? globalThis.String(object.channel) : "",
+      channel: isSet(object.channel) ? channelFromJSON(object.channel) : Channel.CHANNEL_UNSPECIFIED,
       createdAt: isSet(object.createdAt)
         ? globalThis.String(object.createdAt)
         : isSet(object.created_at)
         ? globalThis.String(object.created_at)
         : "",
       slaTier: isSet(object.slaTier)
-        ? globalThis.String(object.slaTier)
+        ? slaTierFromJSON(object.slaTier)
         : isSet(object.sla_tier)
-        ? globalThis.String(object.sla_tier)
-        : "",
+        ? slaTierFromJSON(object.sla_tier)
+        : SlaTier.SLA_TIER_UNSPECIFIED,
     };
   },
 
@@ -221,14 +254,14 @@ export const ConversationCreated: MessageFns<ConversationCreated> = {
     if (message.customerId !== "") {
       obj.customerId = message.customerId;
     }
-    if (message.channel !== "") {
-      obj.channel = message.channel;
+    if (message.channel !== Channel.CHANNEL_UNSPECIFIED) {
+      obj.channel = channelToJSON(message.channel);
     }
     if (message.createdAt !== "") {
       obj.createdAt = message.createdAt;
     }
-    if (message.slaTier !== "") {
-      obj.slaTier = message.slaTier;
+    if (message.slaTier !== SlaTier.SLA_TIER_UNSPECIFIED) {
+      obj.slaTier = slaTierToJSON(message.slaTier);
     }
     return obj;
   },
@@ -242,9 +275,9 @@ export const ConversationCreated: MessageFns<ConversationCreated> = {
     message.propertyId = object.propertyId ?? "";
     message.conversationId = object.conversationId ?? "";
     message.customerId = object.customerId ?? "";
-    message.channel = object.channel ?? "";
+    message.channel = object.channel ?? Channel.CHANNEL_UNSPECIFIED;
     message.createdAt = object.createdAt ?? "";
-    message.slaTier = object.slaTier ?? "";
+    message.slaTier = object.slaTier ?? SlaTier.SLA_TIER_UNSPECIFIED;
     return message;
   },
 };
@@ -256,7 +289,7 @@ function createBaseMessageCreated(): MessageCreated {
     conversationId: "",
     customerId: "",
     messageId: "",
-    channel: "",
+    channel: Channel.CHANNEL_UNSPECIFIED,
     direction: "",
     senderType: "",
     content: "",
@@ -283,8 +316,8 @@ export const MessageCreated: MessageFns<MessageCreated> = {
     if (message.messageId !== "") {
       writer.uint32(42).string(message.messageId);
     }
-    if (message.channel !== "") {
-      writer.uint32(50).string(message.channel);
+    if (message.channel !== Channel.CHANNEL_UNSPECIFIED) {
+      writer.uint32(48).int32(channelToNumber(message.channel));
     }
     if (message.direction !== "") {
       writer.uint32(58).string(message.direction);
@@ -361,11 +394,11 @@ export const MessageCreated: MessageFns<MessageCreated> = {
             continue;
           }
           case 6: {
-            if (tag !== 50) {
+            if (tag !== 48) {
               break;
             }
 
-            message.channel = reader.string();
+            message.channel = channelFromJSON(reader.int32());
             continue;
           }
           case 7: {
@@ -455,7 +488,7 @@ export const MessageCreated: MessageFns<MessageCreated> = {
         : isSet(object.message_id)
         ? globalThis.String(object.message_id)
         : "",
-      channel: isSet(object.channel) ? globalThis.String(object.channel) : "",
+      channel: isSet(object.channel) ? channelFromJSON(object.channel) : Channel.CHANNEL_UNSPECIFIED,
       direction: isSet(object.direction) ? globalThis.String(object.direction) : "",
       senderType: isSet(object.senderType)
         ? globalThis.String(object.senderType)
@@ -498,8 +531,8 @@ export const MessageCreated: MessageFns<MessageCreated> = {
     if (message.messageId !== "") {
       obj.messageId = message.messageId;
     }
-    if (message.channel !== "") {
-      obj.channel = message.channel;
+    if (message.channel !== Channel.CHANNEL_UNSPECIFIED) {
+      obj.channel = channelToJSON(message.channel);
     }
     if (message.direction !== "") {
       obj.direction = message.direction;
@@ -532,7 +565,7 @@ export const MessageCreated: MessageFns<MessageCreated> = {
     message.conversationId = object.conversationId ?? "";
     message.customerId = object.customerId ?? "";
     message.messageId = object.messageId ?? "";
-    message.channel = object.channel ?? "";
+    message.channel = object.channel ?? Channel.CHANNEL_UNSPECIFIED;
     message.direction = object.direction ?? "";
     message.senderType = object.senderType ?? "";
     message.content = object.content ?? "";
@@ -549,9 +582,9 @@ function createBaseConversationEscalated(): ConversationEscalated {
     propertyId: "",
     conversationId: "",
     customerId: "",
-    issueType: "",
+    issueType: IssueType.ISSUE_TYPE_UNSPECIFIED,
     reason: "",
-    severity: "",
+    severity: Severity.SEVERITY_UNSPECIFIED,
     escalatedAt: "",
   };
 }
@@ -570,14 +603,14 @@ export const ConversationEscalated: MessageFns<ConversationEscalated> = {
     if (message.customerId !== "") {
       writer.uint32(34).string(message.customerId);
     }
-    if (message.issueType !== "") {
-      writer.uint32(42).string(message.issueType);
+    if (message.issueType !== IssueType.ISSUE_TYPE_UNSPECIFIED) {
+      writer.uint32(40).int32(issueTypeToNumber(message.issueType));
     }
     if (message.reason !== "") {
       writer.uint32(50).string(message.reason);
     }
-    if (message.severity !== "") {
-      writer.uint32(58).string(message.severity);
+    if (message.severity !== Severity.SEVERITY_UNSPECIFIED) {
+      writer.uint32(56).int32(severityToNumber(message.severity));
     }
     if (message.escalatedAt !== "") {
       writer.uint32(66).string(message.escalatedAt);
@@ -631,11 +664,11 @@ export const ConversationEscalated: MessageFns<ConversationEscalated> = {
             continue;
           }
           case 5: {
-            if (tag !== 42) {
+            if (tag !== 40) {
               break;
             }
 
-            message.issueType = reader.string();
+            message.issueType = issueTypeFromJSON(reader.int32());
             continue;
           }
           case 6: {
@@ -647,11 +680,11 @@ export const ConversationEscalated: MessageFns<ConversationEscalated> = {
             continue;
           }
           case 7: {
-            if (tag !== 58) {
+            if (tag !== 56) {
               break;
             }
 
-            message.severity = reader.string();
+            message.severity = severityFromJSON(reader.int32());
             continue;
           }
           case 8: {
@@ -697,12 +730,12 @@ export const ConversationEscalated: MessageFns<ConversationEscalated> = {
         ? globalThis.String(object.customer_id)
         : "",
       issueType: isSet(object.issueType)
-        ? globalThis.String(object.issueType)
+        ? issueTypeFromJSON(object.issueType)
         : isSet(object.issue_type)
-        ? globalThis.String(object.issue_type)
-        : "",
+        ? issueTypeFromJSON(object.issue_type)
+        : IssueType.ISSUE_TYPE_UNSPECIFIED,
       reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
-      severity: isSet(object.severity) ? globalThis.String(object.severity) : "",
+      severity: isSet(object.severity) ? severityFromJSON(object.severity) : Severity.SEVERITY_UNSPECIFIED,
       escalatedAt: isSet(object.escalatedAt)
         ? globalThis.String(object.escalatedAt)
         : isSet(object.escalated_at)
@@ -725,14 +758,14 @@ export const ConversationEscalated: MessageFns<ConversationEscalated> = {
     if (message.customerId !== "") {
       obj.customerId = message.customerId;
     }
-    if (message.issueType !== "") {
-      obj.issueType = message.issueType;
+    if (message.issueType !== IssueType.ISSUE_TYPE_UNSPECIFIED) {
+      obj.issueType = issueTypeToJSON(message.issueType);
     }
     if (message.reason !== "") {
       obj.reason = message.reason;
     }
-    if (message.severity !== "") {
-      obj.severity = message.severity;
+    if (message.severity !== Severity.SEVERITY_UNSPECIFIED) {
+      obj.severity = severityToJSON(message.severity);
     }
     if (message.escalatedAt !== "") {
       obj.escalatedAt = message.escalatedAt;
@@ -749,16 +782,23 @@ export const ConversationEscalated: MessageFns<ConversationEscalated> = {
     message.propertyId = object.propertyId ?? "";
     message.conversationId = object.conversationId ?? "";
     message.customerId = object.customerId ?? "";
-    message.issueType = object.issueType ?? "";
+    message.issueType = object.issueType ?? IssueType.ISSUE_TYPE_UNSPECIFIED;
     message.reason = object.reason ?? "";
-    message.severity = object.severity ?? "";
+    message.severity = object.severity ?? Severity.SEVERITY_UNSPECIFIED;
     message.escalatedAt = object.escalatedAt ?? "";
     return message;
   },
 };
 
 function createBaseConversationStateChanged(): ConversationStateChanged {
-  return { accountId: "", conversationId: "", customerId: "", previousState: "", newState: "", changedAt: "" };
+  return {
+    accountId: "",
+    conversationId: "",
+    customerId: "",
+    previousState: ConversationState.CONVERSATION_STATE_UNSPECIFIED,
+    newState: ConversationState.CONVERSATION_STATE_UNSPECIFIED,
+    changedAt: "",
+  };
 }
 
 export const ConversationStateChanged: MessageFns<ConversationStateChanged> = {
@@ -772,11 +812,11 @@ export const ConversationStateChanged: MessageFns<ConversationStateChanged> = {
     if (message.customerId !== "") {
       writer.uint32(26).string(message.customerId);
     }
-    if (message.previousState !== "") {
-      writer.uint32(34).string(message.previousState);
+    if (message.previousState !== ConversationState.CONVERSATION_STATE_UNSPECIFIED) {
+      writer.uint32(32).int32(conversationStateToNumber(message.previousState));
     }
-    if (message.newState !== "") {
-      writer.uint32(42).string(message.newState);
+    if (message.newState !== ConversationState.CONVERSATION_STATE_UNSPECIFIED) {
+      writer.uint32(40).int32(conversationStateToNumber(message.newState));
     }
     if (message.changedAt !== "") {
       writer.uint32(50).string(message.changedAt);
@@ -822,19 +862,19 @@ export const ConversationStateChanged: MessageFns<ConversationStateChanged> = {
             continue;
           }
           case 4: {
-            if (tag !== 34) {
+            if (tag !== 32) {
               break;
             }
 
-            message.previousState = reader.string();
+            message.previousState = conversationStateFromJSON(reader.int32());
             continue;
           }
           case 5: {
-            if (tag !== 42) {
+            if (tag !== 40) {
               break;
             }
 
-            message.newState = reader.string();
+            message.newState = conversationStateFromJSON(reader.int32());
             continue;
           }
           case 6: {
@@ -875,15 +915,15 @@ export const ConversationStateChanged: MessageFns<ConversationStateChanged> = {
         ? globalThis.String(object.customer_id)
         : "",
       previousState: isSet(object.previousState)
-        ? globalThis.String(object.previousState)
+        ? conversationStateFromJSON(object.previousState)
         : isSet(object.previous_state)
-        ? globalThis.String(object.previous_state)
-        : "",
+        ? conversationStateFromJSON(object.previous_state)
+        : ConversationState.CONVERSATION_STATE_UNSPECIFIED,
       newState: isSet(object.newState)
-        ? globalThis.String(object.newState)
+        ? conversationStateFromJSON(object.newState)
         : isSet(object.new_state)
-        ? globalThis.String(object.new_state)
-        : "",
+        ? conversationStateFromJSON(object.new_state)
+        : ConversationState.CONVERSATION_STATE_UNSPECIFIED,
       changedAt: isSet(object.changedAt)
         ? globalThis.String(object.changedAt)
         : isSet(object.changed_at)
@@ -903,11 +943,11 @@ export const ConversationStateChanged: MessageFns<ConversationStateChanged> = {
     if (message.customerId !== "") {
       obj.customerId = message.customerId;
     }
-    if (message.previousState !== "") {
-      obj.previousState = message.previousState;
+    if (message.previousState !== ConversationState.CONVERSATION_STATE_UNSPECIFIED) {
+      obj.previousState = conversationStateToJSON(message.previousState);
     }
-    if (message.newState !== "") {
-      obj.newState = message.newState;
+    if (message.newState !== ConversationState.CONVERSATION_STATE_UNSPECIFIED) {
+      obj.newState = conversationStateToJSON(message.newState);
     }
     if (message.changedAt !== "") {
       obj.changedAt = message.changedAt;
@@ -923,8 +963,8 @@ export const ConversationStateChanged: MessageFns<ConversationStateChanged> = {
     message.accountId = object.accountId ?? "";
     message.conversationId = object.conversationId ?? "";
     message.customerId = object.customerId ?? "";
-    message.previousState = object.previousState ?? "";
-    message.newState = object.newState ?? "";
+    message.previousState = object.previousState ?? ConversationState.CONVERSATION_STATE_UNSPECIFIED;
+    message.newState = object.newState ?? ConversationState.CONVERSATION_STATE_UNSPECIFIED;
     message.changedAt = object.changedAt ?? "";
     return message;
   },

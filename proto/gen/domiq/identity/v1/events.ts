@@ -6,6 +6,7 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
+import { Role, roleFromJSON, roleToJSON, roleToNumber } from "../../common/v1/vocabulary.ts";
 
 export const protobufPackage = "domiq.identity.v1";
 
@@ -25,7 +26,7 @@ export interface UserCreated {
   accountId: string;
   userId: string;
   teamId: string;
-  role: string;
+  role: Role;
   skills: string[];
   maxConcurrentConversations: number;
   email: string;
@@ -205,7 +206,7 @@ function createBaseUserCreated(): UserCreated {
     accountId: "",
     userId: "",
     teamId: "",
-    role: "",
+    role: Role.ROLE_UNSPECIFIED,
     skills: [],
     maxConcurrentConversations: 0,
     email: "",
@@ -225,8 +226,8 @@ export const UserCreated: MessageFns<UserCreated> = {
     if (message.teamId !== "") {
       writer.uint32(26).string(message.teamId);
     }
-    if (message.role !== "") {
-      writer.uint32(34).string(message.role);
+    if (message.role !== Role.ROLE_UNSPECIFIED) {
+      writer.uint32(32).int32(roleToNumber(message.role));
     }
     for (const v of message.skills) {
       writer.uint32(42).string(v!);
@@ -284,11 +285,11 @@ export const UserCreated: MessageFns<UserCreated> = {
             continue;
           }
           case 4: {
-            if (tag !== 34) {
+            if (tag !== 32) {
               break;
             }
 
-            message.role = reader.string();
+            message.role = roleFromJSON(reader.int32());
             continue;
           }
           case 5: {
@@ -360,7 +361,7 @@ export const UserCreated: MessageFns<UserCreated> = {
         : isSet(object.team_id)
         ? globalThis.String(object.team_id)
         : "",
-      role: isSet(object.role) ? globalThis.String(object.role) : "",
+      role: isSet(object.role) ? roleFromJSON(object.role) : Role.ROLE_UNSPECIFIED,
       skills: globalThis.Array.isArray(object?.skills) ? object.skills.map((e: any) => globalThis.String(e)) : [],
       maxConcurrentConversations: isSet(object.maxConcurrentConversations)
         ? globalThis.Number(object.maxConcurrentConversations)
@@ -392,8 +393,8 @@ export const UserCreated: MessageFns<UserCreated> = {
     if (message.teamId !== "") {
       obj.teamId = message.teamId;
     }
-    if (message.role !== "") {
-      obj.role = message.role;
+    if (message.role !== Role.ROLE_UNSPECIFIED) {
+      obj.role = roleToJSON(message.role);
     }
     if (message.skills?.length) {
       obj.skills = message.skills;
@@ -421,7 +422,7 @@ export const UserCreated: MessageFns<UserCreated> = {
     message.accountId = object.accountId ?? "";
     message.userId = object.userId ?? "";
     message.teamId = object.teamId ?? "";
-    message.role = object.role ?? "";
+    message.role = object.role ?? Role.ROLE_UNSPECIFIED;
     message.skills = object.skills?.map((e) => e) || [];
     message.maxConcurrentConversations = object.maxConcurrentConversations ?? 0;
     message.email = object.email ?? "";

@@ -18,6 +18,16 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
+import {
+  Role,
+  roleFromJSON,
+  roleToJSON,
+  roleToNumber,
+  SlaTier,
+  slaTierFromJSON,
+  slaTierToJSON,
+  slaTierToNumber,
+} from "../../common/v1/vocabulary.ts";
 
 export const protobufPackage = "domiq.identity.v1";
 
@@ -100,7 +110,7 @@ export interface Customer {
   name: string;
   phoneNumbers: string[];
   emails: string[];
-  slaTier: string;
+  slaTier: SlaTier;
   status: string;
   createdAt: string;
 }
@@ -197,7 +207,7 @@ export interface User {
   email: string;
   firstName: string;
   lastName: string;
-  role: string;
+  role: Role;
   teamId: string;
   skills: string[];
   maxConcurrentConversations: number;
@@ -208,7 +218,8 @@ export interface CreateUserRequest {
   email: string;
   firstName: string;
   lastName: string;
-  role: string;
+  /** Unspecified: agent. */
+  role: Role;
   teamId: string;
   skills: string[];
   maxConcurrentConversations: number;
@@ -229,7 +240,16 @@ export interface ListUsersResponse {
 }
 
 function createBaseCustomer(): Customer {
-  return { id: "", accountId: "", name: "", phoneNumbers: [], emails: [], slaTier: "", status: "", createdAt: "" };
+  return {
+    id: "",
+    accountId: "",
+    name: "",
+    phoneNumbers: [],
+    emails: [],
+    slaTier: SlaTier.SLA_TIER_UNSPECIFIED,
+    status: "",
+    createdAt: "",
+  };
 }
 
 export const Customer: MessageFns<Customer> = {
@@ -249,8 +269,8 @@ export const Customer: MessageFns<Customer> = {
     for (const v of message.emails) {
       writer.uint32(42).string(v!);
     }
-    if (message.slaTier !== "") {
-      writer.uint32(50).string(message.slaTier);
+    if (message.slaTier !== SlaTier.SLA_TIER_UNSPECIFIED) {
+      writer.uint32(48).int32(slaTierToNumber(message.slaTier));
     }
     if (message.status !== "") {
       writer.uint32(58).string(message.status);
@@ -315,11 +335,11 @@ export const Customer: MessageFns<Customer> = {
             continue;
           }
           case 6: {
-            if (tag !== 50) {
+            if (tag !== 48) {
               break;
             }
 
-            message.slaTier = reader.string();
+            message.slaTier = slaTierFromJSON(reader.int32());
             continue;
           }
           case 7: {
@@ -366,10 +386,10 @@ export const Customer: MessageFns<Customer> = {
         : [],
       emails: globalThis.Array.isArray(object?.emails) ? object.emails.map((e: any) => globalThis.String(e)) : [],
       slaTier: isSet(object.slaTier)
-        ? globalThis.String(object.slaTier)
+        ? slaTierFromJSON(object.slaTier)
         : isSet(object.sla_tier)
-        ? globalThis.String(object.sla_tier)
-        : "",
+        ? slaTierFromJSON(object.sla_tier)
+        : SlaTier.SLA_TIER_UNSPECIFIED,
       status: isSet(object.status) ? globalThis.String(object.status) : "",
       createdAt: isSet(object.createdAt)
         ? globalThis.String(object.createdAt)
@@ -396,8 +416,8 @@ export const Customer: MessageFns<Customer> = {
     if (message.emails?.length) {
       obj.emails = message.emails;
     }
-    if (message.slaTier !== "") {
-      obj.slaTier = message.slaTier;
+    if (message.slaTier !== SlaTier.SLA_TIER_UNSPECIFIED) {
+      obj.slaTier = slaTierToJSON(message.slaTier);
     }
     if (message.status !== "") {
       obj.status = message.status;
@@ -418,7 +438,7 @@ export const Customer: MessageFns<Customer> = {
     message.name = object.name ?? "";
     message.phoneNumbers = object.phoneNumbers?.map((e) => e) || [];
     message.emails = object.emails?.map((e) => e) || [];
-    message.slaTier = object.slaTier ?? "";
+    message.slaTier = object.slaTier ?? SlaTier.SLA_TIER_UNSPECIFIED;
     message.status = object.status ?? "";
     message.createdAt = object.createdAt ?? "";
     return message;
@@ -1878,7 +1898,7 @@ function createBaseUser(): User {
     email: "",
     firstName: "",
     lastName: "",
-    role: "",
+    role: Role.ROLE_UNSPECIFIED,
     teamId: "",
     skills: [],
     maxConcurrentConversations: 0,
@@ -1902,8 +1922,8 @@ export const User: MessageFns<User> = {
     if (message.lastName !== "") {
       writer.uint32(42).string(message.lastName);
     }
-    if (message.role !== "") {
-      writer.uint32(50).string(message.role);
+    if (message.role !== Role.ROLE_UNSPECIFIED) {
+      writer.uint32(48).int32(roleToNumber(message.role));
     }
     if (message.teamId !== "") {
       writer.uint32(58).string(message.teamId);
@@ -1971,11 +1991,11 @@ export const User: MessageFns<User> = {
             continue;
           }
           case 6: {
-            if (tag !== 50) {
+            if (tag !== 48) {
               break;
             }
 
-            message.role = reader.string();
+            message.role = roleFromJSON(reader.int32());
             continue;
           }
           case 7: {
@@ -2033,7 +2053,7 @@ export const User: MessageFns<User> = {
         : isSet(object.last_name)
         ? globalThis.String(object.last_name)
         : "",
-      role: isSet(object.role) ? globalThis.String(object.role) : "",
+      role: isSet(object.role) ? roleFromJSON(object.role) : Role.ROLE_UNSPECIFIED,
       teamId: isSet(object.teamId)
         ? globalThis.String(object.teamId)
         : isSet(object.team_id)
@@ -2067,8 +2087,8 @@ export const User: MessageFns<User> = {
     if (message.lastName !== "") {
       obj.lastName = message.lastName;
     }
-    if (message.role !== "") {
-      obj.role = message.role;
+    if (message.role !== Role.ROLE_UNSPECIFIED) {
+      obj.role = roleToJSON(message.role);
     }
     if (message.teamId !== "") {
       obj.teamId = message.teamId;
@@ -2092,7 +2112,7 @@ export const User: MessageFns<User> = {
     message.email = object.email ?? "";
     message.firstName = object.firstName ?? "";
     message.lastName = object.lastName ?? "";
-    message.role = object.role ?? "";
+    message.role = object.role ?? Role.ROLE_UNSPECIFIED;
     message.teamId = object.teamId ?? "";
     message.skills = object.skills?.map((e) => e) || [];
     message.maxConcurrentConversations = object.maxConcurrentConversations ?? 0;
@@ -2106,7 +2126,7 @@ function createBaseCreateUserRequest(): CreateUserRequest {
     email: "",
     firstName: "",
     lastName: "",
-    role: "",
+    role: Role.ROLE_UNSPECIFIED,
     teamId: "",
     skills: [],
     maxConcurrentConversations: 0,
@@ -2128,8 +2148,8 @@ export const CreateUserRequest: MessageFns<CreateUserRequest> = {
     if (message.lastName !== "") {
       writer.uint32(34).string(message.lastName);
     }
-    if (message.role !== "") {
-      writer.uint32(42).string(message.role);
+    if (message.role !== Role.ROLE_UNSPECIFIED) {
+      writer.uint32(40).int32(roleToNumber(message.role));
     }
     if (message.teamId !== "") {
       writer.uint32(50).string(message.teamId);
@@ -2192,11 +2212,11 @@ export const CreateUserRequest: MessageFns<CreateUserRequest> = {
             continue;
           }
           case 5: {
-            if (tag !== 42) {
+            if (tag !== 40) {
               break;
             }
 
-            message.role = reader.string();
+            message.role = roleFromJSON(reader.int32());
             continue;
           }
           case 6: {
@@ -2261,7 +2281,7 @@ export const CreateUserRequest: MessageFns<CreateUserRequest> = {
         : isSet(object.last_name)
         ? globalThis.String(object.last_name)
         : "",
-      role: isSet(object.role) ? globalThis.String(object.role) : "",
+      role: isSet(object.role) ? roleFromJSON(object.role) : Role.ROLE_UNSPECIFIED,
       teamId: isSet(object.teamId)
         ? globalThis.String(object.teamId)
         : isSet(object.team_id)
@@ -2293,8 +2313,8 @@ export const CreateUserRequest: MessageFns<CreateUserRequest> = {
     if (message.lastName !== "") {
       obj.lastName = message.lastName;
     }
-    if (message.role !== "") {
-      obj.role = message.role;
+    if (message.role !== Role.ROLE_UNSPECIFIED) {
+      obj.role = roleToJSON(message.role);
     }
     if (message.teamId !== "") {
       obj.teamId = message.teamId;
@@ -2320,7 +2340,7 @@ export const CreateUserRequest: MessageFns<CreateUserRequest> = {
     message.email = object.email ?? "";
     message.firstName = object.firstName ?? "";
     message.lastName = object.lastName ?? "";
-    message.role = object.role ?? "";
+    message.role = object.role ?? Role.ROLE_UNSPECIFIED;
     message.teamId = object.teamId ?? "";
     message.skills = object.skills?.map((e) => e) || [];
     message.maxConcurrentConversations = object.maxConcurrentConversations ?? 0;

@@ -11,7 +11,7 @@ export const protobufPackage = "domiq.resman_connector.v1";
 
 export const protobufFileName = "domiq/resman_connector/v1/events.proto";
 
-/** resman.lead.synced */
+/** resman-connector.lead.synced */
 export interface LeadSynced {
   accountId: string;
   propertyId: string;
@@ -22,7 +22,7 @@ export interface LeadSynced {
   created: boolean;
 }
 
-/** resman.integration.upserted: an administrative change (event_log.actor_id names who made it); never the API key. */
+/** resman-connector.integration.upserted: an administrative change (event_log.actor_id names who made it); never the API key. */
 export interface IntegrationUpserted {
   accountId: string;
   propertyId: string;

@@ -6,6 +6,16 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
+import {
+  IssueType,
+  issueTypeFromJSON,
+  issueTypeToJSON,
+  issueTypeToNumber,
+  Severity,
+  severityFromJSON,
+  severityToJSON,
+  severityToNumber,
+} from "../../common/v1/vocabulary.ts";
 
 export const protobufPackage = "domiq.resolutions.v1";
 
@@ -16,13 +26,20 @@ export interface ResolutionOpened {
   accountId: string;
   resolutionId: string;
   conversationId: string;
-  issueType: string;
+  issueType: IssueType;
   owningTeam: string;
-  priority: string;
+  priority: Severity;
 }
 
 function createBaseResolutionOpened(): ResolutionOpened {
-  return { accountId: "", resolutionId: "", conversationId: "", issueType: "", owningTeam: "", priority: "" };
+  return {
+    accountId: "",
+    resolutionId: "",
+    conversationId: "",
+    issueType: IssueType.ISSUE_TYPE_UNSPECIFIED,
+    owningTeam: "",
+    priority: Severity.SEVERITY_UNSPECIFIED,
+  };
 }
 
 export const ResolutionOpened: MessageFns<ResolutionOpened> = {
@@ -36,14 +53,14 @@ export const ResolutionOpened: MessageFns<ResolutionOpened> = {
     if (message.conversationId !== "") {
       writer.uint32(26).string(message.conversationId);
     }
-    if (message.issueType !== "") {
-      writer.uint32(34).string(message.issueType);
+    if (message.issueType !== IssueType.ISSUE_TYPE_UNSPECIFIED) {
+      writer.uint32(32).int32(issueTypeToNumber(message.issueType));
     }
     if (message.owningTeam !== "") {
       writer.uint32(42).string(message.owningTeam);
     }
-    if (message.priority !== "") {
-      writer.uint32(50).string(message.priority);
+    if (message.priority !== Severity.SEVERITY_UNSPECIFIED) {
+      writer.uint32(48).int32(severityToNumber(message.priority));
     }
     return writer;
   },
@@ -86,11 +103,11 @@ export const ResolutionOpened: MessageFns<ResolutionOpened> = {
             continue;
           }
           case 4: {
-            if (tag !== 34) {
+            if (tag !== 32) {
               break;
             }
 
-            message.issueType = reader.string();
+            message.issueType = issueTypeFromJSON(reader.int32());
             continue;
           }
           case 5: {
@@ -102,11 +119,11 @@ export const ResolutionOpened: MessageFns<ResolutionOpened> = {
             continue;
           }
           case 6: {
-            if (tag !== 50) {
+            if (tag !== 48) {
               break;
             }
 
-            message.priority = reader.string();
+            message.priority = severityFromJSON(reader.int32());
             continue;
           }
         }
@@ -139,16 +156,16 @@ export const ResolutionOpened: MessageFns<ResolutionOpened> = {
         ? globalThis.String(object.conversation_id)
         : "",
       issueType: isSet(object.issueType)
-        ? globalThis.String(object.issueType)
+        ? issueTypeFromJSON(object.issueType)
         : isSet(object.issue_type)
-        ? globalThis.String(object.issue_type)
-        : "",
+        ? issueTypeFromJSON(object.issue_type)
+        : IssueType.ISSUE_TYPE_UNSPECIFIED,
       owningTeam: isSet(object.owningTeam)
         ? globalThis.String(object.owningTeam)
         : isSet(object.owning_team)
         ? globalThis.String(object.owning_team)
         : "",
-      priority: isSet(object.priority) ? globalThis.String(object.priority) : "",
+      priority: isSet(object.priority) ? severityFromJSON(object.priority) : Severity.SEVERITY_UNSPECIFIED,
     };
   },
 
@@ -163,14 +180,14 @@ export const ResolutionOpened: MessageFns<ResolutionOpened> = {
     if (message.conversationId !== "") {
       obj.conversationId = message.conversationId;
     }
-    if (message.issueType !== "") {
-      obj.issueType = message.issueType;
+    if (message.issueType !== IssueType.ISSUE_TYPE_UNSPECIFIED) {
+      obj.issueType = issueTypeToJSON(message.issueType);
     }
     if (message.owningTeam !== "") {
       obj.owningTeam = message.owningTeam;
     }
-    if (message.priority !== "") {
-      obj.priority = message.priority;
+    if (message.priority !== Severity.SEVERITY_UNSPECIFIED) {
+      obj.priority = severityToJSON(message.priority);
     }
     return obj;
   },
@@ -183,9 +200,9 @@ export const ResolutionOpened: MessageFns<ResolutionOpened> = {
     message.accountId = object.accountId ?? "";
     message.resolutionId = object.resolutionId ?? "";
     message.conversationId = object.conversationId ?? "";
-    message.issueType = object.issueType ?? "";
+    message.issueType = object.issueType ?? IssueType.ISSUE_TYPE_UNSPECIFIED;
     message.owningTeam = object.owningTeam ?? "";
-    message.priority = object.priority ?? "";
+    message.priority = object.priority ?? Severity.SEVERITY_UNSPECIFIED;
     return message;
   },
 };

@@ -18,6 +18,16 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
+import {
+  IssueType,
+  issueTypeFromJSON,
+  issueTypeToJSON,
+  issueTypeToNumber,
+  Severity,
+  severityFromJSON,
+  severityToJSON,
+  severityToNumber,
+} from "../../common/v1/vocabulary.ts";
 
 export const protobufPackage = "domiq.resolutions.v1";
 
@@ -27,10 +37,10 @@ export interface Resolution {
   id: string;
   accountId: string;
   conversationId: string;
-  issueType: string;
+  issueType: IssueType;
   owningTeam: string;
   status: string;
-  priority: string;
+  priority: Severity;
   createdAt: string;
 }
 
@@ -48,10 +58,10 @@ function createBaseResolution(): Resolution {
     id: "",
     accountId: "",
     conversationId: "",
-    issueType: "",
+    issueType: IssueType.ISSUE_TYPE_UNSPECIFIED,
     owningTeam: "",
     status: "",
-    priority: "",
+    priority: Severity.SEVERITY_UNSPECIFIED,
     createdAt: "",
   };
 }
@@ -67,8 +77,8 @@ export const Resolution: MessageFns<Resolution> = {
     if (message.conversationId !== "") {
       writer.uint32(26).string(message.conversationId);
     }
-    if (message.issueType !== "") {
-      writer.uint32(34).string(message.issueType);
+    if (message.issueType !== IssueType.ISSUE_TYPE_UNSPECIFIED) {
+      writer.uint32(32).int32(issueTypeToNumber(message.issueType));
     }
     if (message.owningTeam !== "") {
       writer.uint32(42).string(message.owningTeam);
@@ -76,8 +86,8 @@ export const Resolution: MessageFns<Resolution> = {
     if (message.status !== "") {
       writer.uint32(50).string(message.status);
     }
-    if (message.priority !== "") {
-      writer.uint32(58).string(message.priority);
+    if (message.priority !== Severity.SEVERITY_UNSPECIFIED) {
+      writer.uint32(56).int32(severityToNumber(message.priority));
     }
     if (message.createdAt !== "") {
       writer.uint32(66).string(message.createdAt);
@@ -123,11 +133,11 @@ export const Resolution: MessageFns<Resolution> = {
             continue;
           }
           case 4: {
-            if (tag !== 34) {
+            if (tag !== 32) {
               break;
             }
 
-            message.issueType = reader.string();
+            message.issueType = issueTypeFromJSON(reader.int32());
             continue;
           }
           case 5: {
@@ -147,11 +157,11 @@ export const Resolution: MessageFns<Resolution> = {
             continue;
           }
           case 7: {
-            if (tag !== 58) {
+            if (tag !== 56) {
               break;
             }
 
-            message.priority = reader.string();
+            message.priority = severityFromJSON(reader.int32());
             continue;
           }
           case 8: {
@@ -188,17 +198,17 @@ export const Resolution: MessageFns<Resolution> = {
         ? globalThis.String(object.conversation_id)
         : "",
       issueType: isSet(object.issueType)
-        ? globalThis.String(object.issueType)
+        ? issueTypeFromJSON(object.issueType)
         : isSet(object.issue_type)
-        ? globalThis.String(object.issue_type)
-        : "",
+        ? issueTypeFromJSON(object.issue_type)
+        : IssueType.ISSUE_TYPE_UNSPECIFIED,
       owningTeam: isSet(object.owningTeam)
         ? globalThis.String(object.owningTeam)
         : isSet(object.owning_team)
         ? globalThis.String(object.owning_team)
         : "",
       status: isSet(object.status) ? globalThis.String(object.status) : "",
-      priority: isSet(object.priority) ? globalThis.String(object.priority) : "",
+      priority: isSet(object.priority) ? severityFromJSON(object.priority) : Severity.SEVERITY_UNSPECIFIED,
       createdAt: isSet(object.createdAt)
         ? globalThis.String(object.createdAt)
         : isSet(object.created_at)
@@ -218,8 +228,8 @@ export const Resolution: MessageFns<Resolution> = {
     if (message.conversationId !== "") {
       obj.conversationId = message.conversationId;
     }
-    if (message.issueType !== "") {
-      obj.issueType = message.issueType;
+    if (message.issueType !== IssueType.ISSUE_TYPE_UNSPECIFIED) {
+      obj.issueType = issueTypeToJSON(message.issueType);
     }
     if (message.owningTeam !== "") {
       obj.owningTeam = message.owningTeam;
@@ -227,8 +237,8 @@ export const Resolution: MessageFns<Resolution> = {
     if (message.status !== "") {
       obj.status = message.status;
     }
-    if (message.priority !== "") {
-      obj.priority = message.priority;
+    if (message.priority !== Severity.SEVERITY_UNSPECIFIED) {
+      obj.priority = severityToJSON(message.priority);
     }
     if (message.createdAt !== "") {
       obj.createdAt = message.createdAt;
@@ -244,10 +254,10 @@ export const Resolution: MessageFns<Resolution> = {
     message.id = object.id ?? "";
     message.accountId = object.accountId ?? "";
     message.conversationId = object.conversationId ?? "";
-    message.issueType = object.issueType ?? "";
+    message.issueType = object.issueType ?? IssueType.ISSUE_TYPE_UNSPECIFIED;
     message.owningTeam = object.owningTeam ?? "";
     message.status = object.status ?? "";
-    message.priority = object.priority ?? "";
+    message.priority = object.priority ?? Severity.SEVERITY_UNSPECIFIED;
     message.createdAt = object.createdAt ?? "";
     return message;
   },

@@ -6,12 +6,13 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
+import { SlaTier, slaTierFromJSON, slaTierToJSON, slaTierToNumber } from "../../common/v1/vocabulary.ts";
 
 export const protobufPackage = "domiq.routing_sla.v1";
 
 export const protobufFileName = "domiq/routing_sla/v1/events.proto";
 
-/** routing.conversation.assigned */
+/** routing-sla.conversation.assigned */
 export interface ConversationAssigned {
   accountId: string;
   conversationId: string;
@@ -20,7 +21,7 @@ export interface ConversationAssigned {
   assignedBy: string;
 }
 
-/** routing.sla.scheduled */
+/** routing-sla.sla.scheduled */
 export interface SlaScheduled {
   accountId: string;
   conversationId: string;
@@ -29,13 +30,13 @@ export interface SlaScheduled {
   resolutionDueAt: string;
 }
 
-/** routing.sla_policy.upserted: an administrative change (event_log.actor_id names who made it). */
+/** routing-sla.sla_policy.upserted: an administrative change (event_log.actor_id names who made it). */
 export interface SlaPolicyUpserted {
   accountId: string;
   slaPolicyId: string;
   propertyId: string;
   name: string;
-  tier: string;
+  tier: SlaTier;
   created: boolean;
 }
 
@@ -346,7 +347,14 @@ export const SlaScheduled: MessageFns<SlaScheduled> = {
 };
 
 function createBaseSlaPolicyUpserted(): SlaPolicyUpserted {
-  return { accountId: "", slaPolicyId: "", propertyId: "", name: "", tier: "", created: false };
+  return {
+    accountId: "",
+    slaPolicyId: "",
+    propertyId: "",
+    name: "",
+    tier: SlaTier.SLA_TIER_UNSPECIFIED,
+    created: false,
+  };
 }
 
 export const SlaPolicyUpserted: MessageFns<SlaPolicyUpserted> = {
@@ -363,8 +371,8 @@ export const SlaPolicyUpserted: MessageFns<SlaPolicyUpserted> = {
     if (message.name !== "") {
       writer.uint32(34).string(message.name);
     }
-    if (message.tier !== "") {
-      writer.uint32(42).string(message.tier);
+    if (message.tier !== SlaTier.SLA_TIER_UNSPECIFIED) {
+      writer.uint32(40).int32(slaTierToNumber(message.tier));
     }
     if (message.created !== false) {
       writer.uint32(48).bool(message.created);
@@ -418,11 +426,11 @@ export const SlaPolicyUpserted: MessageFns<SlaPolicyUpserted> = {
             continue;
           }
           case 5: {
-            if (tag !== 42) {
+            if (tag !== 40) {
               break;
             }
 
-            message.tier = reader.string();
+            message.tier = slaTierFromJSON(reader.int32());
             continue;
           }
           case 6: {
@@ -463,7 +471,7 @@ export const SlaPolicyUpserted: MessageFns<SlaPolicyUpserted> = {
         ? globalThis.String(object.property_id)
         : "",
       name: isSet(object.name) ? globalThis.String(object.name) : "",
-      tier: isSet(object.tier) ? globalThis.String(object.tier) : "",
+      tier: isSet(object.tier) ? slaTierFromJSON(object.tier) : SlaTier.SLA_TIER_UNSPECIFIED,
       created: isSet(object.created) ? globalThis.Boolean(object.created) : false,
     };
   },
@@ -482,8 +490,8 @@ export const SlaPolicyUpserted: MessageFns<SlaPolicyUpserted> = {
     if (message.name !== "") {
       obj.name = message.name;
     }
-    if (message.tier !== "") {
-      obj.tier = message.tier;
+    if (message.tier !== SlaTier.SLA_TIER_UNSPECIFIED) {
+      obj.tier = slaTierToJSON(message.tier);
     }
     if (message.created !== false) {
       obj.created = message.created;
@@ -500,7 +508,7 @@ export const SlaPolicyUpserted: MessageFns<SlaPolicyUpserted> = {
     message.slaPolicyId = object.slaPolicyId ?? "";
     message.propertyId = object.propertyId ?? "";
     message.name = object.name ?? "";
-    message.tier = object.tier ?? "";
+    message.tier = object.tier ?? SlaTier.SLA_TIER_UNSPECIFIED;
     message.created = object.created ?? false;
     return message;
   },

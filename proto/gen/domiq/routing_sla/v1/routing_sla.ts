@@ -18,6 +18,7 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
+import { SlaTier, slaTierFromJSON, slaTierToJSON, slaTierToNumber } from "../../common/v1/vocabulary.ts";
 
 export const protobufPackage = "domiq.routing_sla.v1";
 
@@ -36,7 +37,7 @@ export interface SlaPolicy {
   accountId: string;
   propertyId: string;
   name: string;
-  tier: string;
+  tier: SlaTier;
   firstResponseMinutes: number;
   resolutionMinutes: number;
   businessHoursOnly: boolean;
@@ -44,9 +45,12 @@ export interface SlaPolicy {
   timezone: string;
   /** Minutes between proactive updates (seed default 720). */
   updateIntervalMinutes: number;
-  /** Keyed by channel (web_chat, email, ...): replaces the policy's minutes where set. */
+  /**
+   * Keyed by channel as stored (web_chat, email, ...: domiq.common.v1.Channel without its prefix; map keys cannot be
+   * enums): replaces the policy's minutes where set.
+   */
   channelOverrides: { [key: string]: SlaOverride };
-  /** Keyed by priority (P0..P3): applied after channel overrides, so priority wins. */
+  /** Keyed by severity (P0..P3, domiq.common.v1.Severity without its prefix): applied after channel overrides, so priority wins. */
   priorityOverrides: { [key: string]: SlaOverride };
   /** The account's (or property's) fallback when no active policy matches the tier. */
   isDefault: boolean;
@@ -211,7 +215,7 @@ function createBaseSlaPolicy(): SlaPolicy {
     accountId: "",
     propertyId: "",
     name: "",
-    tier: "",
+    tier: SlaTier.SLA_TIER_UNSPECIFIED,
     firstResponseMinutes: 0,
     resolutionMinutes: 0,
     businessHoursOnly: false,
@@ -239,8 +243,8 @@ export const SlaPolicy: MessageFns<SlaPolicy> = {
     if (message.name !== "") {
       writer.uint32(34).string(message.name);
     }
-    if (message.tier !== "") {
-      writer.uint32(42).string(message.tier);
+    if (message.tier !== SlaTier.SLA_TIER_UNSPECIFIED) {
+      writer.uint32(40).int32(slaTierToNumber(message.tier));
     }
     if (message.firstResponseMinutes !== 0) {
       writer.uint32(48).int32(message.firstResponseMinutes);
@@ -321,11 +325,11 @@ export const SlaPolicy: MessageFns<SlaPolicy> = {
             continue;
           }
           case 5: {
-            if (tag !== 42) {
+            if (tag !== 40) {
               break;
             }
 
-            message.tier = reader.string();
+            message.tier = slaTierFromJSON(reader.int32());
             continue;
           }
           case 6: {
@@ -440,7 +444,7 @@ export const SlaPolicy: MessageFns<SlaPolicy> = {
         ? globalThis.String(object.property_id)
         : "",
       name: isSet(object.name) ? globalThis.String(object.name) : "",
-      tier: isSet(object.tier) ? globalThis.String(object.tier) : "",
+      tier: isSet(object.tier) ? slaTierFromJSON(object.tier) : SlaTier.SLA_TIER_UNSPECIFIED,
       firstResponseMinutes: isSet(object.firstResponseMinutes)
         ? globalThis.Number(object.firstResponseMinutes)
         : isSet(object.first_response_minutes)
@@ -548,8 +552,8 @@ export const SlaPolicy: MessageFns<SlaPolicy> = {
     if (message.name !== "") {
       obj.name = message.name;
     }
-    if (message.tier !== "") {
-      obj.tier = message.tier;
+    if (message.tier !== SlaTier.SLA_TIER_UNSPECIFIED) {
+      obj.tier = slaTierToJSON(message.tier);
     }
     if (message.firstResponseMinutes !== 0) {
       obj.firstResponseMinutes = Math.round(message.firstResponseMinutes);
@@ -605,7 +609,7 @@ export const SlaPolicy: MessageFns<SlaPolicy> = {
     message.accountId = object.accountId ?? "";
     message.propertyId = object.propertyId ?? "";
     message.name = object.name ?? "";
-    message.tier = object.tier ?? "";
+    message.tier = object.tier ?? SlaTier.SLA_TIER_UNSPECIFIED;
     message.firstResponseMinutes = object.firstResponseMinutes ?? 0;
     message.resolutionMinutes = object.resolutionMinutes ?? 0;
     message.businessHoursOnly = object.businessHoursOnly ?? false;

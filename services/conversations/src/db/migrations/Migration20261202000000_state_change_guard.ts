@@ -9,8 +9,8 @@ export class Migration20261202000000_state_change_guard extends Migration {
     this.addSql(`drop trigger if exists trg_log_conversation_state on conversations.conversations`);
     // Rows the transaction wrote carry its id in xmin (events are written in the top-level transaction, not in a
     // savepoint, whose rows would carry the subtransaction's id); idx_event_log_entity finds the candidates. The
-    // payload is the contract's proto3 JSON: a state is the stored value, or its ConversationState enum name
-    // (CONVERSATION_STATE_ESCALATED) once the contract carries the shared enum.
+    // payload is the contract's proto3 JSON: a state is its ConversationState enum name (escalated is
+    // CONVERSATION_STATE_ESCALATED).
     this.addSql(`create or replace function conversations.log_conversation_state_change() returns trigger language plpgsql as $$
 begin
   if not exists (
@@ -18,8 +18,8 @@ begin
      where e.entity_type = 'conversation' and e.entity_id = new.id
        and e.event_type = 'conversation.state_changed'
        and e.xmin = pg_current_xact_id()::xid
-       and e.payload->>'previousState' in (old.state, 'CONVERSATION_STATE_' || upper(old.state))
-       and e.payload->>'newState' in (new.state, 'CONVERSATION_STATE_' || upper(new.state))) then
+       and e.payload->>'previousState' = 'CONVERSATION_STATE_' || upper(old.state)
+       and e.payload->>'newState' = 'CONVERSATION_STATE_' || upper(new.state)) then
     raise exception 'conversation % changed state from % to % without a conversation.state_changed event in the same transaction', new.id, old.state, new.state
       using errcode = 'integrity_constraint_violation', hint = 'change a conversation''s state through the conversations service''s use cases';
   end if;
