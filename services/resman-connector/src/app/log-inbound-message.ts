@@ -56,8 +56,8 @@ export interface GuestCardPushDeps {
   box: SecretBox;
 }
 
-/** What a push did, for recordLeadSync to record. */
-export interface PushedMessage {
+/** Which message a push attempt was about, and where it went. */
+interface PushAttempt {
   communicationId: string;
   integrationId: string;
   accountId: string;
@@ -65,16 +65,20 @@ export interface PushedMessage {
   customerId: string;
   conversationId: string | null;
   messageId: string;
+  syncType: 'create' | 'update';
+  processingTimeMs: number;
+}
+
+/** What a push did, for recordLeadSync to record. */
+export interface PushedMessage extends PushAttempt {
   prospectId: string;
   personId: string;
   eventType: string;
   /** The Comments sent (redacted). */
   content: string;
-  syncType: 'create' | 'update';
   created: boolean;
   attached: boolean;
   alreadyInResman: boolean;
-  processingTimeMs: number;
 }
 
 /**
@@ -180,22 +184,13 @@ async function recordDuplicateLeads(uow: UnitOfWork, s: PushedMessage): Promise<
   }
 }
 
-interface FailedPush {
-  communicationId: string;
-  integrationId: string;
-  accountId: string;
-  propertyId: string;
-  customerId: string;
-  conversationId: string | null;
-  messageId: string;
+interface FailedPush extends PushAttempt {
   prospectId: string | null;
-  syncType: 'create' | 'update';
   /** Redelivery cannot help: the message is dead-lettered. */
   terminal: boolean;
   auth: boolean;
   errorCode: string;
   errorMessage: string;
-  processingTimeMs: number;
 }
 
 /** Its own transaction, in prepare: the consumer's rolls back (or never starts) when the push fails. */

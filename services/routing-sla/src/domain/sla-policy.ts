@@ -92,15 +92,8 @@ export const MAX_SLA_MINUTES = 525_600;
 export const DEFAULT_UPDATE_INTERVAL_MINUTES = 720;
 
 /** A policy the rules refuse; `field` is the API's name of the offending term (`resolution_minutes`, `business_hours[0].end`). */
-export class InvalidSlaPolicyError extends Error {
+export class InvalidSlaPolicyError extends InvalidCalendarError {
   override name = 'InvalidSlaPolicyError';
-  readonly field: string;
-  readonly problem: string;
-  constructor(field: string, problem: string) {
-    super(`${field}: ${problem}`);
-    this.field = field;
-    this.problem = problem;
-  }
 }
 
 /** Minutes overridden for one channel or priority; 0 keeps the policy's own. */
