@@ -285,11 +285,14 @@ describe('ingest under faults, two replicas of every process', () => {
       `select distinct conversation_id as id from conversations.messages where content like 'kill message %' limit $1`, [ESCALATIONS])).map((r) => r.id);
     expect(ids).toHaveLength(ESCALATIONS);
     const before = [await handledBy(resolutions[0], durable)];
+    let killed = false;
     let restart: Promise<unknown> | undefined;
     await runBounded(ESCALATIONS, 8, async (i) => {
       await conversationsApi.escalateConversation({ accountId: channel.accountId, conversationId: ids[i]!, issueType: 'ISSUE_TYPE_BILLING', reason: `fault ${i}`, severity: 'SEVERITY_P1' });
     }, async (done) => {
-      if (!restart && done >= ESCALATIONS / 3) {
+      // Set before the first await: the other workers reach this point meanwhile and must not kill and start it again.
+      if (!killed && done >= ESCALATIONS / 3) {
+        killed = true;
         await resolutions[1].kill('SIGKILL');
         restart = resolutions[1].start(RESTART_READY_MS);
       }
