@@ -53,6 +53,64 @@ export function defineHandler<T, P = undefined>(handler: EventHandler<T, P>): Ev
   return handler;
 }
 
+/** One event of a batch, as a batch handler sees it. */
+export interface BatchItem<T, P> {
+  payload: T;
+  prepared: P;
+  eventId: string;
+  subject: string;
+  deliveryCount: number;
+  /** Appends an outbox event caused by this item's event. */
+  emit<U>(contract: EventContract<U>, payload: U, opts: AppendEventOptions): void;
+}
+
+export interface BatchHandlerContext<T, P> {
+  /** Transactional entity manager: the batch's writes, its events and its processed-event rows commit together. */
+  em: EntityManager;
+  /** The batch, in stream order, without events this consumer already handled. */
+  items: Array<BatchItem<T, P>>;
+  logger: Logger;
+}
+
+/**
+ * A batch-first consumer (the hot-path pattern): the platform collects up to `maxMessages` events, or what arrived
+ * within `maxWaitMs` of the first, and hands them to `handleBatch` in one transaction with one multi-row
+ * processed-event insert; all are acked after the commit. When the transaction fails, the batch is split in halves
+ * and each half tried again, down to single events, so one bad event is isolated (dead-lettered with its reason, or
+ * retried with backoff) and never blocks or duplicates the others.
+ *
+ * Batches run concurrently (up to CONSUMER_CONCURRENCY): a handler that takes per-key locks must take them in a
+ * stable order (sort the keys), or two batches sharing keys deadlock (PostgreSQL aborts one; it is split and retried).
+ */
+export interface BatchEventHandler<T, P = undefined> {
+  durable: string;
+  contract: EventContract<T>;
+  batch: { maxMessages: number; maxWaitMs: number };
+  /**
+   * Optional I/O before the transaction for the whole batch (one call to another service for all of it), returning
+   * one prepared value per payload, in order. Idempotent: it runs again on redelivery and for each half of a split.
+   */
+  prepareBatch?(items: ReadonlyArray<{ payload: T; eventId: string }>, ctx: { logger: Logger }): Promise<P[]>;
+  handleBatch(ctx: BatchHandlerContext<T, P>): Promise<void>;
+}
+
+export function defineBatchHandler<T, P = undefined>(handler: BatchEventHandler<T, P>): BatchEventHandler<T, P> {
+  return handler;
+}
+
+export type AnyEventHandler<T, P> = EventHandler<T, P> | BatchEventHandler<T, P>;
+
+function isBatchHandler<T, P>(h: AnyEventHandler<T, P>): h is BatchEventHandler<T, P> {
+  return 'handleBatch' in h;
+}
+
+/** An event of a batch once its message is decoded. */
+interface Decoded<T> {
+  msg: JsMsg;
+  eventId: string;
+  payload: T;
+}
+
 export interface ConsumerOptions {
   orm: MikroORM;
   nc: NatsConnection;
@@ -98,7 +156,7 @@ export function redeliveryDelay(deliveryCount: number): number {
  * it is started again with backoff, recreating the durable; `status()` says whether it is pulling.
  */
 export class EventConsumer<T, P = unknown> {
-  readonly #handler: EventHandler<T, P>;
+  readonly #handler: AnyEventHandler<T, P>;
   readonly #opts: ConsumerOptions;
   #messages: ConsumerMessages | undefined;
   #loop: Promise<void> | undefined;
@@ -110,7 +168,7 @@ export class EventConsumer<T, P = unknown> {
   /** Aborted by stop(): ends a wait for the stream at once. */
   readonly #stop = new AbortController();
 
-  constructor(handler: EventHandler<T, P>, opts: ConsumerOptions) {
+  constructor(handler: AnyEventHandler<T, P>, opts: ConsumerOptions) {
     this.#handler = handler;
     this.#opts = opts;
   }
@@ -167,7 +225,10 @@ export class EventConsumer<T, P = unknown> {
     if (this.#stopping) return undefined;
     // abort_on_missing_resource: a deleted durable or stream ends the iterator (and #supervise recreates it)
     // instead of the client waiting silently, forever, for it to come back.
-    const messages = await consumer.consume({ max_messages: this.#opts.concurrency * 2, abort_on_missing_resource: true });
+    const h = this.#handler;
+    // A batch consumer keeps two batches' worth buffered per slot it may fill.
+    const buffered = isBatchHandler(h) ? Math.max(h.batch.maxMessages * 2, this.#opts.concurrency * 2) : this.#opts.concurrency * 2;
+    const messages = await consumer.consume({ max_messages: buffered, abort_on_missing_resource: true });
     if (this.#stopping) {
       await messages.close().catch(() => undefined);
       return undefined;
@@ -228,7 +289,7 @@ export class EventConsumer<T, P = unknown> {
       // failed is nak'ed to be tried again; a server-side limit would silently strand it in the stream.
       max_deliver: -1,
       ack_wait: (this.#opts.ackWaitMs ?? 30_000) * 1_000_000,
-      max_ack_pending: Math.max(64, this.#opts.concurrency * 8),
+      max_ack_pending: Math.max(64, this.#opts.concurrency * 8, isBatchHandler(this.#handler) ? this.#handler.batch.maxMessages * (this.#opts.concurrency + 2) : 0),
     };
     try {
       await jsm.consumers.info(stream, durable);
@@ -240,6 +301,7 @@ export class EventConsumer<T, P = unknown> {
   }
 
   async #run(messages: ConsumerMessages): Promise<void> {
+    if (isBatchHandler(this.#handler)) return this.#runBatches(messages, this.#handler);
     const limit = this.#opts.concurrency;
     for await (const msg of messages) {
       const task = this.#process(msg).catch((err: unknown) => this.#opts.logger.error({ consumer: this.#handler.durable, err: String(err) }, 'message processing failed unexpectedly')).finally(() => this.#inflight.delete(task));
@@ -250,8 +312,148 @@ export class EventConsumer<T, P = unknown> {
     }
   }
 
+  /** Collects messages into batches (full, or `maxWaitMs` after the first) and runs up to `concurrency` at once. */
+  async #runBatches(messages: ConsumerMessages, handler: BatchEventHandler<T, P>): Promise<void> {
+    const limit = this.#opts.concurrency;
+    const { maxMessages, maxWaitMs } = handler.batch;
+    let buffer: JsMsg[] = [];
+    let timer: NodeJS.Timeout | undefined;
+    const flush = () => {
+      clearTimeout(timer);
+      timer = undefined;
+      if (buffer.length === 0) return;
+      const batch = buffer;
+      buffer = [];
+      const task = this.#processBatch(batch, handler)
+        .catch((err: unknown) => this.#opts.logger.error({ consumer: handler.durable, err: String(err) }, 'batch processing failed unexpectedly'))
+        .finally(() => this.#inflight.delete(task));
+      this.#inflight.add(task);
+    };
+    try {
+      for await (const msg of messages) {
+        buffer.push(msg);
+        if (buffer.length >= maxMessages) flush();
+        else timer ??= setTimeout(flush, maxWaitMs);
+        while (this.#inflight.size >= limit) await Promise.race(this.#inflight);
+        if (this.#stopping) break;
+      }
+    } finally {
+      flush();
+    }
+  }
+
+  /** A batch: budget and decoding checks per message, then one transaction for the rest (split on failure). */
+  async #processBatch(msgs: JsMsg[], handler: BatchEventHandler<T, P>): Promise<void> {
+    const { durable, contract } = handler;
+    const { schema, orm } = this.#opts;
+    const startedMs = Date.now();
+    const maxWorking = this.#opts.maxWorkingMs ?? 300_000;
+    const keepAlive = setInterval(() => {
+      if (Date.now() - startedMs < maxWorking) for (const m of msgs) m.working();
+      else clearInterval(keepAlive);
+    }, Math.max(1000, (this.#opts.ackWaitMs ?? 30_000) / 3));
+    keepAlive.unref();
+    const links = msgs.map((m) => trace.getSpanContext(extractTraceContext(m.headers ?? natsHeaders(), otelContext.active()))).filter((c) => c !== undefined).map((c) => ({ context: c }));
+    try {
+      await tracer.startActiveSpan(`${contract.subject} process batch`, { kind: SpanKind.CONSUMER, links, attributes: { 'messaging.system': 'nats', 'messaging.destination.name': contract.subject, 'messaging.consumer.group.name': durable, 'messaging.batch.message_count': msgs.length, 'messaging.operation.type': 'process' } }, async (span) => {
+        // Budget and decoding are per message: a bad one is dealt with alone and the rest go on as a batch.
+        const decoded: Array<Decoded<T>> = [];
+        for (const msg of msgs) {
+          const h = msg.headers ?? natsHeaders();
+          const eventId = h.get(EventHeaders.eventId) || h.get('Nats-Msg-Id') || `${msg.info.stream}:${msg.seq}`;
+          if (msg.info.deliveryCount > this.#opts.maxDeliver) {
+            const done = await orm.em.fork().execute<unknown[]>(`select 1 from "${schema}".processed_event where consumer = ? and event_id = ?`, [durable, eventId]);
+            if (done.length > 0) {
+              msg.ack();
+              metrics.consumed.inc({ consumer: durable, outcome: 'duplicate' });
+            } else await this.#failed(msg, eventId, new PoisonMessageError(`exceeded ${this.#opts.maxDeliver} deliveries (delivery ${msg.info.deliveryCount})`));
+            continue;
+          }
+          try {
+            decoded.push({ msg, eventId, payload: contract.codec.fromJSON(JSON.parse(new TextDecoder().decode(msg.data))) });
+          } catch (err) {
+            await this.#failed(msg, eventId, new PoisonMessageError(`undecodable payload: ${String(err)}`));
+          }
+        }
+        try {
+          await this.#commitBatch(decoded, handler);
+        } finally {
+          span.end();
+        }
+      });
+    } finally {
+      clearInterval(keepAlive);
+      metrics.handleSeconds.observe({ consumer: durable }, (Date.now() - startedMs) / 1000);
+    }
+  }
+
+  /** One transaction for the events; on failure the halves are tried on their own, down to one event. */
+  async #commitBatch(items: Array<Decoded<T>>, handler: BatchEventHandler<T, P>): Promise<void> {
+    if (items.length === 0) return;
+    const { durable } = handler;
+    const { logger, schema, orm } = this.#opts;
+    try {
+      const prepared = handler.prepareBatch ? await handler.prepareBatch(items.map((i) => ({ payload: i.payload, eventId: i.eventId })), { logger }) : items.map(() => undefined as P);
+      if (prepared.length !== items.length) throw new Error(`prepareBatch returned ${prepared.length} values for ${items.length} events`);
+      const handled = await orm.em.fork().transactional(async (em) => {
+        // One statement claims the whole batch; one JSON parameter (the driver would expand a JS array).
+        const rows = await em.execute<Array<{ event_id: string }>>(
+          `insert into "${schema}".processed_event (consumer, event_id, subject, processed_at)
+           select ?, r.event_id, r.subject, now() from json_to_recordset(?::json) as r(event_id text, subject text)
+           on conflict do nothing returning event_id`,
+          [durable, JSON.stringify(items.map((i) => ({ event_id: i.eventId, subject: i.msg.subject })))],
+        );
+        const claimed = new Set(rows.map((r) => r.event_id));
+        // The same event twice in one batch (published again under another message id) is handled once.
+        const work: Array<BatchItem<T, P>> = [];
+        items.forEach((i, n) => {
+          if (!claimed.delete(i.eventId)) return;
+          work.push({
+            payload: i.payload, prepared: prepared[n]!, eventId: i.eventId, subject: i.msg.subject, deliveryCount: i.msg.info.deliveryCount,
+            emit: (c, p, o) => appendEvent(em, c, p, { causationMsgId: i.eventId, ...o }),
+          });
+        });
+        if (work.length > 0) await handler.handleBatch({ em, items: work, logger: logger.child({ consumer: durable }) });
+        return new Set(work.map((w) => w.eventId));
+      });
+      for (const i of items) {
+        i.msg.ack();
+        metrics.consumed.inc({ consumer: durable, outcome: handled.delete(i.eventId) ? 'handled' : 'duplicate' });
+      }
+    } catch (err) {
+      if (items.length > 1) {
+        // Nothing of the batch committed: find the bad event by halves; the good ones still commit once.
+        const mid = Math.ceil(items.length / 2);
+        await this.#commitBatch(items.slice(0, mid), handler);
+        await this.#commitBatch(items.slice(mid), handler);
+        return;
+      }
+      await this.#failed(items[0]!.msg, items[0]!.eventId, err);
+    }
+  }
+
+  /** One event that failed on its own: dead-lettered when poison or out of deliveries, otherwise retried with backoff. */
+  async #failed(msg: JsMsg, eventId: string, err: unknown): Promise<void> {
+    const durable = this.#handler.durable;
+    const log = this.#opts.logger.child({ consumer: durable, event_id: eventId });
+    // An event too large for the broker will be just as large next time.
+    const poison = err instanceof PoisonMessageError || err instanceof EventTooLargeError;
+    if (poison || msg.info.deliveryCount >= this.#opts.maxDeliver) {
+      if (await this.#deadLetter(msg, eventId, poison ? String((err as Error).message) : `gave up after ${msg.info.deliveryCount} deliveries: ${String(err)}`)) {
+        log.error({ err: String(err), deliveries: msg.info.deliveryCount }, 'event dead-lettered');
+        metrics.consumed.inc({ consumer: durable, outcome: 'dead_lettered' });
+      } else metrics.consumed.inc({ consumer: durable, outcome: 'retried' });
+      return;
+    }
+    const delay = redeliveryDelay(msg.info.deliveryCount);
+    log.warn({ err: String(err), deliveries: msg.info.deliveryCount, retry_in_ms: delay }, 'event handling failed, will retry');
+    msg.nak(delay);
+    metrics.consumed.inc({ consumer: durable, outcome: 'retried' });
+  }
+
   async #process(msg: JsMsg): Promise<void> {
-    const { durable, contract } = this.#handler;
+    const handler = this.#handler as EventHandler<T, P>;
+    const { durable, contract } = handler;
     const { logger, schema, orm } = this.#opts;
     const h = msg.headers ?? natsHeaders();
     const eventId = h.get(EventHeaders.eventId) || h.get('Nats-Msg-Id') || `${msg.info.stream}:${msg.seq}`;
@@ -295,7 +497,7 @@ export class EventConsumer<T, P = unknown> {
           } catch (err) {
             throw new PoisonMessageError(`undecodable payload: ${String(err)}`);
           }
-          const prepared = this.#handler.prepare ? await this.#handler.prepare({ payload, eventId, logger: log }) : (undefined as P);
+          const prepared = handler.prepare ? await handler.prepare({ payload, eventId, logger: log }) : (undefined as P);
           const outcome = await orm.em.fork().transactional(async (em) => {
             const claimed = await em.execute<Array<{ ok: number }>>(
               `insert into "${schema}".processed_event (consumer, event_id, subject, processed_at) values (?, ?, ?, now())
@@ -303,7 +505,7 @@ export class EventConsumer<T, P = unknown> {
               [durable, eventId, msg.subject],
             );
             if (claimed.length === 0) return 'duplicate' as const;
-            await this.#handler.handle({
+            await handler.handle({
               em,
               payload,
               prepared,
@@ -320,19 +522,7 @@ export class EventConsumer<T, P = unknown> {
         } catch (err) {
           span.recordException(err as Error);
           span.setStatus({ code: SpanStatusCode.ERROR, message: String(err) });
-          // An event too large for the broker will be just as large next time.
-          const poison = err instanceof PoisonMessageError || err instanceof EventTooLargeError;
-          if (poison || msg.info.deliveryCount >= this.#opts.maxDeliver) {
-            if (await this.#deadLetter(msg, eventId, poison ? String((err as Error).message) : `gave up after ${msg.info.deliveryCount} deliveries: ${String(err)}`)) {
-              log.error({ err: String(err), deliveries: msg.info.deliveryCount }, 'event dead-lettered');
-              metrics.consumed.inc({ consumer: durable, outcome: 'dead_lettered' });
-            } else metrics.consumed.inc({ consumer: durable, outcome: 'retried' });
-          } else {
-            const delay = redeliveryDelay(msg.info.deliveryCount);
-            log.warn({ err: String(err), deliveries: msg.info.deliveryCount, retry_in_ms: delay }, 'event handling failed, will retry');
-            msg.nak(delay);
-            metrics.consumed.inc({ consumer: durable, outcome: 'retried' });
-          }
+          await this.#failed(msg, eventId, err);
         } finally {
           clearInterval(keepAlive);
           metrics.handleSeconds.observe({ consumer: durable }, Number(process.hrtime.bigint() - started) / 1e9);

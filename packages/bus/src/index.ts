@@ -2,7 +2,10 @@ export { busEntities, EventLog, EventPublication, ProcessedEvent } from './outbo
 export { appendEvent, OutboxRelay, EventHeaders, type AppendEventOptions } from './outbox.ts';
 export { busMigrations, migrateService } from './migrations/index.ts';
 export { EventTooLargeError, EVENT_HEADER_ALLOWANCE, maxEventPayloadBytes, setBrokerMaxPayload } from './max-payload.ts';
-export { EventConsumer, PoisonMessageError, defineHandler, redeliveryDelay, type ConsumerStatus, type EventHandler, type HandlerContext, type PrepareContext } from './consumer.ts';
+export {
+  EventConsumer, PoisonMessageError, defineBatchHandler, defineHandler, redeliveryDelay,
+  type AnyEventHandler, type BatchEventHandler, type BatchHandlerContext, type BatchItem, type ConsumerStatus, type EventHandler, type HandlerContext, type PrepareContext,
+} from './consumer.ts';
 export { connectNats, provisionStreams, waitForStreams, isStreamNotFound, type BusConnectOptions } from './nats.ts';
 export {
   ADMIN_USER, assertRegisteredConsumer, generateNkeys, helmAuthorizationValues, inboxPrefix, natsAuthorization, natsUserNames, nkeyEnvRefs, nkeyEnvVar,

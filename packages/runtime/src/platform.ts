@@ -4,7 +4,7 @@ import { baseConfigShape, ConfigError, grpcAddress, loadConfig, port, z } from '
 import { registry, type ServiceName } from '@domiq/proto/services';
 import { createLogger, type Logger } from '@domiq/logging';
 import { openDatabase, type MikroORM } from '@domiq/db';
-import { assertRegisteredConsumer, busEntities, connectNats, EventConsumer, migrateService, OutboxRelay, waitForStreams, type EventHandler } from '@domiq/bus';
+import { assertRegisteredConsumer, busEntities, connectNats, EventConsumer, migrateService, OutboxRelay, waitForStreams, type AnyEventHandler } from '@domiq/bus';
 import { createClient, startGrpcServer, type GrpcService, type RunningGrpcServer } from '@domiq/grpc';
 import { createTokenVerifier, ensureDevKeys, ServiceToken, type TokenVerifier } from '@domiq/auth';
 import type { Client } from '@grpc/grpc-js';
@@ -189,7 +189,7 @@ export class Platform<C> {
     this.#http.push(server);
   }
 
-  async consume(handlers: EventHandler<any, any>[]): Promise<void> {
+  async consume(handlers: AnyEventHandler<any, any>[]): Promise<void> {
     // Only the durables the service registry lists (its NATS user is granted exactly those): fail at start-up.
     for (const h of handlers) assertRegisteredConsumer(this.name, h.durable, h.contract.subject);
     if (this.#draining) return;
