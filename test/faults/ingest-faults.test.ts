@@ -50,7 +50,8 @@ beforeAll(async () => {
   // A killed consumer's unacked messages come back after the ack wait: 5 s instead of 30 s keeps the file short.
   stack = await startTestStack({
     services: ['identity', 'conversations', 'channel-gateway', 'routing-sla', 'resolutions', 'resman-connector'], resmanSim: true,
-    env: { ...UNTHROTTLED_WEBHOOKS, CONSUMER_ACK_WAIT_MS: '5000' },
+    // Eleven service processes share the one PostgreSQL (100 connections by default): a small pool each.
+    env: { ...UNTHROTTLED_WEBHOOKS, CONSUMER_ACK_WAIT_MS: '5000', DB_POOL_MAX: '4' },
   });
   const [conversations2, gateway2, routing2, resolutions2, connector2] = await Promise.all(
     (['conversations', 'channel-gateway', 'routing-sla', 'resolutions', 'resman-connector'] as const).map((s) => stack.startReplica(s)));

@@ -109,6 +109,8 @@ interface Decoded<T> {
   msg: JsMsg;
   eventId: string;
   payload: T;
+  /** The trace the event came with: the events its handling emits carry it on. */
+  trace: ReturnType<typeof otelContext.active>;
 }
 
 export interface ConsumerOptions {
@@ -353,12 +355,15 @@ export class EventConsumer<T, P = unknown> {
       else clearInterval(keepAlive);
     }, Math.max(1000, (this.#opts.ackWaitMs ?? 30_000) / 3));
     keepAlive.unref();
-    const links = msgs.map((m) => trace.getSpanContext(extractTraceContext(m.headers ?? natsHeaders(), otelContext.active()))).filter((c) => c !== undefined).map((c) => ({ context: c }));
+    const traces = msgs.map((m) => extractTraceContext(m.headers ?? natsHeaders(), otelContext.active()));
+    const links = traces.map((t) => trace.getSpanContext(t)).filter((c) => c !== undefined).map((c) => ({ context: c }));
     try {
-      await tracer.startActiveSpan(`${contract.subject} process batch`, { kind: SpanKind.CONSUMER, links, attributes: { 'messaging.system': 'nats', 'messaging.destination.name': contract.subject, 'messaging.consumer.group.name': durable, 'messaging.batch.message_count': msgs.length, 'messaging.operation.type': 'process' } }, async (span) => {
+      // The batch's span continues the first event's trace and links every event's; each event's emitted events
+      // carry on that event's own trace (see #commitBatch), so a message is still one trace end to end.
+      await tracer.startActiveSpan(`${contract.subject} process batch`, { kind: SpanKind.CONSUMER, links, attributes: { 'messaging.system': 'nats', 'messaging.destination.name': contract.subject, 'messaging.consumer.group.name': durable, 'messaging.batch.message_count': msgs.length, 'messaging.operation.type': 'process' } }, traces[0]!, async (span) => {
         // Budget and decoding are per message: a bad one is dealt with alone and the rest go on as a batch.
         const decoded: Array<Decoded<T>> = [];
-        for (const msg of msgs) {
+        for (const [index, msg] of msgs.entries()) {
           const h = msg.headers ?? natsHeaders();
           const eventId = h.get(EventHeaders.eventId) || h.get('Nats-Msg-Id') || `${msg.info.stream}:${msg.seq}`;
           if (msg.info.deliveryCount > this.#opts.maxDeliver) {
@@ -370,7 +375,7 @@ export class EventConsumer<T, P = unknown> {
             continue;
           }
           try {
-            decoded.push({ msg, eventId, payload: contract.codec.fromJSON(JSON.parse(new TextDecoder().decode(msg.data))) });
+            decoded.push({ msg, eventId, payload: contract.codec.fromJSON(JSON.parse(new TextDecoder().decode(msg.data))), trace: traces[index]! });
           } catch (err) {
             await this.#failed(msg, eventId, new PoisonMessageError(`undecodable payload: ${String(err)}`));
           }
@@ -410,7 +415,7 @@ export class EventConsumer<T, P = unknown> {
           if (!claimed.delete(i.eventId)) return;
           work.push({
             payload: i.payload, prepared: prepared[n]!, eventId: i.eventId, subject: i.msg.subject, deliveryCount: i.msg.info.deliveryCount,
-            emit: (c, p, o) => appendEvent(em, c, p, { causationMsgId: i.eventId, ...o }),
+            emit: (c, p, o) => otelContext.with(i.trace, () => appendEvent(em, c, p, { causationMsgId: i.eventId, ...o })),
           });
         });
         if (work.length > 0) await handler.handleBatch({ em, items: work, logger: logger.child({ consumer: durable }) });

@@ -72,6 +72,48 @@ describe('identity ResolveCustomer', () => {
   });
 });
 
+describe('identity ResolveCustomers (the batch form)', () => {
+  const ident = (value: string, kind: IdentifierKind = IdentifierKind.IDENTIFIER_KIND_PHONE) => ({ kind, value, network: '', displayName: '', defaultRegion: 'US' });
+
+  it('resolves many identifiers in request order, one customer per identifier however often it is named', async () => {
+    const known = (await asConversations.resolveCustomer(phone('+14155550700'))).customer!;
+    const { results } = await asConversations.resolveCustomers({
+      accountId,
+      identities: [ident('415-555-0701'), ident('+1 415 555 0700'), ident('(415) 555-0701'), ident('Batch.Person@Example.com', IdentifierKind.IDENTIFIER_KIND_EMAIL)],
+    });
+    expect(results.map((r) => r.created)).toEqual([true, false, false, true]);
+    expect(results[1]!.customer!.id).toBe(known.id);
+    expect(results[2]!.customer!.id).toBe(results[0]!.customer!.id);
+    expect(results[0]!.customer!.phoneNumbers).toEqual(['+14155550701']);
+    expect(results[3]!.customer!.emails).toEqual(['batch.person@example.com']);
+    // The single form agrees, and one identity.customer.created per new customer was written.
+    expect((await asConversations.resolveCustomer(phone('4155550701'))).customer!.id).toBe(results[0]!.customer!.id);
+    const created = await stack.db.query<{ n: number }>(`select count(*)::int as n from identity.event_log where event_type = 'customer.created' and customer_id = any($1)`,
+      [[results[0]!.customer!.id, results[3]!.customer!.id]]);
+    expect(created[0]!.n).toBe(2);
+  });
+
+  it('gives racing batches that share senders the same customers (no deadlock, no duplicates)', async () => {
+    const numbers = Array.from({ length: 12 }, (_, i) => `+1415555${String(800 + i).padStart(4, '0')}`);
+    const batches = await Promise.all(Array.from({ length: 6 }, (_, b) =>
+      asConversations.resolveCustomers({ accountId, identities: (b % 2 ? [...numbers].reverse() : numbers).map((n) => ident(n)) })));
+    const idOf = (results: typeof batches[number]['results'], n: string) => results.find((r) => r.customer!.phoneNumbers[0] === n)!.customer!.id;
+    for (const n of numbers) expect(new Set(batches.map((b) => idOf(b.results, n))).size).toBe(1);
+    const [row] = await stack.db.query<{ n: number }>(`select count(*)::int as n from identity.customer_identifiers where account_id = $1 and value = any($2)`, [accountId, numbers]);
+    expect(row!.n).toBe(numbers.length);
+  });
+
+  it('refuses a bad identifier naming it, and a batch over 500, and stores nothing', async () => {
+    const before = await stack.db.query(`select count(*)::int as n from identity.customers where account_id = $1`, [accountId]);
+    await expect(asConversations.resolveCustomers({ accountId, identities: [ident('+14155550900'), ident('not a phone')] }))
+      .rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringContaining('identities[1].value') });
+    await expect(asConversations.resolveCustomers({ accountId, identities: Array.from({ length: 501 }, (_, i) => ident(`+1415556${String(i).padStart(4, '0')}`)) }))
+      .rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringContaining('identities') });
+    expect(await stack.db.query(`select count(*)::int as n from identity.customers where account_id = $1`, [accountId])).toEqual(before);
+    expect((await asConversations.resolveCustomers({ accountId, identities: [] })).results).toEqual([]);
+  });
+});
+
 describe('identity audit', () => {
   it('records which admin created a user, a team and a property in the event log (actor from the token)', async () => {
     const adminId = crypto.randomUUID();

@@ -1,57 +1,85 @@
-import { defineHandler, eventEnum, eventUuid, PoisonMessageError } from '@domiq/bus';
+import { defineBatchHandler, eventEnum, eventUuid, PoisonMessageError, type UnitOfWork } from '@domiq/bus';
 import { events } from '@domiq/proto/events';
 import type { PromiseClient } from '@domiq/grpc';
 import { status } from '@grpc/grpc-js';
 import type { IdentityServiceClient } from '@domiq/proto/identity';
-import { channels, slaTiers } from '@domiq/proto/vocabulary';
+import type { MessageReceived } from '@domiq/proto/channel-gateway/events';
+import { channels, slaTiers, type Channel, type SlaTier } from '@domiq/proto/vocabulary';
 import { identifierKindForChannel } from '../domain/conversation-threading.ts';
 import { receiveInboundMessage } from '../app/receive-inbound-message.ts';
 
+/** What prepareBatch learnt about one message's sender. */
+interface Sender {
+  channel: Channel;
+  customerId: string;
+  slaTier: SlaTier;
+}
+
 /**
- * channel-gateway.message.received -> resolve the sender through identity (before the transaction), then
- * receiveInboundMessage threads and stores it in the consumer's transaction.
+ * channel-gateway.message.received, batch-first: the senders of a whole batch are resolved through identity with one
+ * ResolveCustomers call per account (before the transaction), then every message is threaded and stored by
+ * receiveInboundMessage in the batch's one transaction.
  */
 export function messageReceivedConsumer(identity: PromiseClient<IdentityServiceClient>) {
-  return defineHandler({
+  return defineBatchHandler<MessageReceived, Sender>({
     durable: 'conversations-message-received',
     contract: events.gatewayMessageReceived,
-    async prepare({ payload }) {
-      eventUuid(payload.accountId, 'account_id');
-      const channel = eventEnum(channels, payload.channelType, 'channel_type');
-      try {
-        const { customer } = await identity.resolveCustomer({
-          accountId: payload.accountId,
-          kind: identifierKindForChannel(channel),
-          value: payload.fromAddress,
-          network: channel,
-          displayName: payload.senderName,
-          defaultRegion: 'US',
+    // Up to 50 messages, or what arrived within 5 ms of the first: a quiet system still answers in milliseconds.
+    batch: { maxMessages: 50, maxWaitMs: 5 },
+    async prepareBatch(items) {
+      const checked = items.map(({ payload }) => ({ payload, accountId: eventUuid(payload.accountId, 'account_id'), channel: eventEnum(channels, payload.channelType, 'channel_type') }));
+      const byAccount = new Map<string, number[]>();
+      checked.forEach((c, n) => byAccount.set(c.accountId, [...(byAccount.get(c.accountId) ?? []), n]));
+      const senders = new Array<Sender>(items.length);
+      for (const [accountId, indexes] of byAccount) {
+        let results;
+        try {
+          ({ results } = await identity.resolveCustomers({
+            accountId,
+            identities: indexes.map((n) => {
+              const { payload, channel } = checked[n]!;
+              return { kind: identifierKindForChannel(channel), value: payload.fromAddress, network: channel, displayName: payload.senderName, defaultRegion: 'US' };
+            }),
+          }));
+        } catch (err) {
+          const code = (err as { code?: number }).code;
+          // A sender identity that can never resolve (bad address, unknown account): poison; within a batch the
+          // platform splits it until the message is alone, and parks that one with the reason.
+          if (code === status.INVALID_ARGUMENT || code === status.NOT_FOUND) throw new PoisonMessageError(`identity: ${(err as Error).message}`);
+          throw err;
+        }
+        indexes.forEach((n, k) => {
+          const customer = results[k]?.customer;
+          if (!customer) throw new Error(`identity answered ${results.length} results for ${indexes.length} identities`);
+          senders[n] = { channel: checked[n]!.channel, customerId: customer.id, slaTier: eventEnum(slaTiers, customer.slaTier, 'customer.sla_tier', 'standard' as const) };
         });
-        return { channel, customerId: customer!.id, slaTier: eventEnum(slaTiers, customer!.slaTier, 'customer.sla_tier', 'standard' as const) };
-      } catch (err) {
-        const code = (err as { code?: number }).code;
-        // A sender identity can never resolve (bad address, unknown account): park it with the reason.
-        if (code === status.INVALID_ARGUMENT || code === status.NOT_FOUND) throw new PoisonMessageError(`identity: ${(err as Error).message}`);
-        throw err;
       }
+      return senders;
     },
-    async handle(ctx) {
-      const { payload, prepared } = ctx;
-      await receiveInboundMessage(ctx, {
-        accountId: payload.accountId,
-        propertyId: payload.propertyId || null,
-        customerId: prepared.customerId,
-        slaTier: prepared.slaTier,
-        channel: prepared.channel,
-        provider: payload.provider,
-        providerMessageId: payload.providerMessageId,
-        channelId: payload.channelId,
-        inboundId: payload.inboundId,
-        fromAddress: payload.fromAddress,
-        toAddress: payload.toAddress,
-        body: payload.body,
-        receivedAt: payload.receivedAt ? new Date(payload.receivedAt) : new Date(),
-      });
+    async handleBatch({ em, items }) {
+      // receiveInboundMessage locks per customer: in a stable order across the batch (two batches in flight may share
+      // customers), and a customer's own messages in stream order.
+      const ordered = items.map((item, n) => ({ item, n, key: `${item.payload.accountId}|${item.prepared.customerId}` }))
+        .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.n - b.n));
+      for (const { item } of ordered) {
+        const { payload, prepared } = item;
+        const uow: UnitOfWork = { em, emit: item.emit };
+        await receiveInboundMessage(uow, {
+          accountId: payload.accountId,
+          propertyId: payload.propertyId || null,
+          customerId: prepared.customerId,
+          slaTier: prepared.slaTier,
+          channel: prepared.channel,
+          provider: payload.provider,
+          providerMessageId: payload.providerMessageId,
+          channelId: payload.channelId,
+          inboundId: payload.inboundId,
+          fromAddress: payload.fromAddress,
+          toAddress: payload.toAddress,
+          body: payload.body,
+          receivedAt: payload.receivedAt ? new Date(payload.receivedAt) : new Date(),
+        });
+      }
     },
   });
 }

@@ -15,11 +15,14 @@ export async function resolveCustomer(uow: UnitOfWork, input: ResolveCustomerInp
   const { accountId } = input;
   if (!(await accountExists(uow.em, accountId))) throw new NotFoundError(`account ${accountId} not found`);
   const result = await findOrCreateCustomer(uow.em, input, input.displayName);
-  if (result.created) {
-    const { customer } = result;
-    uow.emit(events.identityCustomerCreated, {
-      accountId, customerId: customer.id, phoneNumbers: customer.identityGraph.phone_numbers, emails: customer.identityGraph.emails, name: input.displayName,
-    }, { entityId: customer.id, accountId, customerId: customer.id });
-  }
+  if (result.created) announceNewCustomer(uow, input, result.customer);
   return result;
+}
+
+/** identity.customer.created for a customer first contact just created. */
+export function announceNewCustomer(uow: UnitOfWork, input: ResolveCustomerInput, customer: CustomerRow): void {
+  const { accountId } = input;
+  uow.emit(events.identityCustomerCreated, {
+    accountId, customerId: customer.id, phoneNumbers: customer.identityGraph.phone_numbers, emails: customer.identityGraph.emails, name: input.displayName,
+  }, { entityId: customer.id, accountId, customerId: customer.id });
 }

@@ -1,7 +1,7 @@
 import type { MikroORM } from '@domiq/db';
 import { inTransaction, readModel } from '@domiq/bus';
 import {
-  IdentityServiceService, type IdentityServiceServer, type Customer as CustomerMsg, type Property as PropertyMsg, type User as UserMsg,
+  IdentityServiceService, type IdentityServiceServer, type Customer as CustomerMsg, type CustomerIdentity, type Property as PropertyMsg, type User as UserMsg,
 } from '@domiq/proto/identity';
 import {
   defineGrpcService, InvalidArgumentError, requireEnum, requireOneOf, requireString, requireUuid, optionalUuid, type AccessTable, type GrpcService,
@@ -11,7 +11,8 @@ import { roles, slaTiers } from '@domiq/proto/vocabulary';
 import type { CustomerRow, PropertyRow, UserRow } from '../db/identity.entities.ts';
 import { InvalidIdentifierError, isEmailAddress, normaliseIdentifier, type IdentifierKind } from '../domain/identifier.ts';
 import { isTimeZone } from '../domain/time-zone.ts';
-import { resolveCustomer } from '../app/resolve-customer.ts';
+import { resolveCustomer, type ResolveCustomerInput } from '../app/resolve-customer.ts';
+import { resolveCustomers } from '../app/resolve-customers.ts';
 import { createAccount } from '../app/create-account.ts';
 import { createProperty } from '../app/create-property.ts';
 import { createTeam, ROUTING_MODES } from '../app/create-team.ts';
@@ -19,6 +20,23 @@ import { createUser } from '../app/create-user.ts';
 import { getCustomer, getProperty, listUsers } from '../app/identity.queries.ts';
 
 const KINDS: Record<string, IdentifierKind> = { IDENTIFIER_KIND_PHONE: 'phone', IDENTIFIER_KIND_EMAIL: 'email', IDENTIFIER_KIND_SOCIAL: 'social' };
+const MAX_IDENTITIES = 500;
+
+/** One identifier of a ResolveCustomer(s) request, checked and normalised; `at` prefixes the field names. */
+function parseIdentity(req: CustomerIdentity, at = ''): Omit<ResolveCustomerInput, 'accountId'> {
+  const kind = KINDS[req.kind];
+  if (!kind) throw new InvalidArgumentError(`${at}kind`, 'must be PHONE, EMAIL or SOCIAL');
+  if (kind === 'social') requireString(req.network, `${at}network`, 30);
+  // Stored as given (not trimmed): existing identifiers were keyed that way.
+  const network = kind === 'social' ? req.network : '';
+  try {
+    const value = normaliseIdentifier(kind, requireString(req.value, `${at}value`, 320), req.defaultRegion || 'US');
+    return { kind, network, value, displayName: req.displayName.trim() };
+  } catch (err) {
+    if (err instanceof InvalidIdentifierError) throw new InvalidArgumentError(`${at}value`, err.message);
+    throw err;
+  }
+}
 
 function toCustomerMsg(c: CustomerRow): CustomerMsg {
   return {
@@ -41,6 +59,7 @@ function toUserMsg(u: UserRow): UserMsg {
 /** Who may call each method (the server checks it before a handler runs; see Access in @domiq/grpc). */
 export const identityAccess: AccessTable<IdentityServiceServer> = {
   resolveCustomer: { roles: ['admin', 'supervisor', 'agent'], services: ['conversations'] },
+  resolveCustomers: { roles: ['admin', 'supervisor', 'agent'], services: ['conversations'] },
   getCustomer: { roles: ['admin', 'supervisor', 'agent', 'engineer'], services: ['resman-connector'] },
   // An account is created by an admin token minted for its id (the operator's bootstrap step).
   createAccount: { roles: ['admin'], account: 'id' },
@@ -58,21 +77,16 @@ export function identityGrpcService(orm: MikroORM): GrpcService {
     access: identityAccess,
     handlers: {
     async resolveCustomer(req, ctx) {
-      const kind = KINDS[req.kind];
-      if (!kind) throw new InvalidArgumentError('kind', 'must be PHONE, EMAIL or SOCIAL');
-      if (kind === 'social') requireString(req.network, 'network', 30);
-      // Stored as given (not trimmed): existing identifiers were keyed that way.
-      const network = kind === 'social' ? req.network : '';
-      let value: string;
-      try {
-        value = normaliseIdentifier(kind, requireString(req.value, 'value', 320), req.defaultRegion || 'US');
-      } catch (err) {
-        if (err instanceof InvalidIdentifierError) throw new InvalidArgumentError('value', err.message);
-        throw err;
-      }
-      const { customer, created } = await inTransaction(orm, auditActor(ctx.caller), (uow) =>
-        resolveCustomer(uow, { accountId: ctx.accountId, kind, network, value, displayName: req.displayName.trim() }));
+      const identity = parseIdentity(req);
+      const { customer, created } = await inTransaction(orm, auditActor(ctx.caller), (uow) => resolveCustomer(uow, { accountId: ctx.accountId, ...identity }));
       return { customer: toCustomerMsg(customer), created };
+    },
+
+    async resolveCustomers(req, ctx) {
+      if (req.identities.length > MAX_IDENTITIES) throw new InvalidArgumentError('identities', `at most ${MAX_IDENTITIES} per call`);
+      const identities = req.identities.map((i, n) => parseIdentity(i, `identities[${n}].`));
+      const results = await inTransaction(orm, auditActor(ctx.caller), (uow) => resolveCustomers(uow, ctx.accountId, identities));
+      return { results: results.map((r) => ({ customer: toCustomerMsg(r.customer), created: r.created })) };
     },
 
     async getCustomer(req, ctx) {

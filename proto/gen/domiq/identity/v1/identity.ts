@@ -132,6 +132,24 @@ export interface ResolveCustomerResponse {
   created: boolean;
 }
 
+export interface ResolveCustomersRequest {
+  accountId: string;
+  identities: CustomerIdentity[];
+}
+
+/** One identifier to resolve (the fields of ResolveCustomerRequest without the account). */
+export interface CustomerIdentity {
+  kind: IdentifierKind;
+  value: string;
+  network: string;
+  displayName: string;
+  defaultRegion: string;
+}
+
+export interface ResolveCustomersResponse {
+  results: ResolveCustomerResponse[];
+}
+
 export interface GetCustomerRequest {
   accountId: string;
   customerId: string;
@@ -696,6 +714,315 @@ export const ResolveCustomerResponse: MessageFns<ResolveCustomerResponse> = {
       ? Customer.fromPartial(object.customer)
       : undefined;
     message.created = object.created ?? false;
+    return message;
+  },
+};
+
+function createBaseResolveCustomersRequest(): ResolveCustomersRequest {
+  return { accountId: "", identities: [] };
+}
+
+export const ResolveCustomersRequest: MessageFns<ResolveCustomersRequest> = {
+  encode(message: ResolveCustomersRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accountId !== "") {
+      writer.uint32(10).string(message.accountId);
+    }
+    for (const v of message.identities) {
+      CustomerIdentity.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResolveCustomersRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResolveCustomersRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.identities.push(CustomerIdentity.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ResolveCustomersRequest {
+    return {
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+      identities: globalThis.Array.isArray(object?.identities)
+        ? object.identities.map((e: any) => CustomerIdentity.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ResolveCustomersRequest): unknown {
+    const obj: any = {};
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    if (message.identities?.length) {
+      obj.identities = message.identities.map((e) => CustomerIdentity.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ResolveCustomersRequest>): ResolveCustomersRequest {
+    return ResolveCustomersRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ResolveCustomersRequest>): ResolveCustomersRequest {
+    const message = createBaseResolveCustomersRequest();
+    message.accountId = object.accountId ?? "";
+    message.identities = object.identities?.map((e) => CustomerIdentity.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseCustomerIdentity(): CustomerIdentity {
+  return {
+    kind: IdentifierKind.IDENTIFIER_KIND_UNSPECIFIED,
+    value: "",
+    network: "",
+    displayName: "",
+    defaultRegion: "",
+  };
+}
+
+export const CustomerIdentity: MessageFns<CustomerIdentity> = {
+  encode(message: CustomerIdentity, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.kind !== IdentifierKind.IDENTIFIER_KIND_UNSPECIFIED) {
+      writer.uint32(8).int32(identifierKindToNumber(message.kind));
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    if (message.network !== "") {
+      writer.uint32(26).string(message.network);
+    }
+    if (message.displayName !== "") {
+      writer.uint32(34).string(message.displayName);
+    }
+    if (message.defaultRegion !== "") {
+      writer.uint32(42).string(message.defaultRegion);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CustomerIdentity {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCustomerIdentity();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.kind = identifierKindFromJSON(reader.int32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.network = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.displayName = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.defaultRegion = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CustomerIdentity {
+    return {
+      kind: isSet(object.kind) ? identifierKindFromJSON(object.kind) : IdentifierKind.IDENTIFIER_KIND_UNSPECIFIED,
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+      network: isSet(object.network) ? globalThis.String(object.network) : "",
+      displayName: isSet(object.displayName)
+        ? globalThis.String(object.displayName)
+        : isSet(object.display_name)
+        ? globalThis.String(object.display_name)
+        : "",
+      defaultRegion: isSet(object.defaultRegion)
+        ? globalThis.String(object.defaultRegion)
+        : isSet(object.default_region)
+        ? globalThis.String(object.default_region)
+        : "",
+    };
+  },
+
+  toJSON(message: CustomerIdentity): unknown {
+    const obj: any = {};
+    if (message.kind !== IdentifierKind.IDENTIFIER_KIND_UNSPECIFIED) {
+      obj.kind = identifierKindToJSON(message.kind);
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    if (message.network !== "") {
+      obj.network = message.network;
+    }
+    if (message.displayName !== "") {
+      obj.displayName = message.displayName;
+    }
+    if (message.defaultRegion !== "") {
+      obj.defaultRegion = message.defaultRegion;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CustomerIdentity>): CustomerIdentity {
+    return CustomerIdentity.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CustomerIdentity>): CustomerIdentity {
+    const message = createBaseCustomerIdentity();
+    message.kind = object.kind ?? IdentifierKind.IDENTIFIER_KIND_UNSPECIFIED;
+    message.value = object.value ?? "";
+    message.network = object.network ?? "";
+    message.displayName = object.displayName ?? "";
+    message.defaultRegion = object.defaultRegion ?? "";
+    return message;
+  },
+};
+
+function createBaseResolveCustomersResponse(): ResolveCustomersResponse {
+  return { results: [] };
+}
+
+export const ResolveCustomersResponse: MessageFns<ResolveCustomersResponse> = {
+  encode(message: ResolveCustomersResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.results) {
+      ResolveCustomerResponse.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResolveCustomersResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResolveCustomersResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.results.push(ResolveCustomerResponse.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ResolveCustomersResponse {
+    return {
+      results: globalThis.Array.isArray(object?.results)
+        ? object.results.map((e: any) => ResolveCustomerResponse.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ResolveCustomersResponse): unknown {
+    const obj: any = {};
+    if (message.results?.length) {
+      obj.results = message.results.map((e) => ResolveCustomerResponse.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ResolveCustomersResponse>): ResolveCustomersResponse {
+    return ResolveCustomersResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ResolveCustomersResponse>): ResolveCustomersResponse {
+    const message = createBaseResolveCustomersResponse();
+    message.results = object.results?.map((e) => ResolveCustomerResponse.fromPartial(e)) || [];
     return message;
   },
 };
@@ -2594,6 +2921,22 @@ export const IdentityServiceService = {
       Buffer.from(ResolveCustomerResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ResolveCustomerResponse => ResolveCustomerResponse.decode(value),
   },
+  /**
+   * ResolveCustomer for many identifiers of one account in one call and one transaction (consumers on the hot path
+   * resolve a whole batch of senders at once). Results come in request order; the same identifier twice gives the
+   * same customer. At most 500 identities.
+   */
+  resolveCustomers: {
+    path: "/domiq.identity.v1.IdentityService/ResolveCustomers" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ResolveCustomersRequest): Buffer =>
+      Buffer.from(ResolveCustomersRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ResolveCustomersRequest => ResolveCustomersRequest.decode(value),
+    responseSerialize: (value: ResolveCustomersResponse): Buffer =>
+      Buffer.from(ResolveCustomersResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ResolveCustomersResponse => ResolveCustomersResponse.decode(value),
+  },
   getCustomer: {
     path: "/domiq.identity.v1.IdentityService/GetCustomer" as const,
     requestStream: false as const,
@@ -2668,6 +3011,12 @@ export interface IdentityServiceServer extends UntypedServiceImplementation {
    * Safe under concurrency: two calls with the same identifier return the same customer.
    */
   resolveCustomer: handleUnaryCall<ResolveCustomerRequest, ResolveCustomerResponse>;
+  /**
+   * ResolveCustomer for many identifiers of one account in one call and one transaction (consumers on the hot path
+   * resolve a whole batch of senders at once). Results come in request order; the same identifier twice gives the
+   * same customer. At most 500 identities.
+   */
+  resolveCustomers: handleUnaryCall<ResolveCustomersRequest, ResolveCustomersResponse>;
   getCustomer: handleUnaryCall<GetCustomerRequest, GetCustomerResponse>;
   createAccount: handleUnaryCall<CreateAccountRequest, CreateAccountResponse>;
   createProperty: handleUnaryCall<CreatePropertyRequest, CreatePropertyResponse>;
@@ -2696,6 +3045,26 @@ export interface IdentityServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ResolveCustomerResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * ResolveCustomer for many identifiers of one account in one call and one transaction (consumers on the hot path
+   * resolve a whole batch of senders at once). Results come in request order; the same identifier twice gives the
+   * same customer. At most 500 identities.
+   */
+  resolveCustomers(
+    request: ResolveCustomersRequest,
+    callback: (error: ServiceError | null, response: ResolveCustomersResponse) => void,
+  ): ClientUnaryCall;
+  resolveCustomers(
+    request: ResolveCustomersRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ResolveCustomersResponse) => void,
+  ): ClientUnaryCall;
+  resolveCustomers(
+    request: ResolveCustomersRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ResolveCustomersResponse) => void,
   ): ClientUnaryCall;
   getCustomer(
     request: GetCustomerRequest,
