@@ -45,7 +45,7 @@ export async function startBarePipeline(opts: { batched: boolean; concurrency: n
   const inflight = new Set<Promise<void>>();
   // An INSERT that fails leaves its messages unacked: JetStream redelivers them after the ack wait.
   const track = (task: Promise<void>) => {
-    const t = task.catch((err: unknown) => progress(`baseline insert failed: ${String(err)}`)).finally(() => inflight.delete(t));
+    const t: Promise<void> = task.catch((err: unknown) => void progress(`baseline insert failed: ${String(err)}`)).finally(() => inflight.delete(t));
     inflight.add(t);
   };
   const insertOne = async (m: JsMsg) => {

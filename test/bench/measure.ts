@@ -30,9 +30,13 @@ export interface System {
   processes: ProcessNames;
 }
 
-/** The Twilio message id of message `i` of phase `tag` (34 characters, like Twilio's). */
+/**
+ * The Twilio message id of message `i` of phase `tag`: SM and 32 hex digits, as the gateway requires, so a tag is one
+ * hex digit (phases: a warm-up, b burst, 0-9 paced runs; with the preload, c a burst before it, e and f after).
+ */
 export function sidOf(tag: string, i: number): string {
-  return `SM${tag}${String(i).padStart(32 - tag.length, '0')}`;
+  if (!/^[0-9a-f]$/.test(tag)) throw new Error(`phase tag ${tag}: one hex digit`);
+  return `SM${tag}${String(i).padStart(31, '0')}`;
 }
 
 /** Which process is which: the stack's own processes by pid, its nats-server by its config file. */
@@ -95,12 +99,15 @@ export function cpuDelta(before: Map<string, number>, after: Map<string, number>
 
 export const cpuTotal = (c: Record<string, number>) => round(Object.values(c).reduce((a, b) => a + b, 0));
 
-/** Resident set (VmRSS) and its peak so far (VmHWM) of a process, in MiB. */
-export function residentMb(pid: number): { rss: number; peak: number } | undefined {
+/**
+ * Resident set of a process in MiB: VmRSS, its peak so far (VmHWM), and the anonymous part of it (RssAnon: heap and
+ * stacks, without the file pages such as the node binary's, which the processes share).
+ */
+export function residentMb(pid: number): { rss: number; peak: number; anon: number } | undefined {
   const status = readProc(`/proc/${pid}/status`);
-  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1]);
+  const mb = (field: string) => Math.round(Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1]) / 102.4) / 10;
   if (!status) return undefined;
-  return { rss: Math.round(kb('VmRSS') / 102.4) / 10, peak: Math.round(kb('VmHWM') / 102.4) / 10 };
+  return { rss: mb('VmRSS'), peak: mb('VmHWM'), anon: mb('RssAnon') };
 }
 
 export interface Result {
@@ -153,16 +160,22 @@ export async function paced(sys: System, tag: string, rate: number, seconds: num
   const count = Math.max(50, Math.round(rate * seconds));
   const sentAt = new Map<string, number>();
   const rejected: string[] = [];
+  const reasons = new Map<string, number>();
   const startedAt = Date.now();
   const pending: Promise<void>[] = [];
   for (let i = 0; i < count; i++) {
     const wait = startedAt + (i * 1000) / rate - Date.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     // A webhook refused under load is counted, not waited for (the provider would retry it later).
-    pending.push(sys.send(tag, i, sentAt).catch(() => void rejected.push(sidOf(tag, i))));
+    pending.push(sys.send(tag, i, sentAt).catch((err: unknown) => {
+      rejected.push(sidOf(tag, i));
+      const reason = err instanceof Error ? `${err.message}${err.cause instanceof Error ? ` (${err.cause.message})` : ''}` : String(err);
+      reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+    }));
   }
   await Promise.all(pending);
   for (const sid of rejected) sentAt.delete(sid);
+  for (const [reason, n] of reasons) progress(`paced at ${rate}/s: ${n} webhooks refused: ${reason}`);
   const result = summarise(sentAt, await waitStored(sys.stored, tag, sentAt.size), startedAt);
   await sys.settle();
   return { ...result, rate, keptUp: result.throughput >= 0.9 * rate, rejected: rejected.length };
