@@ -18,9 +18,11 @@ type Stored<E extends string, P extends string, K extends Keep> = K extends 'low
 export class UnknownVocabularyValueError extends Error {
   override name = 'UnknownVocabularyValueError';
   readonly field: string;
+  readonly problem: string;
   constructor(field: string, problem: string) {
     super(`${field}: ${problem}`);
     this.field = field;
+    this.problem = problem;
   }
 }
 

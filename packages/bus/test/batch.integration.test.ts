@@ -1,16 +1,17 @@
 // The batch-first consumer (issue 7's hot-path pattern) against real PostgreSQL and a private nats-server: events
 // are handled in batches, one transaction each; a failing batch is split until the bad event is isolated, so the
 // good ones commit exactly once and the bad one is dead-lettered (poison) or retried (transient) on its own.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { headers } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { applySqlMigrations, openDatabase, type MikroORM } from '@domiq/db';
+import type { MikroORM } from '@domiq/db';
 import { createLogger } from '@domiq/logging';
 import { events } from '@domiq/proto/events';
 import type { ResolutionOpened } from '@domiq/proto/resolutions/events';
-import { createTestDatabase, expectEventually, NatsServerProcess, readStream, type TestDatabase } from '@domiq/testkit';
-import { busEntities, busMigrations, defineBatchHandler, EventConsumer, PoisonMessageError, provisionStreams, type BatchHandlerContext } from '../src/index.ts';
+import { expectEventually, readStream, type NatsServerProcess, type TestDatabase } from '@domiq/testkit';
+import { defineBatchHandler, EventConsumer, PoisonMessageError, type BatchHandlerContext } from '../src/index.ts';
+import { useBusFixture } from './bus-fixture.ts';
 
 const schema = 'bus_batch';
 const logger = createLogger('bus-batch-test', 'silent');
@@ -18,7 +19,6 @@ let db: TestDatabase;
 let nats: NatsServerProcess;
 let nc: NatsConnection;
 let orm: MikroORM;
-const running: Array<{ stop(): Promise<void> }> = [];
 
 /** A test's events carry its tag and their number in owningTeam (`poison-37`). */
 const payload = (tag: string, n: number): ResolutionOpened => ({
@@ -26,26 +26,11 @@ const payload = (tag: string, n: number): ResolutionOpened => ({
   owningTeam: `${tag}-${n}`, priority: 'SEVERITY_P2',
 });
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  nats = await NatsServerProcess.start();
-  nc = await nats.connectAdmin();
-  orm = await openDatabase({ schema, clientUrl: db.url, entities: busEntities, migrationsPath: '/nonexistent' });
-  await db.query(`create schema ${schema}`);
-  await applySqlMigrations(orm.em.fork(), schema, busMigrations);
-  await db.query(`create table ${schema}.effects (event_id text primary key, team text not null, batch_size int not null, delivery int not null)`);
-  await provisionStreams(nc, ['RESOLUTIONS']);
+const fixture = useBusFixture(schema, [`create table ${schema}.effects (event_id text primary key, team text not null, batch_size int not null, delivery int not null)`]);
+beforeAll(() => {
+  ({ db, nats, nc, orm } = fixture);
 });
-afterAll(async () => {
-  await Promise.all(running.map((r) => r.stop()));
-  await nc?.close();
-  await orm?.close();
-  await nats?.destroy();
-  await db?.drop();
-});
-beforeEach(async () => {
-  await Promise.all(running.splice(0).map((r) => r.stop()));
-});
+const running = fixture.running;
 
 /** Publishes `count` events of the test, as a relay would (event id header and dedupe id), on one connection. */
 async function publish(tag: string, count: number, eventId = (n: number) => `test:${tag}:${n}:${crypto.randomUUID()}`): Promise<string[]> {

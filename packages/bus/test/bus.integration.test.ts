@@ -1,12 +1,13 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { applySqlMigrations, openDatabase, type MikroORM } from '@domiq/db';
+import type { MikroORM } from '@domiq/db';
 import { createLogger } from '@domiq/logging';
 import { events } from '@domiq/proto/events';
 import type { ResolutionOpened } from '@domiq/proto/resolutions/events';
-import { createTestDatabase, expectEventually, NatsServerProcess, publishTestEvent, readStream, type TestDatabase } from '@domiq/testkit';
-import { appendEvent, busEntities, defineHandler, EventConsumer, OutboxRelay, busMigrations, PoisonMessageError, provisionStreams } from '../src/index.ts';
+import { expectEventually, publishTestEvent, readStream, type NatsServerProcess, type TestDatabase } from '@domiq/testkit';
+import { appendEvent, defineHandler, EventConsumer, OutboxRelay, PoisonMessageError } from '../src/index.ts';
+import { useBusFixture } from './bus-fixture.ts';
 
 // The outbox relay and the consumer against real PostgreSQL and a private, real nats-server.
 const schema = 'bus_test';
@@ -15,33 +16,16 @@ let db: TestDatabase;
 let nats: NatsServerProcess;
 let nc: NatsConnection;
 let orm: MikroORM;
-const running: Array<{ stop(): Promise<void> }> = [];
 
 const payload = (n: number): ResolutionOpened => ({ accountId: crypto.randomUUID(), resolutionId: crypto.randomUUID(), conversationId: crypto.randomUUID(), issueType: 'ISSUE_TYPE_BILLING', owningTeam: `team-${n}`, priority: 'SEVERITY_P2' });
 /** Which payload(n) an event carries. */
 const nth = (data: unknown) => (data as { owningTeam: string }).owningTeam;
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  nats = await NatsServerProcess.start();
-  // As the platform admin: these tests use durables and streams outside any service's registry entry.
-  nc = await nats.connectAdmin();
-  orm = await openDatabase({ schema, clientUrl: db.url, entities: busEntities, migrationsPath: '/nonexistent' });
-  await db.query(`create schema ${schema}`);
-  await applySqlMigrations(orm.em.fork(), schema, busMigrations);
-  await db.query(`create table ${schema}.effects (event_id text, attempt int)`);
-  await provisionStreams(nc, ['RESOLUTIONS']);
+const fixture = useBusFixture(schema, [`create table ${schema}.effects (event_id text, attempt int)`]);
+beforeAll(() => {
+  ({ db, nats, nc, orm } = fixture);
 });
-afterAll(async () => {
-  await Promise.all(running.map((r) => r.stop()));
-  await nc?.close();
-  await orm?.close();
-  await nats?.destroy();
-  await db?.drop();
-});
-beforeEach(async () => {
-  await Promise.all(running.splice(0).map((r) => r.stop()));
-});
+const running = fixture.running;
 
 async function commitEvents(count: number, opts: { rollback?: boolean } = {}): Promise<void> {
   await orm.em.fork().transactional(async (tx) => {

@@ -33,7 +33,7 @@ export function requireEnum<V extends string, E extends string>(vocabulary: Voca
   try {
     return fallback !== undefined ? vocabulary.fromProtoOr(value, field, fallback) : vocabulary.fromProto(value, field);
   } catch (err) {
-    if (err instanceof UnknownVocabularyValueError) throw new InvalidArgumentError(field, err.message.slice(field.length + 2));
+    if (err instanceof UnknownVocabularyValueError) throw new InvalidArgumentError(err.field, err.problem);
     throw err;
   }
 }

@@ -29,7 +29,11 @@ export function messageReceivedConsumer(identity: PromiseClient<IdentityServiceC
     async prepareBatch(items) {
       const checked = items.map(({ payload }) => ({ payload, accountId: eventUuid(payload.accountId, 'account_id'), channel: eventEnum(channels, payload.channelType, 'channel_type') }));
       const byAccount = new Map<string, number[]>();
-      checked.forEach((c, n) => byAccount.set(c.accountId, [...(byAccount.get(c.accountId) ?? []), n]));
+      checked.forEach((c, n) => {
+        const indexes = byAccount.get(c.accountId);
+        if (indexes) indexes.push(n);
+        else byAccount.set(c.accountId, [n]);
+      });
       const senders = new Array<Sender>(items.length);
       for (const [accountId, indexes] of byAccount) {
         let results;
