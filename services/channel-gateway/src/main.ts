@@ -5,7 +5,7 @@ import { DEV_ENCRYPTION_KEY, encryptionKeysConfig, SecretBox } from '@domiq/secr
 import { database } from './db/channel-gateway.database.ts';
 import { ChannelDirectory } from './db/channel-directory.ts';
 import { channelGatewayGrpcService } from './grpc/channel-gateway.server.ts';
-import { createWebhookServer } from './http/webhook.http.ts';
+import { createInboundCommitter, createWebhookServer } from './http/webhook.http.ts';
 import { WebhookRateLimiter } from './http/webhook-rate-limit.ts';
 import { createProviderRegistry } from './providers/registry.ts';
 
@@ -22,6 +22,12 @@ const platform = await Platform.start({
     WEBHOOK_RATE_LIMIT_PER_SOURCE: z.coerce.number().int().min(1).default(6000),
     WEBHOOK_FAILURE_LIMIT_PER_SOURCE: z.coerce.number().int().min(1).default(60),
     WEBHOOK_RATE_LIMIT_PER_CHANNEL: z.coerce.number().int().min(1).default(6000),
+    // Group commit of verified inbound webhooks (http/group-commit.ts): up to MAX_SIZE messages, or whatever was
+    // queued MAX_WAIT_MS after the first, in one transaction (one commit, one fsync); at most CONCURRENCY groups
+    // committing at once, each holding one of the DB_POOL_MAX connections (keep it well below that).
+    WEBHOOK_GROUP_COMMIT_MAX_SIZE: z.coerce.number().int().min(1).max(500).default(50),
+    WEBHOOK_GROUP_COMMIT_MAX_WAIT_MS: z.coerce.number().int().min(0).max(1000).default(2),
+    WEBHOOK_GROUP_COMMIT_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(2),
     // Reverse proxies in front that append to X-Forwarded-For; 0 ignores the header (anyone can send it).
     TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
   },
@@ -39,8 +45,16 @@ const rateLimiter = new WebhookRateLimiter({
   perChannelPerMinute: config.WEBHOOK_RATE_LIMIT_PER_CHANNEL,
   trustProxyHops: config.TRUST_PROXY_HOPS,
 });
-const http = createWebhookServer({ orm: platform.orm, logger, channels, providers, publicBaseUrl: config.PUBLIC_BASE_URL, rateLimiter });
+const inbound = createInboundCommitter(platform.orm, {
+  maxSize: config.WEBHOOK_GROUP_COMMIT_MAX_SIZE,
+  maxWaitMs: config.WEBHOOK_GROUP_COMMIT_MAX_WAIT_MS,
+  maxInFlight: config.WEBHOOK_GROUP_COMMIT_CONCURRENCY,
+});
+const http = createWebhookServer({ logger, channels, providers, publicBaseUrl: config.PUBLIC_BASE_URL, rateLimiter, inbound });
 platform.trackHttp(http);
+// Shutdown stops the webhook server (which waits for the requests in flight) before these hooks run; this commits
+// anything still queued, before the outbox's last flush and the ORM closing.
+platform.onStop(() => inbound.close());
 const httpPort = await new Promise<number>((resolve, reject) => {
   http.once('error', reject);
   http.listen(config.HTTP_PORT, config.BIND_HOST, () => {

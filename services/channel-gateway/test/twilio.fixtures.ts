@@ -50,9 +50,12 @@ export interface GatewayWithChannel {
   channelId: string;
 }
 
-/** A channel-gateway of its own with one Twilio SMS channel (`channelKey`, signed with `token`) of a fresh account. */
-export async function gatewayWithSmsChannel(channelKey: string, token: string, opts: { name?: string; address?: string } = {}): Promise<GatewayWithChannel> {
-  const stack = await startTestStack({ services: ['channel-gateway'] });
+/**
+ * A channel-gateway of its own with one Twilio SMS channel (`channelKey`, signed with `token`) of a fresh account;
+ * `env` is added to the gateway's environment.
+ */
+export async function gatewayWithSmsChannel(channelKey: string, token: string, opts: { name?: string; address?: string } = {}, stackOpts: { env?: Record<string, string> } = {}): Promise<GatewayWithChannel> {
+  const stack = await startTestStack({ services: ['channel-gateway'], env: stackOpts.env });
   const base = `http://127.0.0.1:${stack.ports.gatewayHttp}`;
   const gateway = stack.adminClient(ChannelGatewayServiceClient, 'channel-gateway');
   // /readyz can answer before the webhook server listens: wait for the port itself.

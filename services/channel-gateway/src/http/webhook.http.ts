@@ -3,13 +3,15 @@ import { inTransaction, type EventActor } from '@domiq/bus';
 import type { MikroORM } from '@domiq/db';
 import type { Logger } from '@domiq/logging';
 import { Counter } from 'prom-client';
-import { acceptInboundMessage } from '../app/accept-inbound-message.ts';
+import { acceptInboundMessages, type AcceptedInboundMessage, type AcceptInboundMessageInput } from '../app/accept-inbound-messages.ts';
 import type { ChannelDirectory } from '../db/channel-directory.ts';
+import { isDatabaseUnavailable } from '../db/database-errors.ts';
 import { isChannelKey } from '../domain/channel.ts';
 import {
   InvalidInboundError, isProviderId, storedProvider, type DeliveryReceipt, type ProviderAdapter, type ProviderInboundMessage, type ProviderRegistry,
   type WebhookReply, type WebhookRequest,
 } from '../providers/provider.ts';
+import { GroupCommitClosedError, GroupCommitter, type GroupCommitFn, type GroupCommitOptions } from './group-commit.ts';
 import { sendTooManyRequests, type RateLimitRefusal, type WebhookRateLimiter } from './webhook-rate-limit.ts';
 
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -25,8 +27,25 @@ const receiptsReceived = new Counter({
   labelNames: ['provider', 'status'],
 });
 
+/** Verified inbound messages, committed in groups (one transaction for many concurrent webhooks). */
+export type InboundCommitter = GroupCommitter<Omit<AcceptInboundMessageInput, 'emit'>, AcceptedInboundMessage>;
+
+/**
+ * The webhook server's group commit: each group is one transaction (`acceptInboundMessages`: one multi-row insert,
+ * one event per stored message, each event emitted in its own request's context so it carries that request's
+ * trace). The group's statements run in its first member's context. A failed group is split to isolate the
+ * member at fault, unless the database itself is unavailable. `close()` it on shutdown, before the ORM closes.
+ */
+export function createInboundCommitter(orm: MikroORM, opts: GroupCommitOptions): InboundCommitter {
+  const commit: GroupCommitFn<Omit<AcceptInboundMessageInput, 'emit'>, AcceptedInboundMessage> = (members) =>
+    members[0]!.inContext(() => inTransaction(orm, PROVIDER_WEBHOOK, (uow) => acceptInboundMessages(uow, members.map((m) => ({
+      ...m.item,
+      emit: (contract, payload, o) => m.inContext(() => uow.emit(contract, payload, o)),
+    })))));
+  return new GroupCommitter('webhook-inbound', opts, commit, (err) => !isDatabaseUnavailable(err));
+}
+
 export interface WebhookServerOptions {
-  orm: MikroORM;
   logger: Logger;
   channels: ChannelDirectory;
   /** The providers whose webhooks are accepted, by the id in the URL. */
@@ -38,6 +57,11 @@ export interface WebhookServerOptions {
    * work; the per-channel limit charged once the signature has verified. See webhook-rate-limit.ts.
    */
   rateLimiter: WebhookRateLimiter;
+  /**
+   * Where verified inbound messages go: each request is answered once every message of it has committed (its
+   * group's transaction), with the provider's answer for a stored message and for a duplicate alike.
+   */
+  inbound: InboundCommitter;
 }
 
 /** Answered with 429 and Retry-After by the server's error path. */
@@ -131,7 +155,7 @@ type Parsed = { kind: 'inbound'; items: ProviderInboundMessage[] } | { kind: 're
  * the provider expects (a duplicate gets the same answer, so the provider stops retrying).
  */
 export function createWebhookServer(opts: WebhookServerOptions): Server {
-  const { orm, logger, channels, rateLimiter, providers } = opts;
+  const { logger, channels, rateLimiter, providers, inbound } = opts;
   const base = opts.publicBaseUrl.replace(/\/+$/, '');
 
   /**
@@ -206,13 +230,17 @@ export function createWebhookServer(opts: WebhookServerOptions): Server {
       sendReply(res, adapter.reply.receipt);
       return;
     }
-    for (const message of payload.items) {
-      const accepted = await inTransaction(orm, PROVIDER_WEBHOOK, (uow) => acceptInboundMessage(uow, { channel, provider: adapter.id, message }));
+    // Queued for the next group transaction; answered only once every message of the request is durable.
+    const accepted = await Promise.allSettled(payload.items.map((message) => inbound.submit({ channel, provider: adapter.id, message })));
+    accepted.forEach((result, i) => {
+      if (result.status !== 'fulfilled') return;
       logger.info({
-        provider: adapter.id, channel_key: channelKey, provider_message_id: message.providerMessageId,
-        inbound_id: accepted.duplicate ? undefined : accepted.inboundId, duplicate: accepted.duplicate,
+        provider: adapter.id, channel_key: channelKey, provider_message_id: payload.items[i]!.providerMessageId,
+        inbound_id: result.value.duplicate ? undefined : result.value.inboundId, duplicate: result.value.duplicate,
       }, 'webhook message received');
-    }
+    });
+    const failed = accepted.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
     sendReply(res, adapter.reply.inbound);
   }
 
@@ -238,6 +266,11 @@ export function createWebhookServer(opts: WebhookServerOptions): Server {
         sendJson(res, err.status, err.field ? { error: err.message, field: err.field } : { error: err.message }, err.headers);
         // Closing on an unread body would reset a client that is still sending it (EPIPE instead of our answer).
         if (!req.complete) discardRest(req);
+        return;
+      }
+      if (err instanceof GroupCommitClosedError) {
+        // Verified after shutdown began (the server waits for requests in flight, so this is rare): the provider retries.
+        sendJson(res, 503, { error: 'shutting down' }, { 'retry-after': '1' });
         return;
       }
       logger.error({ err, path: (req.url ?? '').split('?')[0] }, 'webhook failed');
