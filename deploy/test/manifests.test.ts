@@ -481,7 +481,7 @@ describe('deploy/Dockerfile and deploy/compose.yaml', () => {
     expect(dockerfile).toMatch(/^WORKDIR \/app\/services\/\$\{SERVICE\}$/m);
     expect(dockerfile).toMatch(/^USER (?!0\b|root\b)\S+/m);
     expect(dockerfile).toMatch(/^STOPSIGNAL SIGTERM$/m);
-    expect(dockerfile).toContain('CMD ["node", "--import", "@domiq/telemetry/register", "src/main.ts"]');
+    expect(dockerfile).toContain('CMD ["node", "--max-semi-space-size=4", "--import", "@domiq/telemetry/register", "src/main.ts"]');
   });
 
   it('compose runs the six services on the README ports plus postgres:15, NATS with JetStream and the ResMan simulator', () => {

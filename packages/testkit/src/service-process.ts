@@ -7,6 +7,9 @@ import { processLogFile, registerEnvSecrets } from './test-logs.ts';
 
 export const repoRoot = join(import.meta.dirname, '..', '..', '..');
 
+/** V8 flags every service runs with, as in each service's package.json "start" and deploy/Dockerfile's CMD. */
+export const SERVICE_NODE_FLAGS = ['--max-semi-space-size=4'] as const;
+
 export interface ServiceProcessOptions {
   /** Folder under services/ (or a path relative to the repo root for anything else). */
   name: string;
@@ -46,7 +49,9 @@ export class ServiceProcess {
 
   async start(readyTimeoutMs = 30_000): Promise<void> {
     const { opts } = this;
-    const args = [...(opts.withTelemetry === false ? [] : ['--import', '@domiq/telemetry/register']), opts.entry];
+    // The services' own command line (package.json "start", deploy/Dockerfile's CMD): a small young generation
+    // (docs/hot-path.md, memory) and the telemetry loader first.
+    const args = [...SERVICE_NODE_FLAGS, ...(opts.withTelemetry === false ? [] : ['--import', '@domiq/telemetry/register']), opts.entry];
     // Secret-named variables (*_KEY, *_TOKEN, *_SECRET, *SEED*) handed to the process must never be logged.
     registerEnvSecrets(opts.env, opts.name);
     const logFile = await processLogFile(opts.name);
