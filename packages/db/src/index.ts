@@ -110,6 +110,19 @@ export async function lockForTransaction(em: EntityManager, key: string): Promis
   await em.execute('select pg_advisory_xact_lock(hashtextextended(?, 0))', [key]);
 }
 
+/**
+ * lockForTransaction for many keys in one round trip (a batch's customers, accounts...), taken in sorted order, so
+ * two batches sharing keys wait for each other instead of deadlocking. The keys are hashed as lockForTransaction
+ * hashes them, so a batch and a single call on the same key exclude each other. The locks are taken as the function
+ * scan hands out the array's elements, which is array order (json_array_elements_text reads the array front to back).
+ */
+export async function lockAllForTransaction(em: EntityManager, keys: Iterable<string>): Promise<void> {
+  const sorted = [...new Set(keys)].sort();
+  if (sorted.length === 0) return;
+  if (sorted.length === 1) return lockForTransaction(em, sorted[0]!);
+  await em.execute('select count(pg_advisory_xact_lock(hashtextextended(k, 0))) from json_array_elements_text(?::json) as t(k)', [JSON.stringify(sorted)]);
+}
+
 /** A fresh entity manager for one unit of work (a gRPC call, a NATS message). */
 export function forkEm(orm: MikroORM): EntityManager {
   return orm.em.fork({ clear: true });

@@ -93,6 +93,19 @@ describe('identity ResolveCustomers (the batch form)', () => {
     expect(created[0]!.n).toBe(2);
   });
 
+  it('sees a known customer again: last seen moves, the channel\'s name fills an unnamed profile and never replaces a name', async () => {
+    const named = (await asConversations.resolveCustomer({ ...phone('+14155550720'), displayName: 'Dana Named' })).customer!;
+    const unnamed = (await asConversations.resolveCustomer(phone('+14155550721'))).customer!;
+    const before = await stack.db.query<{ id: string; last_seen_at: Date }>(`select id, last_seen_at from identity.customers where id = any($1)`, [[named.id, unnamed.id]]);
+    const { results } = await asConversations.resolveCustomers({
+      accountId, identities: [{ ...ident('+14155550720'), displayName: 'Someone Else' }, { ...ident('+14155550721'), displayName: 'Uma Unnamed' }],
+    });
+    expect(results.map((r) => [r.customer!.id, r.created, r.customer!.name])).toEqual([[named.id, false, 'Dana Named'], [unnamed.id, false, 'Uma Unnamed']]);
+    const after = await stack.db.query<{ id: string; last_seen_at: Date; name: string }>(`select id, last_seen_at, profile->>'name' as name from identity.customers where id = any($1)`, [[named.id, unnamed.id]]);
+    for (const row of after) expect(row.last_seen_at.getTime()).toBeGreaterThan(before.find((b) => b.id === row.id)!.last_seen_at.getTime());
+    expect(Object.fromEntries(after.map((r) => [r.id, r.name]))).toEqual({ [named.id]: 'Dana Named', [unnamed.id]: 'Uma Unnamed' });
+  });
+
   it('gives racing batches that share senders the same customers (no deadlock, no duplicates)', async () => {
     const numbers = Array.from({ length: 12 }, (_, i) => `+1415555${String(800 + i).padStart(4, '0')}`);
     const batches = await Promise.all(Array.from({ length: 6 }, (_, b) =>

@@ -8,7 +8,8 @@ import {
 } from '@domiq/grpc';
 import { auditActor } from '@domiq/auth';
 import { roles, slaTiers } from '@domiq/proto/vocabulary';
-import type { CustomerRow, PropertyRow, UserRow } from '../db/identity.entities.ts';
+import type { PropertyRow, UserRow } from '../db/identity.entities.ts';
+import type { CustomerRecord } from '../db/customer.repository.ts';
 import { InvalidIdentifierError, isEmailAddress, normaliseIdentifier, type IdentifierKind } from '../domain/identifier.ts';
 import { isTimeZone } from '../domain/time-zone.ts';
 import { resolveCustomer, type ResolveCustomerInput } from '../app/resolve-customer.ts';
@@ -38,7 +39,7 @@ function parseIdentity(req: CustomerIdentity, at = ''): Omit<ResolveCustomerInpu
   }
 }
 
-function toCustomerMsg(c: CustomerRow): CustomerMsg {
+function toCustomerMsg(c: CustomerRecord): CustomerMsg {
   return {
     id: c.id, accountId: c.accountId, name: c.profile.name ?? '', phoneNumbers: c.identityGraph.phone_numbers,
     emails: c.identityGraph.emails, slaTier: slaTiers.toProto(c.slaTier), status: c.status, createdAt: c.createdAt.toISOString(),

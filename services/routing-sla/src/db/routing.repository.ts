@@ -1,7 +1,7 @@
 // Set-based queries of routing (the hot path: a whole batch of conversations in a few statements, without the unit
 // of work). None opens a transaction: they run in the caller's. Many values travel as one JSON parameter (the
 // driver would expand a JS array into a list of scalars), read with json_to_recordset / json_array_elements_text.
-import type { EntityManager } from '@domiq/db';
+import { lockAllForTransaction, type EntityManager } from '@domiq/db';
 import { Agent, ConversationSla, Sla } from './routing-sla.entities.ts';
 
 const S = '"routing_sla"';
@@ -11,15 +11,9 @@ export function accountLockKey(accountId: string): string {
   return `routing-sla:account:${accountId}`;
 }
 
-/**
- * Takes the routing lock of each account until the transaction ends, in sorted order (so two transactions sharing
- * accounts cannot deadlock), in one statement: the keys are hashed as lockForTransaction (@domiq/db) hashes them,
- * and json_array_elements_text yields them, and the aggregate takes them, in array order.
- */
+/** Takes the routing lock of each account until the transaction ends (lockAllForTransaction: sorted, one statement). */
 export async function lockAccounts(em: EntityManager, accountIds: readonly string[]): Promise<void> {
-  const keys = [...new Set(accountIds)].sort().map(accountLockKey);
-  if (keys.length === 0) return;
-  await em.execute(`select count(pg_advisory_xact_lock(hashtextextended(k, 0))) from json_array_elements_text(?::json) as t(k)`, [JSON.stringify(keys)]);
+  await lockAllForTransaction(em, accountIds.map(accountLockKey));
 }
 
 /** Which of these conversations routing has seen already (their SLA row exists, whichever account's). */
