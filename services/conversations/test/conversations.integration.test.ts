@@ -70,6 +70,53 @@ describe('conversations: channel-gateway.message.received', () => {
     expect(msgs[0]!.n).toBe(1);
   });
 
+  it('threads a batch set-based: a new sender\'s messages share one conversation, a repeat is stored once, each message has its own events', async () => {
+    // Filled while conversations is stopped, so the consumer takes these in batches when it starts.
+    await stack.services.conversations!.stop();
+    const senders = Array.from({ length: 8 }, (_, i) => `+1415555${String(300 + i).padStart(4, '0')}`);
+    const sent: Array<{ event: MessageReceived; eventId: string }> = [];
+    const base = Date.now() - 60_000;
+    for (let round = 0; round < 3; round++) {
+      for (const [n, from] of senders.entries()) {
+        const event = inbound(from, `batch ${n} round ${round}`, { receivedAt: new Date(base + round * 1000 + n).toISOString() });
+        sent.push({ event, eventId: `gateway:batch-${n}-${round}-${crypto.randomUUID()}` });
+      }
+    }
+    // The same provider message once more under another event id (a racing delivery): stored once.
+    const repeated = sent[3]!;
+    for (const { event, eventId } of [...sent, { event: repeated.event, eventId: `${repeated.eventId}-again` }]) {
+      await publishTestEvent(stack.nats.url, events.gatewayMessageReceived, event, eventId);
+    }
+    await stack.services.conversations!.start();
+    const rows = await expectEventually(async () => {
+      const rows = await stack.db.query<{ sender: string; conversations: number; messages: number; counted: number; last: Date; contents: string[] }>(
+        `select m.channel_metadata->>'from' as sender, count(distinct c.id)::int as conversations, count(*)::int as messages, max(c.message_count)::int as counted,
+                max(c.last_message_at) as last, array_agg(m.content order by m.created_at) as contents
+           from conversations.messages m join conversations.conversations c on c.id = m.conversation_id
+          where m.channel_metadata->>'from' = any($1) group by 1 order by 1`, [senders]);
+      expect(rows.map((r) => r.messages)).toEqual(senders.map(() => 3));
+      return rows;
+    });
+    for (const [n, r] of rows.entries()) {
+      expect(r).toMatchObject({ sender: senders[n], conversations: 1, messages: 3, counted: 3 });
+      expect(r.contents).toEqual([0, 1, 2].map((round) => `batch ${n} round ${round}`));
+      expect(r.last.getTime()).toBe(base + 2000 + n);
+    }
+    // Batches really formed: several events claimed by one transaction.
+    const [claims] = await stack.db.query<{ biggest: number }>(
+      `select max(n)::int as biggest from (select count(*) as n from conversations.processed_event where event_id like 'gateway:batch-%' group by processed_at) t`);
+    expect(claims!.biggest).toBeGreaterThan(1);
+    // Each stored message has one message.created caused by its own event; each conversation one conversation.created.
+    const evs = await stack.db.query<{ event_type: string; causation_msg_id: string; n: number }>(
+      `select event_type, causation_msg_id, count(*)::int as n from conversations.event_log where causation_msg_id like 'gateway:batch-%' group by 1, 2`);
+    const created = evs.filter((e) => e.event_type === 'message.created');
+    expect(created).toHaveLength(sent.length);
+    expect(new Set(created.map((e) => e.causation_msg_id))).toEqual(new Set(sent.map((s) => s.eventId)));
+    expect(created.every((e) => e.n === 1)).toBe(true);
+    const started = evs.filter((e) => e.event_type === 'conversation.created');
+    expect(started.map((e) => e.causation_msg_id).sort()).toEqual(sent.slice(0, senders.length).map((s) => s.eventId).sort());
+  });
+
   it('dead-letters a message whose sender can never resolve, keeping the reason', async () => {
     await publishTestEvent(stack.nats.url, events.gatewayMessageReceived, inbound('not-a-number', 'poison'));
     const dlq = await expectEventually(async () => {

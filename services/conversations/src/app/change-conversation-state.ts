@@ -5,12 +5,15 @@ import { conversationStates } from '@domiq/proto/vocabulary';
 import type { ConversationRow } from '../db/conversations.entities.ts';
 import { IllegalTransitionError, parseState, transition, type ConversationAction, type StateTransition } from '../domain/conversation-state.ts';
 
+/** What a state change reads and writes: an entity, or a plain row of the set-based paths. */
+export type StatefulConversation = Pick<ConversationRow, 'id' | 'accountId' | 'customerId' | 'state' | 'previousState'>;
+
 /**
  * The one way a use case changes a conversation's state: through the state machine, with its
  * conversation.state_changed event in the same unit of work (the database refuses the change at commit without it).
  * Returns the transition, or null when the action leaves the state as it is.
  */
-export function changeConversationState(uow: UnitOfWork, conversation: ConversationRow, action: ConversationAction, at: Date): StateTransition | null {
+export function changeConversationState(uow: UnitOfWork, conversation: StatefulConversation, action: ConversationAction, at: Date): StateTransition | null {
   let change: StateTransition | null;
   try {
     change = transition(parseState(conversation.state), action);

@@ -1,4 +1,4 @@
-import { defineBatchHandler, eventEnum, eventUuid, PoisonMessageError, type UnitOfWork } from '@domiq/bus';
+import { defineBatchHandler, eventEnum, eventUuid, PoisonMessageError } from '@domiq/bus';
 import { events } from '@domiq/proto/events';
 import type { PromiseClient } from '@domiq/grpc';
 import { status } from '@grpc/grpc-js';
@@ -6,7 +6,7 @@ import type { IdentityServiceClient } from '@domiq/proto/identity';
 import type { MessageReceived } from '@domiq/proto/channel-gateway/events';
 import { channels, slaTiers, type Channel, type SlaTier } from '@domiq/proto/vocabulary';
 import { identifierKindForChannel } from '../domain/conversation-threading.ts';
-import { receiveInboundMessage } from '../app/receive-inbound-message.ts';
+import { receiveInboundMessages } from '../app/receive-inbound-messages.ts';
 
 /** What prepareBatch learnt about one message's sender. */
 interface Sender {
@@ -18,7 +18,7 @@ interface Sender {
 /**
  * channel-gateway.message.received, batch-first: the senders of a whole batch are resolved through identity with one
  * ResolveCustomers call per account (before the transaction), then every message is threaded and stored by
- * receiveInboundMessage in the batch's one transaction.
+ * receiveInboundMessages, set-based, in the batch's one transaction.
  */
 export function messageReceivedConsumer(identity: PromiseClient<IdentityServiceClient>) {
   return defineBatchHandler<MessageReceived, Sender>({
@@ -61,14 +61,9 @@ export function messageReceivedConsumer(identity: PromiseClient<IdentityServiceC
       return senders;
     },
     async handleBatch({ em, items }) {
-      // receiveInboundMessage locks per customer: in a stable order across the batch (two batches in flight may share
-      // customers), and a customer's own messages in stream order.
-      const ordered = items.map((item, n) => ({ item, n, key: `${item.payload.accountId}|${item.prepared.customerId}` }))
-        .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.n - b.n));
-      for (const { item } of ordered) {
-        const { payload, prepared } = item;
-        const uow: UnitOfWork = { em, emit: item.emit };
-        await receiveInboundMessage(uow, {
+      await receiveInboundMessages(em, items.map(({ payload, prepared, emit }) => ({
+        emit,
+        message: {
           accountId: payload.accountId,
           propertyId: payload.propertyId || null,
           customerId: prepared.customerId,
@@ -82,8 +77,8 @@ export function messageReceivedConsumer(identity: PromiseClient<IdentityServiceC
           toAddress: payload.toAddress,
           body: payload.body,
           receivedAt: payload.receivedAt ? new Date(payload.receivedAt) : new Date(),
-        });
-      }
+        },
+      })));
     },
   });
 }
