@@ -32,10 +32,10 @@ export interface FullStack extends System {
  * Starts the stack. `senders` > 0 makes message i of a phase come from sender i % senders of that phase (known
  * customers texting again); 0, every message from a sender of its own (a new customer, conversation, guest card).
  */
-export async function startFullStack(opts: { senders: number; drainTimeoutMs: number }): Promise<FullStack> {
+export async function startFullStack(opts: { senders: number; drainTimeoutMs: number; env?: Record<string, string> }): Promise<FullStack> {
   // Unthrottled webhooks (thousands from one address), and logs at warn (the suite logs at trace).
   const stack = await startTestStack({
-    services: SERVICE_NAMES, resmanSim: true, env: { ...UNTHROTTLED_WEBHOOKS, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn' },
+    services: SERVICE_NAMES, resmanSim: true, env: { ...UNTHROTTLED_WEBHOOKS, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn', ...opts.env },
   });
   const nc = await stack.nats.connectAdmin();
   try {
