@@ -1,5 +1,5 @@
 export { busEntities, EventLog, EventPublication, ProcessedEvent } from './outbox.entity.ts';
-export { appendEvent, OutboxRelay, EventHeaders, type AppendEventOptions } from './outbox.ts';
+export { appendEvent, OutboxRelay, EventHeaders, type AppendEventOptions, type OutboxRelayOptions, type OutboxRelayStatus } from './outbox.ts';
 export { busMigrations, migrateService } from './migrations/index.ts';
 export { EventTooLargeError, EVENT_HEADER_ALLOWANCE, maxEventPayloadBytes, setBrokerMaxPayload } from './max-payload.ts';
 export {

@@ -1,9 +1,9 @@
 import pg from 'pg';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
-import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
+import { jetstream, JetStreamApiError, type JetStreamClient } from '@nats-io/jetstream';
 import type { EntityManager, MikroORM } from '@domiq/db';
-import type { EventContract } from '@domiq/proto/events';
+import { streamForSubject, type EventContract } from '@domiq/proto/events';
 import type { Logger } from '@domiq/logging';
 import { contextFromTraceparent, currentTraceparent, injectTraceHeaders } from '@domiq/telemetry';
 import { EventLog } from './outbox.entity.ts';
@@ -76,33 +76,160 @@ export interface OutboxRelayOptions {
   schema: string;
   databaseUrl: string;
   logger: Logger;
+  /** Rows read per query (default 200). */
   batchSize?: number;
+  /** The window: publishes sent and not yet acknowledged, at most (default 1000). */
+  maxInFlight?: number;
   pollMs?: number;
+  /**
+   * How long a transaction that may still commit rows with lower ids holds back the rows after them (default 2000 ms).
+   * Past it, later rows are published first and the late ones follow when they commit (out of id order, counted).
+   */
+  holdMs?: number;
+  /** How long a publish waits for its ack (default 5000 ms). */
+  publishTimeoutMs?: number;
+}
+
+export interface OutboxRelayStatus {
+  /** Holds the schema's relay lock: the one relay (of all replicas) that publishes the schema's outbox. */
+  active: boolean;
+  /** Waiting (up to holdMs) for open transactions that hold lower ids than rows already committed. */
+  held: boolean;
+  /** The commit horizon: every id up to `settled` is committed or never will be; `seen`: the last id allocated, when looked. */
+  horizon: { settled: number; seen: number };
+  /** Publishes sent and awaiting their ack, now, and the most there have been at once. */
+  inFlight: number;
+  peakInFlight: number;
+  /** Rows recorded as published by this relay; of them, how many the stream acknowledged as duplicates. */
+  published: number;
+  duplicates: number;
+  /** Runs stopped by a publish that failed, and started again from the first unrecorded row. */
+  restarts: number;
+}
+
+/** JetStream refuses a publish whose Nats-Expected-Last-Msg-Id is not the id of the stream's last message. */
+const WRONG_LAST_MSG_ID = 10070;
+/** How often an active relay checks that its session still holds the relay lock. */
+const LOCK_CHECK_MS = 5000;
+const SWEEP_EVERY_MS = 30_000;
+const SWEEP_WINDOW_MS = 10 * 60_000;
+
+function isChainBreak(err: unknown): boolean {
+  return err instanceof JetStreamApiError && err.code === WRONG_LAST_MSG_ID;
+}
+
+/** Rows of one stream are chained to each other; a subject no stream owns (never stored) gets a chain of its own. */
+function chainOf(subject: string): string {
+  try {
+    return streamForSubject(subject);
+  } catch {
+    return subject.split('.')[0]!;
+  }
+}
+
+interface Ack {
+  event_id: number;
+  stream_seq: number;
+  duplicate: boolean;
+}
+
+/** One run of the pipeline: from its start (the first unrecorded row) until it is idle or a publish fails. */
+class Run {
+  /** Set by the first failure seen; `failure` is the one of the lowest row id (the cause; later rows were refused after it). */
+  failed = false;
+  failure: unknown;
+  #failedId = Infinity;
+  /** Rows sent in this run and not recorded yet: if the run fails, the next one starts at the lowest. */
+  readonly unrecorded = new Set<number>();
+  recorded = 0;
+  /** Acks waiting for the next multi-row insert, and the insert running now. */
+  acked: Ack[] = [];
+  recording: Promise<void> | undefined;
+
+  fail(err: unknown, id: number): void {
+    this.failed = true;
+    if (id < this.#failedId) {
+      this.#failedId = id;
+      this.failure = err;
+    }
+  }
 }
 
 /**
- * Publishes committed event_log rows to JetStream in id order, with `<schema>:<id>` as Nats-Msg-Id so a
- * republish after a crash is dropped by the stream's duplicate window, and records each publication.
- * Woken by NOTIFY from the insert trigger; polls as a backstop.
+ * Publishes committed event_log rows to JetStream, with `<schema>:<id>` as Nats-Msg-Id so a republish after a
+ * crash is dropped by the stream's duplicate window, and records each publication. Woken by NOTIFY from the
+ * insert trigger; polls as a backstop.
+ *
+ * The guarantee: per stream (so per subject, and per entity or conversation), rows reach the stream in event_log id
+ * order, each once. How:
+ *
+ * - Which rows: ids up to the commit horizon only (every id below it is committed or never will be: #horizon), read
+ *   in id order. A transaction that holds a lower id is waited for, up to `holdMs`, instead of being overtaken.
+ * - Pipelining: rows are sent without waiting for earlier acks, up to `maxInFlight` at once, and the acks are recorded
+ *   in multi-row inserts as they come back while the next rows are read and sent. What NATS gives: the client writes
+ *   a connection's messages in call order, the server reads a connection in order, and a stream stores what reaches
+ *   it in arrival order; so while nothing fails, the stream gets the rows in the order they were sent.
+ * - What it does not give: a publish can fail while later ones on the same connection succeed. The stream refused it
+ *   (its max_msg_size, a store error, a leader change); or it was lost with a dropped connection while the later ones
+ *   went out after the reconnect (the client discards what it buffered while disconnected, but not what is sent
+ *   after). Publishing it again would put it after them.
+ * - So every publish but the first of a run to a stream carries Nats-Expected-Last-Msg-Id = the msg id of the row
+ *   sent before it to that stream, and the server stores it only if that is the stream's last message (otherwise
+ *   refuses it, 10070). The server checks the duplicate window first, so a row already stored is acked as a duplicate
+ *   whatever it expects. Hence a row is stored only right after the row sent before it: once one is not stored,
+ *   none sent after it in that run is. The check is the server's, so it holds whatever happened to the connection.
+ * - On any failure the run stops sending, lets everything in flight settle, records what was acknowledged, and the
+ *   next run starts at the first unrecorded row, sent without expectation (every row before it is stored): rows
+ *   already stored come back as duplicates, the others are stored after them, in order. A refusal only because the
+ *   stream's last message was something else (another publisher, a server that lost its last id) restarts at once.
+ * - One relay per schema publishes at a time, the holder of a session advisory lock on its LISTEN connection; the
+ *   other replicas wait and take over when that session ends. Two relays would both send every row, refusing each
+ *   other's chains (10070) all the time, and one stalled for longer than the duplicate window would store rows twice.
+ *
+ * Not covered: a transaction open longer than `holdMs` (its rows follow the later ones, found by the sweep), and a
+ * relay whose lock session was cut while its last publishes were on the way (another may already have taken over).
  */
 export class OutboxRelay {
   readonly #opts: Required<Omit<OutboxRelayOptions, 'orm' | 'nc' | 'logger'>> & OutboxRelayOptions;
   readonly #js: JetStreamClient;
   #listener: pg.Client | undefined;
+  #relisten: NodeJS.Timeout | undefined;
   #running = false;
-  #wake: (() => void) | undefined;
-  /** A NOTIFY that arrived while a batch was being published: look again before sleeping. */
+  #stopping = false;
+  /** Until then, a flush on shutdown may still publish although the loop has stopped. */
+  #flushUntil = 0;
+  /** A NOTIFY that arrived while rows were being read or published: look again before sleeping. */
   #woken = false;
+  /** Whoever waits for a NOTIFY, an ack, a failure or the stop. */
+  #waiters: Array<() => void> = [];
   #loop: Promise<void> | undefined;
-  #floor = 0;
+  #active = false;
+  #lockCheckedAt = 0;
+  /** Every row up to the cursor has been sent (or skipped as oversized) in this run or recorded before it. */
+  #cursor = 0;
+  /** The msg id of the row last sent to each stream in this run (the next one expects it). */
+  readonly #chains = new Map<string, string>();
+  /** Every id up to it is committed or will never be. */
+  #settled = 0;
+  #seen = 0;
+  /** Sequence positions waiting for the transactions that were inserting when they were read. */
+  #candidates: Array<{ last: number; txns: string[]; at: number }> = [];
+  /** Transactions the relay stopped waiting for (open longer than holdMs); when they end, the sweep looks for their rows. */
+  readonly #overtaken = new Set<string>();
+  #held = false;
+  #holdTick = 2;
   #lastSweep = 0;
-  /** Until one scan of the whole table comes back short, rows left unpublished by an earlier run may remain. */
-  #caughtUp = false;
+  #sweepDue = false;
+  /** A sweep in progress: it reads rows created in the window, up to the cursor, from `after` on. */
+  #sweep: { after: number; since: Date; late: number } | undefined;
+  #inFlight = 0;
+  #table: { relation: string; sequence: string } | undefined;
+  readonly #stats = { published: 0, duplicates: 0, restarts: 0, peakInFlight: 0 };
   /** Rows too large to publish (written before the check in appendEvent, or by SQL): reported once each. */
   readonly #oversized = new Set<number>();
 
   constructor(opts: OutboxRelayOptions) {
-    this.#opts = { batchSize: 200, pollMs: 1000, ...opts };
+    this.#opts = { batchSize: 200, maxInFlight: 1000, pollMs: 1000, holdMs: 2000, publishTimeoutMs: 5000, ...opts };
     this.#js = jetstream(opts.nc);
   }
 
@@ -110,105 +237,398 @@ export class OutboxRelay {
     return `domiq_outbox_${this.#opts.schema}`;
   }
 
+  /** The advisory lock (hashtextextended of this key) held by the replica whose relay publishes the schema. */
+  get lockKey(): string {
+    return `domiq-outbox-relay:${this.#opts.schema}`;
+  }
+
+  status(): OutboxRelayStatus {
+    return { active: this.#active, held: this.#held, horizon: { settled: this.#settled, seen: this.#seen }, inFlight: this.#inFlight, ...this.#stats };
+  }
+
   async start(): Promise<void> {
     this.#running = true;
-    await this.#listen();
+    try {
+      await this.#listen();
+    } catch (err) {
+      this.#running = false;
+      clearTimeout(this.#relisten);
+      throw err;
+    }
     this.#loop = this.#run();
   }
 
   async #listen(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.#opts.databaseUrl });
+    const client = new pg.Client({ connectionString: this.#opts.databaseUrl, keepAlive: true, application_name: `domiq-outbox-relay:${this.#opts.schema}` });
     client.on('notification', () => {
       this.#woken = true;
-      this.#wake?.();
+      this.#notify();
     });
-    // A dropped LISTEN connection only costs latency (the poll still runs); reconnect quietly.
-    client.on('error', () => {
-      this.#listener = undefined;
-      setTimeout(() => this.#running && void this.#listen().catch(() => undefined), 1000);
-    });
-    await client.connect();
-    await client.query(`listen ${this.channel}`);
+    // The session holds the relay lock: when it goes, so does the lock (another replica may take over). Reconnect
+    // and queue for the lock again; meanwhile nothing is published from here.
+    let gone = false;
+    const lost = () => {
+      if (gone) return;
+      gone = true;
+      if (this.#listener === client) this.#listener = undefined;
+      this.#setInactive();
+      this.#notify();
+      if (this.#running) this.#scheduleListen();
+    };
+    client.on('error', lost);
+    client.on('end', lost);
+    try {
+      await client.connect();
+      await client.query(`listen ${this.channel}`);
+    } catch (err) {
+      lost();
+      await client.end().catch(() => undefined);
+      throw err;
+    }
     this.#listener = client;
+  }
+
+  #scheduleListen(): void {
+    clearTimeout(this.#relisten);
+    this.#relisten = setTimeout(() => {
+      if (this.#running && !this.#listener) this.#listen().catch(() => undefined);
+    }, 1000);
+  }
+
+  /** Whether this relay may publish: it holds the schema's relay lock (taking it if free). */
+  async #ensureActive(): Promise<boolean> {
+    const client = this.#listener;
+    if (!client) return false;
+    try {
+      if (this.#active) {
+        if (Date.now() - this.#lockCheckedAt < LOCK_CHECK_MS) return true;
+        const { rows } = await client.query<{ n: number }>(`select count(*)::int as n from pg_locks where locktype = 'advisory' and pid = pg_backend_pid() and granted`);
+        this.#lockCheckedAt = Date.now();
+        if (rows[0]!.n > 0) return true;
+        this.#setInactive();
+        return false;
+      }
+      const { rows } = await client.query<{ ok: boolean }>('select pg_try_advisory_lock(hashtextextended($1, 0)) as ok', [this.lockKey]);
+      if (!rows[0]?.ok || this.#listener !== client) return false;
+      this.#lockCheckedAt = Date.now();
+      this.#takeOver();
+      return true;
+    } catch {
+      this.#setInactive();
+      return false;
+    }
+  }
+
+  /** Starts as the schema's publisher: nothing is known about what an earlier holder left, so look from the start. */
+  #takeOver(): void {
+    this.#active = true;
+    metrics.relayActive.inc();
+    this.#cursor = 0;
+    this.#settled = 0;
+    this.#seen = 0;
+    this.#candidates = [];
+    this.#overtaken.clear();
+    this.#sweep = undefined;
+    this.#sweepDue = false;
+    this.#lastSweep = Date.now();
+    this.#opts.logger.info({ schema: this.#opts.schema }, 'outbox relay: holds the relay lock; publishing');
+  }
+
+  #setInactive(): void {
+    if (!this.#active) return;
+    this.#active = false;
+    metrics.relayActive.dec();
+    if (!this.#stopping) this.#opts.logger.warn({ schema: this.#opts.schema }, 'outbox relay: lost the relay lock (its database session ended); stopped publishing');
+  }
+
+  #notify(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** Resolves once `done()` holds (looked at on every NOTIFY, ack, failure and stop) or after `ms`. */
+  async #waitFor(done: () => boolean, ms: number): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (!done()) {
+      const left = deadline - Date.now();
+      if (left <= 0) return;
+      await new Promise<void>((resolve) => {
+        const finish = () => {
+          clearTimeout(timer);
+          this.#waiters = this.#waiters.filter((w) => w !== finish);
+          resolve();
+        };
+        const timer = setTimeout(finish, Math.min(left, 2 ** 31 - 1));
+        this.#waiters.push(finish);
+      });
+    }
   }
 
   async #run(): Promise<void> {
     let failures = 0;
     while (this.#running) {
+      if (!(await this.#ensureActive())) {
+        // Another replica publishes (or the database is away): ask again after a while.
+        await this.#waitFor(() => !this.#running, this.#opts.pollMs);
+        continue;
+      }
       try {
-        this.#woken = false;
-        const published = await this.publishPending();
+        await this.publishPending();
         failures = 0;
-        // A full batch means more may be waiting.
-        if (published >= this.#opts.batchSize) continue;
       } catch (err) {
+        if (isChainBreak(err)) {
+          // Only a row refused because the stream's last message was not the one sent before it (e.g. something
+          // else published to the stream, or the server forgot its last id): start again at once; the first row
+          // of a run is sent unconditionally, so every run moves on.
+          metrics.relayRestarts.inc({ reason: 'chain' });
+          continue;
+        }
+        metrics.relayRestarts.inc({ reason: 'failed' });
         failures++;
         this.#opts.logger.warn({ err: String(err), failures }, 'outbox relay: publish failed, will retry');
+        await this.#waitFor(() => !this.#running, Math.min(5000, 100 * 2 ** failures));
+        continue;
       }
-      const delay = failures ? Math.min(5000, 100 * 2 ** failures) : this.#opts.pollMs;
-      // Otherwise sleep, unless a commit was signalled while we were publishing.
-      if (!failures && this.#woken) continue;
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, delay);
-        this.#wake = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-      this.#wake = undefined;
+      // Sleep until a commit is signalled (or the poll), unless one was while we were publishing.
+      await this.#waitFor(() => !this.#running || this.#woken, this.#opts.pollMs);
     }
   }
 
-  /** Publishes one batch of unpublished rows; returns how many were published. */
+  #mayGoOn(run: Run): boolean {
+    return !run.failed && this.#active && (this.#running || Date.now() < this.#flushUntil);
+  }
+
+  /**
+   * Publishes what is committed, pipelined, until there is nothing left to read and every publish is acknowledged
+   * and recorded (or one failed: then it throws that failure, and the next call starts at the first unrecorded row).
+   * Returns how many rows it recorded as published. One call at a time (the relay's loop, then stop()).
+   */
   async publishPending(): Promise<number> {
-    const { schema, batchSize } = this.#opts;
+    if (!(await this.#ensureActive())) return 0;
+    const { batchSize, maxInFlight, pollMs } = this.#opts;
+    const batch = Math.max(1, Math.min(batchSize, maxInFlight));
     const em = this.#opts.orm.em.fork();
-    // Three scans, cheapest first: the tail above the last batch; every 30 s the last 10 minutes by
-    // created_at, for a transaction that committed after rows with higher ids were published; and, after a
-    // start, the whole table until it comes back short (rows an earlier run left behind).
-    const sweep = Date.now() - this.#lastSweep > 30_000;
-    if (sweep) this.#lastSweep = Date.now();
-    const mode = !this.#caughtUp ? 'all' : sweep ? 'recent' : 'tail';
-    const floor = mode === 'tail' ? this.#floor : 0;
-    const since = mode === 'recent' ? new Date(Date.now() - 10 * 60_000) : new Date(0);
-    const rows = await em.execute<OutboxRow[]>(
+    const run = new Run();
+    this.#chains.clear();
+    try {
+      while (this.#mayGoOn(run) && (await this.#ensureActive())) {
+        // The window is full: wait for acks.
+        if (this.#inFlight + batch > maxInFlight) {
+          await this.#waitFor(() => !this.#mayGoOn(run) || this.#inFlight + batch <= maxInFlight, pollMs);
+          continue;
+        }
+        if (!this.#sweep && (this.#sweepDue || Date.now() - this.#lastSweep > SWEEP_EVERY_MS)) {
+          // The sweep looks below the cursor, where a row awaiting its ack is not recorded yet: drain first.
+          if (this.#inFlight > 0 || run.recording) {
+            await this.#waitFor(() => !this.#mayGoOn(run) || (this.#inFlight === 0 && !run.recording), pollMs);
+            continue;
+          }
+          this.#sweepDue = false;
+          this.#lastSweep = Date.now();
+          this.#sweep = { after: 0, since: new Date(Date.now() - SWEEP_WINDOW_MS), late: 0 };
+        }
+        const sweep = this.#sweep;
+        if (sweep) {
+          const rows = await this.#scan(em, sweep.after, this.#cursor, sweep.since, batch);
+          for (const row of rows) {
+            if (!this.#mayGoOn(run)) break;
+            sweep.after = Number(row.id);
+            if (this.#issue(run, row)) sweep.late++;
+          }
+          if (rows.length < batch || !this.#mayGoOn(run)) {
+            this.#sweep = undefined;
+            if (run.failed) this.#sweepDue = true;
+            if (sweep.late) {
+              metrics.relayLate.inc(sweep.late);
+              this.#opts.logger.warn({ count: sweep.late }, 'outbox relay: published rows that committed after rows with higher ids (out of id order)');
+            }
+          }
+          continue;
+        }
+        this.#woken = false;
+        const horizon = await this.#horizon(em);
+        this.#held = horizon.held;
+        const rows = horizon.upTo > this.#cursor ? await this.#scan(em, this.#cursor, horizon.upTo, new Date(0), batch) : [];
+        for (const row of rows) {
+          if (!this.#mayGoOn(run)) break;
+          this.#issue(run, row);
+          this.#cursor = Number(row.id);
+        }
+        // A full read: more may be waiting.
+        if (rows.length === batch) continue;
+        if (horizon.held) this.#holdTick = Math.min(50, this.#holdTick * 2);
+        else this.#holdTick = 2;
+        if (this.#inFlight === 0 && !horizon.held && !this.#woken) break;
+        // Caught up: wait for a commit, for the transactions holding the horizon, or for the last acks.
+        await this.#waitFor(() => !this.#mayGoOn(run) || this.#woken || (this.#inFlight === 0 && !horizon.held), horizon.held ? this.#holdTick : pollMs);
+      }
+    } catch (err) {
+      run.fail(err, -1);
+    }
+    this.#held = false;
+    // Everything sent settles (acked, refused or timed out) and every ack is recorded before the run ends.
+    await this.#waitFor(() => this.#inFlight === 0 && !run.recording, Number.POSITIVE_INFINITY);
+    if (run.failed) {
+      if (run.unrecorded.size) this.#cursor = Math.min(this.#cursor, Math.min(...run.unrecorded) - 1);
+      this.#stats.restarts++;
+      throw run.failure;
+    }
+    return run.recorded;
+  }
+
+  /** Sends one row (unless it is too large for the broker), chained to the row sent before it to its stream. */
+  #issue(run: Run, row: OutboxRow): boolean {
+    const id = Number(row.id);
+    const eventId = `${this.#opts.schema}:${id}`;
+    const body = JSON.stringify(row.payload);
+    const size = Buffer.byteLength(body);
+    if (size > maxEventPayloadBytes()) {
+      // Never publishable: say so once and keep relaying the others, rather than failing every run.
+      if (!this.#oversized.has(id)) {
+        const err = new EventTooLargeError(row.event_type, eventId, size, maxEventPayloadBytes());
+        this.#opts.logger.error({ event_id: eventId, err: err.message }, 'outbox relay: event too large for the broker; left unpublished');
+      }
+      this.#oversized.add(id);
+      return false;
+    }
+    const chain = chainOf(row.subject);
+    const previous = this.#chains.get(chain);
+    this.#chains.set(chain, eventId);
+    run.unrecorded.add(id);
+    this.#inFlight++;
+    this.#stats.peakInFlight = Math.max(this.#stats.peakInFlight, this.#inFlight);
+    metrics.relayInFlight.inc();
+    // #publish hands the message to the connection before it returns (call order is wire order).
+    this.#publish(row, eventId, body, previous)
+      .then(
+        (ack) => {
+          run.acked.push({ event_id: id, stream_seq: ack.seq, duplicate: ack.duplicate });
+          this.#record(run);
+        },
+        (err: unknown) => run.fail(err, id),
+      )
+      .finally(() => {
+        this.#inFlight--;
+        metrics.relayInFlight.dec();
+        this.#notify();
+      });
+    return true;
+  }
+
+  /** Records the acks that came back, one multi-row insert at a time, while the pipeline goes on. */
+  #record(run: Run): void {
+    if (run.recording || run.acked.length === 0) return;
+    const em = this.#opts.orm.em.fork();
+    run.recording = (async () => {
+      while (run.acked.length) {
+        const acks = run.acked.splice(0);
+        try {
+          // One JSON parameter: the driver would expand a JS array into a list of scalars.
+          await em.execute(
+            `insert into "${this.#opts.schema}".event_log_publication (event_id, stream_seq, duplicate)
+             select event_id, stream_seq, duplicate from json_to_recordset(?::json) as r(event_id bigint, stream_seq bigint, duplicate boolean)
+             on conflict do nothing`,
+            [JSON.stringify(acks)],
+          );
+        } catch (err) {
+          // Stored but not recorded: they stay unrecorded, and the next run republishes them (duplicates).
+          run.fail(err, Math.min(...acks.map((a) => a.event_id)));
+          continue;
+        }
+        for (const a of acks) run.unrecorded.delete(a.event_id);
+        const duplicates = acks.filter((a) => a.duplicate).length;
+        run.recorded += acks.length;
+        this.#stats.published += acks.length;
+        this.#stats.duplicates += duplicates;
+        metrics.published.inc(acks.length);
+      }
+    })().finally(() => {
+      run.recording = undefined;
+      this.#record(run);
+      this.#notify();
+    });
+  }
+
+  /** Unpublished rows with `after < id <= upTo` created after `since`, in id order. */
+  async #scan(em: EntityManager, after: number, upTo: number, since: Date, limit: number): Promise<OutboxRow[]> {
+    const { schema } = this.#opts;
+    return em.execute<OutboxRow[]>(
       `select e.id, e.subject, e.event_type, e.payload, e.account_id, e.correlation_id, e.traceparent
          from "${schema}".event_log e
-        where e.id > ? and e.created_at > ? and not exists (select 1 from "${schema}".event_log_publication p where p.event_id = e.id)
+        where e.id > ? and e.id <= ? and e.created_at > ?
+          and not exists (select 1 from "${schema}".event_log_publication p where p.event_id = e.id)
         order by e.id limit ?`,
-      [floor, since, batchSize],
+      [after, upTo, since, limit],
     );
-    if (mode === 'all' && rows.length < batchSize) this.#caughtUp = true;
-    if (rows.length === 0) return 0;
-    const acks = await Promise.allSettled(rows.map((row) => this.#publish(row)));
-    const done: Array<{ id: number; seq: number; duplicate: boolean }> = [];
-    let firstError: unknown;
-    acks.forEach((r, i) => {
-      const id = Number(rows[i]!.id);
-      if (r.status === 'fulfilled') done.push({ id, ...r.value });
-      else if (r.reason instanceof EventTooLargeError) {
-        // Never publishable: say so once and keep relaying the others, rather than failing every batch.
-        if (!this.#oversized.has(id)) this.#opts.logger.error({ event_id: `${schema}:${id}`, err: r.reason.message }, 'outbox relay: event too large for the broker; left unpublished');
-        this.#oversized.add(id);
-      } else firstError ??= r.reason;
-    });
-    if (done.length > 0) {
-      // One JSON parameter: the driver would expand a JS array into a list of scalars.
-      await em.execute(
-        `insert into "${schema}".event_log_publication (event_id, stream_seq, duplicate)
-         select event_id, stream_seq, duplicate from json_to_recordset(?::json) as r(event_id bigint, stream_seq bigint, duplicate boolean)
-         on conflict do nothing`,
-        [JSON.stringify(done.map((d) => ({ event_id: d.id, stream_seq: d.seq, duplicate: d.duplicate })))],
-      );
-      metrics.published.inc(done.length);
-    }
-    if (firstError) throw firstError;
-    this.#floor = Math.max(0, Number(rows[0]!.id) - 1 - 1000);
-    return done.length;
   }
 
-  async #publish(row: OutboxRow): Promise<{ seq: number; duplicate: boolean }> {
-    const eventId = `${this.#opts.schema}:${row.id}`;
+  /**
+   * The commit horizon: the highest id below which every id is committed or will never be, so rows read up to it
+   * in id order are all the rows there will ever be up to it.
+   *
+   * Ids come from the table's sequence in allocation order, and a transaction takes RowExclusiveLock on event_log
+   * before its INSERT allocates one, holding it until it ends. So read the sequence's last value L, then the
+   * transactions holding that lock (T): every id up to L was allocated before, by a transaction that had ended (then
+   * its rows are visible to any later snapshot, or rolled back) or is in T. Once every transaction of T has ended,
+   * a later read sees every row up to L. (It assumes the sequence hands out ids in order: no CACHE on it.)
+   */
+  async #horizon(em: EntityManager): Promise<{ upTo: number; held: boolean }> {
+    const table = await this.#tableIds(em);
+    const [seq] = await em.execute<Array<{ last: string | null }>>('select pg_sequence_last_value(?::regclass) as last', [table.sequence]);
+    const last = Number(seq?.last ?? 0);
+    this.#seen = last;
+    if (last <= this.#settled && this.#candidates.length === 0 && this.#overtaken.size === 0) return { upTo: this.#settled, held: false };
+    const [locks] = await em.execute<Array<{ txns: string[] | null }>>(
+      `select coalesce(array_agg(distinct l.virtualtransaction), '{}') as txns
+         from pg_locks l
+        where l.locktype = 'relation' and l.relation = ?::oid and l.mode = 'RowExclusiveLock' and l.granted
+          and l.database = (select oid from pg_database where datname = current_database())
+          and l.pid <> pg_backend_pid()`,
+      [table.relation],
+    );
+    const inserting = new Set(locks?.txns ?? []);
+    const now = Date.now();
+    for (const t of this.#overtaken) {
+      if (inserting.has(t)) continue;
+      // Its rows (if it committed) are below ids already published: the sweep finds them.
+      this.#overtaken.delete(t);
+      this.#sweepDue = true;
+    }
+    if (last > (this.#candidates.at(-1)?.last ?? this.#settled)) this.#candidates.push({ last, txns: [...inserting], at: now });
+    const holds = (c: { txns: string[] }) => c.txns.some((t) => inserting.has(t) && !this.#overtaken.has(t));
+    // A transaction that holds an older candidate holds every newer one too: settle up to the newest free one.
+    let free = this.#candidates.length - 1;
+    while (free >= 0 && holds(this.#candidates[free]!)) free--;
+    if (free >= 0) {
+      this.#settled = Math.max(this.#settled, this.#candidates[free]!.last);
+      this.#candidates.splice(0, free + 1);
+    }
+    // Stop waiting for a transaction open longer than holdMs: the rows after its ids go first.
+    while (this.#candidates.length && now - this.#candidates[0]!.at >= this.#opts.holdMs) {
+      const c = this.#candidates.shift()!;
+      const late = c.txns.filter((t) => inserting.has(t) && !this.#overtaken.has(t));
+      for (const t of late) this.#overtaken.add(t);
+      if (late.length) {
+        metrics.relayOvertaken.inc(late.length);
+        this.#opts.logger.warn({ transactions: late.length, waited_ms: now - c.at }, 'outbox relay: transactions holding lower event ids are still open; publishing the rows after them first');
+      }
+      this.#settled = Math.max(this.#settled, c.last);
+    }
+    return { upTo: this.#settled, held: this.#candidates.length > 0 };
+  }
+
+  async #tableIds(em: EntityManager): Promise<{ relation: string; sequence: string }> {
+    if (this.#table) return this.#table;
+    const name = `"${this.#opts.schema}".event_log`;
+    const [row] = await em.execute<Array<{ relation: string; sequence: string | null }>>(`select ?::regclass::oid::text as relation, pg_get_serial_sequence(?, 'id') as sequence`, [name, name]);
+    if (!row?.sequence) throw new Error(`${name}.id has no sequence`);
+    this.#table = { relation: row.relation, sequence: row.sequence };
+    return this.#table;
+  }
+
+  /** Hands the message to the connection synchronously (before the first await) and resolves with the ack. */
+  #publish(row: OutboxRow, eventId: string, body: string, expectLastMsgId: string | undefined): Promise<{ seq: number; duplicate: boolean }> {
     const parent = contextFromTraceparent(row.traceparent, context.active());
     return tracer.startActiveSpan(
       `${row.subject} publish`,
@@ -216,9 +636,6 @@ export class OutboxRelay {
       parent,
       async (span) => {
         try {
-          const body = JSON.stringify(row.payload);
-          const size = Buffer.byteLength(body);
-          if (size > maxEventPayloadBytes()) throw new EventTooLargeError(row.event_type, eventId, size, maxEventPayloadBytes());
           const h = natsHeaders();
           h.set(EventHeaders.eventId, eventId);
           h.set(EventHeaders.eventType, row.event_type);
@@ -226,7 +643,12 @@ export class OutboxRelay {
           if (row.correlation_id) h.set(EventHeaders.correlationId, row.correlation_id);
           h.set('Content-Type', 'application/json');
           injectTraceHeaders(h);
-          const ack = await this.#js.publish(row.subject, body, { msgID: eventId, headers: h, timeout: 5000 });
+          const ack = await this.#js.publish(row.subject, body, {
+            msgID: eventId,
+            headers: h,
+            timeout: this.#opts.publishTimeoutMs,
+            ...(expectLastMsgId ? { expect: { lastMsgID: expectLastMsgId } } : {}),
+          });
           return { seq: ack.seq, duplicate: ack.duplicate };
         } catch (err) {
           span.setStatus({ code: SpanStatusCode.ERROR, message: String(err) });
@@ -238,22 +660,35 @@ export class OutboxRelay {
     );
   }
 
-  /** Stops the loop after publishing everything already committed (graceful shutdown). */
+  /** Stops the loop after publishing everything already committed (graceful shutdown), then lets go of the lock. */
   async stop(flushTimeoutMs = 5000): Promise<void> {
     this.#running = false;
-    this.#wake?.();
+    this.#notify();
     await this.#loop;
-    const deadline = Date.now() + flushTimeoutMs;
-    this.#lastSweep = 0;
-    while (Date.now() < deadline) {
-      try {
-        if ((await this.publishPending()) === 0) break;
-      } catch (err) {
-        this.#opts.logger.warn({ err: String(err) }, 'outbox relay: flush on shutdown failed; rows stay for the next start');
-        break;
+    this.#loop = undefined;
+    this.#flushUntil = Date.now() + flushTimeoutMs;
+    // Look for late commits once more, too.
+    this.#sweepDue = true;
+    try {
+      while (Date.now() < this.#flushUntil) {
+        try {
+          if ((await this.publishPending()) === 0) break;
+        } catch (err) {
+          if (isChainBreak(err)) continue;
+          this.#opts.logger.warn({ err: String(err) }, 'outbox relay: flush on shutdown failed; rows stay for the next start');
+          break;
+        }
       }
+    } finally {
+      this.#flushUntil = 0;
+      this.#stopping = true;
+      clearTimeout(this.#relisten);
+      const listener = this.#listener;
+      this.#listener = undefined;
+      this.#setInactive();
+      // Ending the session releases the relay lock: another replica takes over.
+      await listener?.end().catch(() => undefined);
+      this.#stopping = false;
     }
-    await this.#listener?.end().catch(() => undefined);
   }
 }
-
