@@ -5,8 +5,8 @@ import type { EntityManager, MikroORM } from '@domiq/db';
 import { streamForSubject, type EventContract } from '@domiq/proto/events';
 import type { Logger } from '@domiq/logging';
 import { extractTraceContext } from '@domiq/telemetry';
-import { appendEvent, EventHeaders, type AppendEventOptions } from './outbox.ts';
-import type { UnitOfWork } from './unit-of-work.ts';
+import { EventHeaders, type AppendEventOptions } from './outbox.ts';
+import { eventTransaction, type UnitOfWork } from './unit-of-work.ts';
 import { metrics } from './metrics.ts';
 import { EventTooLargeError } from './max-payload.ts';
 import { isNotFound, isStreamNotFound, sleepUnlessAborted } from './nats.ts';
@@ -400,7 +400,7 @@ export class EventConsumer<T, P = unknown> {
     try {
       const prepared = handler.prepareBatch ? await handler.prepareBatch(items.map((i) => ({ payload: i.payload, eventId: i.eventId })), { logger }) : items.map(() => undefined as P);
       if (prepared.length !== items.length) throw new Error(`prepareBatch returned ${prepared.length} values for ${items.length} events`);
-      const handled = await orm.em.fork().transactional(async (em) => {
+      const handled = await eventTransaction(orm, async (em, events) => {
         // One statement claims the whole batch; one JSON parameter (the driver would expand a JS array).
         const rows = await em.execute<Array<{ event_id: string }>>(
           `insert into "${schema}".processed_event (consumer, event_id, subject, processed_at)
@@ -415,7 +415,7 @@ export class EventConsumer<T, P = unknown> {
           if (!claimed.delete(i.eventId)) return;
           work.push({
             payload: i.payload, prepared: prepared[n]!, eventId: i.eventId, subject: i.msg.subject, deliveryCount: i.msg.info.deliveryCount,
-            emit: (c, p, o) => otelContext.with(i.trace, () => appendEvent(em, c, p, { causationMsgId: i.eventId, ...o })),
+            emit: (c, p, o) => otelContext.with(i.trace, () => events.add(c, p, { causationMsgId: i.eventId, ...o })),
           });
         });
         if (work.length > 0) await handler.handleBatch({ em, items: work, logger: logger.child({ consumer: durable }) });
@@ -503,7 +503,7 @@ export class EventConsumer<T, P = unknown> {
             throw new PoisonMessageError(`undecodable payload: ${String(err)}`);
           }
           const prepared = handler.prepare ? await handler.prepare({ payload, eventId, logger: log }) : (undefined as P);
-          const outcome = await orm.em.fork().transactional(async (em) => {
+          const outcome = await eventTransaction(orm, async (em, events) => {
             const claimed = await em.execute<Array<{ ok: number }>>(
               `insert into "${schema}".processed_event (consumer, event_id, subject, processed_at) values (?, ?, ?, now())
                on conflict do nothing returning 1 as ok`,
@@ -518,7 +518,7 @@ export class EventConsumer<T, P = unknown> {
               subject: msg.subject,
               deliveryCount: msg.info.deliveryCount,
               logger: log,
-              emit: (c, p, o) => appendEvent(em, c, p, { causationMsgId: eventId, ...o }),
+              emit: (c, p, o) => events.add(c, p, { causationMsgId: eventId, ...o }),
             });
             return 'handled' as const;
           });

@@ -1,5 +1,5 @@
 export { busEntities, EventLog, EventPublication, ProcessedEvent } from './outbox.entity.ts';
-export { appendEvent, OutboxRelay, EventHeaders, type AppendEventOptions, type OutboxRelayOptions, type OutboxRelayStatus } from './outbox.ts';
+export { appendEvent, EventBatch, OutboxRelay, EventHeaders, type AppendEventOptions, type OutboxRelayOptions, type OutboxRelayStatus } from './outbox.ts';
 export { busMigrations, migrateService } from './migrations/index.ts';
 export { EventTooLargeError, EVENT_HEADER_ALLOWANCE, maxEventPayloadBytes, setBrokerMaxPayload } from './max-payload.ts';
 export {
@@ -14,4 +14,4 @@ export {
 } from './nats-auth.ts';
 export { metrics as busMetrics } from './metrics.ts';
 export { eventEnum, eventUuid, optionalEventUuid, eventTimestamp } from './payload.ts';
-export { inTransaction, readModel, type EventActor, type UnitOfWork } from './unit-of-work.ts';
+export { eventTransaction, inTransaction, readModel, type EventActor, type UnitOfWork } from './unit-of-work.ts';

@@ -24,16 +24,33 @@ export interface AppendEventOptions {
   causationMsgId?: string | null;
 }
 
+/** An outbox row as written: the event's proto3 JSON and where it goes. */
+interface EventRow {
+  eventType: string;
+  entityType: string;
+  entityId: string;
+  payload: Record<string, unknown>;
+  subject: string;
+  accountId: string | null;
+  conversationId: string | null;
+  customerId: string | null;
+  resolutionId: string | null;
+  actorType: NonNullable<AppendEventOptions['actorType']>;
+  actorId: string | null;
+  correlationId: string | null;
+  causationMsgId: string | null;
+  traceparent: string | null;
+}
+
 /**
- * Adds an outbox row to the unit of work; it commits with the caller's transaction or not at all.
- * The payload is the proto3 JSON of the contract's message. Throws EventTooLargeError for a payload the broker
- * would refuse.
+ * The row of one event, in the active trace. Throws EventTooLargeError for a payload the broker would refuse, so the
+ * transaction that wanted it fails instead of the relay.
  */
-export function appendEvent<T>(em: EntityManager, contract: EventContract<T>, payload: T, opts: AppendEventOptions): void {
+function eventRow<T>(contract: EventContract<T>, payload: T, opts: AppendEventOptions): EventRow {
   const json = contract.codec.toJSON(payload) as Record<string, unknown>;
   const size = Buffer.byteLength(JSON.stringify(json));
   if (size > maxEventPayloadBytes()) throw new EventTooLargeError(contract.eventType, opts.entityId, size, maxEventPayloadBytes());
-  em.create(EventLog, {
+  return {
     eventType: contract.eventType,
     entityType: contract.entityType,
     entityId: opts.entityId,
@@ -48,7 +65,63 @@ export function appendEvent<T>(em: EntityManager, contract: EventContract<T>, pa
     correlationId: opts.correlationId ?? null,
     causationMsgId: opts.causationMsgId ?? null,
     traceparent: currentTraceparent(),
-  });
+  };
+}
+
+/**
+ * Adds an outbox row to the entity manager's unit of work; it commits with the caller's transaction or not at all.
+ * The payload is the proto3 JSON of the contract's message. Throws EventTooLargeError for a payload the broker
+ * would refuse. (The platform's own transactions collect their events in an EventBatch instead: one statement.)
+ */
+export function appendEvent<T>(em: EntityManager, contract: EventContract<T>, payload: T, opts: AppendEventOptions): void {
+  em.create(EventLog, eventRow(contract, payload, opts));
+}
+
+/**
+ * The events of one platform transaction (a use case run by inTransaction, a consumer's event or batch): collected
+ * as they are emitted and written by `write` in ONE insert just before the transaction commits, in emission order
+ * (event_log ids follow it, so a batch's events keep their order per entity), without the ORM's unit of work. Rows
+ * are validated when emitted (size), so a use case fails where it emits.
+ */
+export class EventBatch {
+  readonly #schema: string;
+  #rows: EventRow[] = [];
+
+  constructor(schema: string) {
+    this.#schema = schema;
+  }
+
+  add<T>(contract: EventContract<T>, payload: T, opts: AppendEventOptions): void {
+    this.#rows.push(eventRow(contract, payload, opts));
+  }
+
+  get size(): number {
+    return this.#rows.length;
+  }
+
+  /** Inserts what was added since the last write (one statement; none when nothing was emitted). */
+  async write(em: EntityManager): Promise<void> {
+    if (this.#rows.length === 0) return;
+    const rows = this.#rows;
+    this.#rows = [];
+    await em.execute(
+      `insert into "${this.#schema}".event_log (event_type, entity_type, entity_id, payload, subject, account_id, conversation_id, customer_id,
+                                              resolution_id, actor_type, actor_id, correlation_id, causation_msg_id, traceparent)
+       select r.event_type, r.entity_type, r.entity_id, r.payload, r.subject, r.account_id, r.conversation_id, r.customer_id,
+              r.resolution_id, r.actor_type, r.actor_id, r.correlation_id, r.causation_msg_id, r.traceparent
+         from rows from (json_to_recordset(?::json) as (event_type text, entity_type text, entity_id uuid, payload jsonb, subject text,
+              account_id uuid, conversation_id uuid, customer_id uuid, resolution_id uuid, actor_type text, actor_id uuid, correlation_id uuid,
+              causation_msg_id text, traceparent text))
+              with ordinality as r(event_type, entity_type, entity_id, payload, subject, account_id, conversation_id, customer_id, resolution_id,
+                                   actor_type, actor_id, correlation_id, causation_msg_id, traceparent, n)
+        order by r.n`,
+      [JSON.stringify(rows.map((r) => ({
+        event_type: r.eventType, entity_type: r.entityType, entity_id: r.entityId, payload: r.payload, subject: r.subject, account_id: r.accountId,
+        conversation_id: r.conversationId, customer_id: r.customerId, resolution_id: r.resolutionId, actor_type: r.actorType, actor_id: r.actorId,
+        correlation_id: r.correlationId, causation_msg_id: r.causationMsgId, traceparent: r.traceparent,
+      })))],
+    );
+  }
 }
 
 /** Header names every published event carries besides Nats-Msg-Id and traceparent. */

@@ -1,6 +1,6 @@
 import type { MikroORM, EntityManager } from '@domiq/db';
 import type { EventContract } from '@domiq/proto/events';
-import { appendEvent, type AppendEventOptions } from './outbox.ts';
+import { EventBatch, type AppendEventOptions } from './outbox.ts';
 
 /** Who made a change, as the outbox row records it (`auditActor(ctx.caller)` from `@domiq/auth` for gRPC callers). */
 export type EventActor = Pick<AppendEventOptions, 'actorType' | 'actorId'>;
@@ -25,9 +25,21 @@ export interface UnitOfWork {
  * use case names another). Used by gRPC and HTTP adapters; consumers already run in one.
  */
 export async function inTransaction<R>(orm: MikroORM, actor: EventActor, work: (uow: UnitOfWork) => Promise<R>): Promise<R> {
+  return eventTransaction(orm, async (em, events) => work({ em, emit: (contract, payload, opts) => events.add(contract, payload, { ...actor, ...opts }) }));
+}
+
+/**
+ * A transaction on a fresh entity manager whose events are collected in an EventBatch and written in one statement
+ * after `work` (and after the unit of work's own flush, so rows the events describe are written first), just before
+ * the commit. Every platform transaction that emits runs through here (inTransaction, the consumers).
+ */
+export async function eventTransaction<R>(orm: MikroORM, work: (em: EntityManager, events: EventBatch) => Promise<R>): Promise<R> {
+  const events = new EventBatch(orm.config.get('schema') ?? 'public');
   return orm.em.fork({ clear: true }).transactional(async (em) => {
-    const uow: UnitOfWork = { em, emit: (contract, payload, opts) => appendEvent(em, contract, payload, { ...actor, ...opts }) };
-    return work(uow);
+    const result = await work(em, events);
+    await em.flush();
+    await events.write(em);
+    return result;
   });
 }
 

@@ -6,7 +6,7 @@ import { createLogger } from '@domiq/logging';
 import { events } from '@domiq/proto/events';
 import type { ResolutionOpened } from '@domiq/proto/resolutions/events';
 import { expectEventually, publishTestEvent, readStream, type NatsServerProcess, type TestDatabase } from '@domiq/testkit';
-import { appendEvent, defineHandler, EventConsumer, OutboxRelay, PoisonMessageError } from '../src/index.ts';
+import { appendEvent, defineHandler, EventConsumer, EventTooLargeError, inTransaction, OutboxRelay, PoisonMessageError } from '../src/index.ts';
 import { useBusFixture } from './bus-fixture.ts';
 
 // The outbox relay and the consumer against real PostgreSQL and a private, real nats-server.
@@ -72,6 +72,41 @@ describe('outbox relay', () => {
       expect(row).toEqual({ n: 5, dup: 5 });
     });
     expect((await readStream(nats.url, 'RESOLUTIONS')).length).toBe(before);
+  });
+});
+
+describe('eventTransaction (the platform transactions\' outbox writes)', () => {
+  it('writes the emitted events in one statement before the commit, in emission order, and none on rollback', async () => {
+    const entity = crypto.randomUUID();
+    const emitted = [3, 1, 2].map((n) => ({ ...payload(n), resolutionId: entity }));
+    const before = await db.query<{ n: string }>(`select coalesce(max(id), 0)::text as n from ${schema}.event_log`);
+    await inTransaction(orm, { actorType: 'user', actorId: entity }, async (uow) => {
+      for (const p of emitted) uow.emit(events.resolutionOpened, p, { entityId: entity, accountId: p.accountId });
+      // Not in the table before the work is done: written once, at the end.
+      const [inside] = await uow.em.execute<Array<{ n: number }>>(`select count(*)::int as n from ${schema}.event_log where entity_id = ?`, [entity]);
+      expect(inside!.n).toBe(0);
+    });
+    const rows = await db.query<{ id: string; payload: { owningTeam: string }; actor_type: string; actor_id: string; xmin: string }>(
+      `select id::text, payload, actor_type, actor_id, xmin::text from ${schema}.event_log where entity_id = $1 order by id`, [entity]);
+    expect(rows.map((r) => r.payload.owningTeam)).toEqual(['team-3', 'team-1', 'team-2']);
+    expect(rows.every((r) => r.actor_type === 'user' && r.actor_id === entity)).toBe(true);
+    expect(new Set(rows.map((r) => r.xmin)).size).toBe(1);
+    expect(BigInt(rows[0]!.id)).toBeGreaterThan(BigInt(before[0]!.n));
+
+    const rolledBack = crypto.randomUUID();
+    await expect(inTransaction(orm, { actorType: 'system' }, async (uow) => {
+      uow.emit(events.resolutionOpened, { ...payload(9), resolutionId: rolledBack }, { entityId: rolledBack });
+      throw new Error('the use case failed');
+    })).rejects.toThrow('the use case failed');
+    expect(await db.query(`select 1 from ${schema}.event_log where entity_id = $1`, [rolledBack])).toHaveLength(0);
+  });
+
+  it('refuses an event too large for the broker where it is emitted', async () => {
+    const entity = crypto.randomUUID();
+    await expect(inTransaction(orm, { actorType: 'system' }, async (uow) => {
+      uow.emit(events.resolutionOpened, { ...payload(1), resolutionId: entity, owningTeam: 'x'.repeat(2 * 1024 * 1024) }, { entityId: entity });
+    })).rejects.toThrow(EventTooLargeError);
+    expect(await db.query(`select 1 from ${schema}.event_log where entity_id = $1`, [entity])).toHaveLength(0);
   });
 });
 
