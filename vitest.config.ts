@@ -8,6 +8,7 @@ const HEAVY = [
   'test/security/tenant-isolation.test.ts',
   'test/security/log-secrets.test.ts',
   'services/resman-connector/test/replicas.test.ts',
+  'services/resman-connector/test/lead-sync-queue.test.ts',
   'services/channel-gateway/test/webhook-crash.test.ts',
   'services/routing-sla/test/routing-batch.integration.test.ts',
   'packages/runtime/test/platform-streams.process.test.ts',

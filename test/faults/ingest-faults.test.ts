@@ -51,7 +51,8 @@ beforeAll(async () => {
   stack = await startTestStack({
     services: ['identity', 'conversations', 'channel-gateway', 'routing-sla', 'resolutions', 'resman-connector'], resmanSim: true,
     // Eleven service processes share the one PostgreSQL (100 connections by default): a small pool each.
-    env: { ...UNTHROTTLED_WEBHOOKS, CONSUMER_ACK_WAIT_MS: '5000', DB_POOL_MAX: '4' },
+    // RESMAN_TIMEOUT_MS 2 s: a SIGKILLed connector's claimed pushes come back after the lease (3 x the timeout).
+    env: { ...UNTHROTTLED_WEBHOOKS, CONSUMER_ACK_WAIT_MS: '5000', DB_POOL_MAX: '4', RESMAN_TIMEOUT_MS: '2000' },
   });
   const [conversations2, gateway2, routing2, resolutions2, connector2] = await Promise.all(
     (['conversations', 'channel-gateway', 'routing-sla', 'resolutions', 'resman-connector'] as const).map((s) => stack.startReplica(s)));
@@ -132,6 +133,9 @@ async function settled(): Promise<void> {
     const [c] = await stack.db.query<{ n: number }>(
       `select count(*)::int as n from conversations.event_log e where not exists (select 1 from conversations.event_log_publication p where p.event_id = e.id)`);
     if (c!.n !== 0) throw new Error(`${c!.n} conversations outbox rows unpublished`);
+    // The connector's pushes run from its durable queue, after its consumer has acked.
+    const [q] = await stack.db.query<{ n: number }>(`select count(*)::int as n from resman_connector.lead_sync_queue where status in ('pending', 'processing')`);
+    if (q!.n !== 0) throw new Error(`${q!.n} ResMan pushes still queued`);
   }, { timeoutMs: 120_000, intervalMs: 250 });
 }
 

@@ -1,14 +1,15 @@
-// CustomerLocks against the real PostgreSQL: two instances stand for two connector processes.
+// AdvisoryLocks (the connector's cross-replica locks; once CustomerLocks) against the real PostgreSQL: two instances
+// stand for two connector processes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '@domiq/logging';
-import { createTestDatabase, type TestDatabase } from '@domiq/testkit';
-import { CustomerLocks, LockLostError } from '../src/db/customer-lock.ts';
+import { createTestDatabase, expectEventually, type TestDatabase } from '@domiq/testkit';
+import { AdvisoryLocks, LockLostError } from '../src/db/advisory-locks.ts';
 
 let db: TestDatabase;
-const open: CustomerLocks[] = [];
+const open: AdvisoryLocks[] = [];
 const logger = createLogger('customer-lock-test', 'silent');
 const locks = (over: { maxWaitMs?: number } = {}) => {
-  const l = new CustomerLocks({ databaseUrl: db.url, logger, minPollMs: 2, maxPollMs: 20, ...over });
+  const l = new AdvisoryLocks({ databaseUrl: db.url, logger, namespace: 'test:customer:', minPollMs: 2, maxPollMs: 20, ...over });
   open.push(l);
   return l;
 };
@@ -23,7 +24,7 @@ afterAll(async () => {
 });
 
 /** Runs tasks on the given instances, all at once, and records how many were inside each key at the same time. */
-async function overlap(instances: CustomerLocks[], keys: string[], perKey: number): Promise<Map<string, number>> {
+async function overlap(instances: AdvisoryLocks[], keys: string[], perKey: number): Promise<Map<string, number>> {
   const inside = new Map<string, number>();
   const most = new Map<string, number>();
   await Promise.all(keys.flatMap((key) => Array.from({ length: perKey }, (_, i) => instances[i % instances.length]!.run(key, async (lease) => {
@@ -36,7 +37,7 @@ async function overlap(instances: CustomerLocks[], keys: string[], perKey: numbe
   return most;
 }
 
-describe('CustomerLocks', () => {
+describe('AdvisoryLocks', () => {
   it('lets one task per key in at a time across processes and within one, other keys in parallel', async () => {
     const a = locks();
     const b = locks();
@@ -91,5 +92,46 @@ describe('CustomerLocks', () => {
     });
     expect(lostSeen).toBeInstanceOf(LockLostError);
     await expect(a.run('k-lost', async (lease) => lease.lost)).resolves.toBe(false);
+  });
+});
+
+describe('AdvisoryLocks.tryAcquire', () => {
+  it('takes a free key at once and refuses one held by this or another process, until it is released', async () => {
+    const a = locks();
+    const b = locks();
+    const held = await a.tryAcquire('acct-1');
+    expect(held).not.toBeNull();
+    expect(await b.tryAcquire('acct-1')).toBeNull();
+    // The same session would be granted it again by PostgreSQL: refused in-process instead.
+    expect(await a.tryAcquire('acct-1')).toBeNull();
+    const other = await b.tryAcquire('acct-2');
+    expect(other).not.toBeNull();
+    await a.release(held!);
+    await a.release(held!); // twice is harmless
+    const taken = await b.tryAcquire('acct-1');
+    expect(taken).not.toBeNull();
+    expect(await a.tryAcquire('acct-1')).toBeNull();
+    await b.release(taken!);
+    await b.release(other!);
+  });
+});
+
+describe('AdvisoryLocks.listen', () => {
+  it('hears NOTIFYs on its lock connection, and again after that connection was cut', async () => {
+    const a = new AdvisoryLocks({ databaseUrl: db.url, logger, namespace: 'test:listen:', applicationName: 'advisory-locks listen test' });
+    open.push(a);
+    let heard = 0;
+    await a.listen('test_lead_sync_wake', () => heard++);
+    await db.query(`select pg_notify('test_lead_sync_wake', '')`);
+    await expectEventually(() => expect(heard).toBe(1));
+    await db.query(`select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'advisory-locks listen test'`);
+    // The worker calls listen on every poll: that reconnects, LISTENing again.
+    await expectEventually(async () => {
+      await a.listen('test_lead_sync_wake', () => undefined);
+      const [row] = await db.query<{ n: number }>(`select count(*)::int as n from pg_stat_activity where application_name = 'advisory-locks listen test'`);
+      expect(row!.n).toBe(1);
+    });
+    await db.query(`select pg_notify('test_lead_sync_wake', '')`);
+    await expectEventually(() => expect(heard).toBe(2));
   });
 });

@@ -1,6 +1,6 @@
 // SSRF protection of the ResMan base_url, on the real connector process: refused when saved (nothing stored),
-// and refused again when the connector connects (a target that became private after it was saved), which
-// dead-letters the message at once instead of retrying it.
+// and refused again when the connector connects (a target that became private after it was saved), which fails the
+// queued push at once, with the reason, instead of retrying it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { status, type PromiseClient } from '@domiq/grpc';
 import { events } from '@domiq/proto/events';
@@ -60,7 +60,7 @@ describe('ResMan base_url targets', () => {
     await expect(connector.upsertIntegration(integration(propertyId, simUrl))).resolves.toMatchObject({ integration: { baseUrl: simUrl } });
   });
 
-  it('refuses at connect time a target that now resolves to a loopback address: failed and dead-lettered, not retried', async () => {
+  it('refuses at connect time a target that now resolves to a loopback address: failed at once with the reason, not retried', async () => {
     const propertyId = await newProperty('Rebound Target');
     await connector.upsertIntegration(integration(propertyId, simUrl));
     // What a DNS change after saving looks like from the connector: the stored host now points at loopback
@@ -74,12 +74,17 @@ describe('ResMan base_url targets', () => {
     });
     await publishTestEvent(stack.nats.url, events.messageCreated, msg);
 
-    const dead = await expectEventually(async () => {
-      const found = (await readStream(stack.nats.url, 'DLQ', 'dlq.resman-connector-message-created')).filter((m) => (m.data as { messageId: string }).messageId === msg.messageId);
-      expect(found).toHaveLength(1);
-      return found[0]!;
+    // Before the lead-sync queue this dead-lettered the event; now the event is consumed and its queued push fails.
+    const queued = await expectEventually(async () => {
+      const [row] = await stack.db.query<{ status: string; retry_count: number; error_message: string }>(
+        `select status, retry_count, error_message from resman_connector.lead_sync_queue where message_id = $1`, [msg.messageId]);
+      expect(row?.status).toBe('failed');
+      return row!;
     });
-    expect(dead.headers['DomIQ-Dlq-Reason']).toMatch(/base_url refused: .*loopback/);
+    expect(queued.retry_count).toBe(0);
+    expect(queued.error_message).toMatch(/base_url refused: .*loopback/);
+    const dead = (await readStream(stack.nats.url, 'DLQ')).filter((m) => (m.data as { messageId?: string }).messageId === msg.messageId);
+    expect(dead).toEqual([]);
     const logs = await stack.db.query<{ sync_status: string; error_code: string }>(
       `select sync_status, error_code from resman_connector.lead_sync_log where message_id = $1`, [msg.messageId]);
     expect(logs).toEqual([{ sync_status: 'failed', error_code: 'target_refused' }]); // one attempt, no retries

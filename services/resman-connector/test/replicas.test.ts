@@ -1,5 +1,6 @@
-// Two resman-connector processes on one database and one NATS (two replicas): the per-customer serialisation
-// must hold across them, so simultaneous first messages of a new customer give one ResMan guest card, not two.
+// Two resman-connector processes on one database and one NATS (two replicas): both consume (queueing) and both push
+// (the lead-sync queue worker), and the serialisation per ResMan account (hence per customer) must hold across them, so
+// simultaneous first messages of a new customer give one ResMan guest card, not two.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PromiseClient } from '@domiq/grpc';
 import { events } from '@domiq/proto/events';
@@ -89,8 +90,14 @@ describe('two resman-connector replicas', () => {
       expect(row!.n).toBe(eventIds.length);
     }, { timeoutMs: 40_000, intervalMs: 250, message: 'every event processed' });
     await expectEventually(async () => expect(await consumerIdle(stack.nats.url, 'CONVERSATIONS', 'resman-connector-message-created')).toBe(true));
+    // The consumer queues; the replicas' queue workers push. Everything queued once, and every push done.
+    await expectEventually(async () => {
+      const [row] = await stack.db.query<{ n: number; done: number }>(
+        `select count(*)::int as n, count(*) filter (where status = 'completed')::int as done from resman_connector.lead_sync_queue where property_id = $1`, [propertyId]);
+      expect(row).toEqual({ n: messages.length, done: messages.length });
+    }, { timeoutMs: 40_000, intervalMs: 250, message: 'every queued push completed' });
 
-    // Both replicas did part of the work (otherwise this proves nothing about replicas).
+    // Both replicas consumed part of the events (otherwise this proves nothing about replicas).
     const [primary, second] = await Promise.all([handledBy(stack.services['resman-connector']!), handledBy(replica)]);
     expect(primary + second).toBe(eventIds.length);
     expect(primary).toBeGreaterThan(0);

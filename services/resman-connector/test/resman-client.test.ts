@@ -7,7 +7,7 @@ import { OutboundGuard } from '@domiq/outbound';
 import { ResmanConnections, type ResmanTarget } from '../src/resman/resman.client.ts';
 import { ResmanApiError, ResmanAuthError, ResmanTargetRefusedError, ResmanTransientError } from '../src/resman/resman.errors.ts';
 import { buildGuestCardXml } from '../src/resman/mits.ts';
-import { logOnGuestCard, type GuestCardInput } from '../src/app/log-inbound-message.ts';
+import { logOnGuestCard, type GuestCardInput } from '../src/app/log-on-guest-card.ts';
 
 const OTHER_ACCOUNT = 401;
 const OTHER_PROPERTY = '0b7c3a7e-1d1b-4c53-9f59-2d0b5a1e8c22';
@@ -123,8 +123,9 @@ describe('ResmanClient', () => {
 });
 
 describe('logOnGuestCard', () => {
+  const message = (content = 'Is the 2 bedroom available?') => ({ messageId: crypto.randomUUID(), channel: 'sms' as const, content, createdAt: new Date() });
   const input = (over: Partial<GuestCardInput> = {}): GuestCardInput => ({
-    message: { messageId: crypto.randomUUID(), channel: 'sms', content: 'Is the 2 bedroom available?', createdAt: new Date() },
+    messages: [message()],
     contact: { firstName: 'Jane', lastName: 'Doe', email: 'jane@acme.test', phone: '4155550100' },
     mapping: null, mayAlreadyExist: false, agentId: DEMO_AGENT_ID, prospectSourceId: DOMIQ_PROSPECT_SOURCE_ID, ...over,
   });
@@ -132,11 +133,37 @@ describe('logOnGuestCard', () => {
   it('creates the guest card with a first-contact event', async () => {
     const client = connections().client(target());
     const outcome = await logOnGuestCard(client, input());
-    expect(outcome).toMatchObject({ created: true, attached: false, alreadyInResman: false, eventType: 'TextFromProspect' });
+    expect(outcome).toMatchObject({ created: true, attached: false, alreadyInResman: false });
+    expect(outcome.messages).toEqual([expect.objectContaining({ eventType: 'TextFromProspect', created: true, alreadyInResman: false })]);
     const [prospect] = sim.state.snapshot();
     expect(prospect!.prospectId).toBe(outcome.prospectId);
     expect(prospect!.people[0]).toMatchObject({ personId: outcome.personId, firstName: 'Jane', lastName: 'Doe', email: 'jane@acme.test' });
     expect(prospect!.events).toEqual([expect.objectContaining({ interactionType: 'TextFromProspect', firstContact: true, agentId: DEMO_AGENT_ID })]);
+  });
+
+  it('logs several messages of one customer in one post, in order, the first as the first contact', async () => {
+    const messages = [message('one'), { ...message('two'), channel: 'email' as const }, message('three')];
+    const outcome = await logOnGuestCard(connections().client(target()), input({ messages }));
+    expect(sim.requests.list().filter((r) => r.path === POST)).toHaveLength(1);
+    expect(outcome.messages.map((m) => [m.messageId, m.created, m.alreadyInResman])).toEqual([
+      [messages[0]!.messageId, true, false], [messages[1]!.messageId, false, false], [messages[2]!.messageId, false, false],
+    ]);
+    const [prospect] = sim.state.snapshot();
+    expect(prospect!.events.map((e, n) => [e.interactionType, e.firstContact, e.description?.includes(`[domiq:${messages[n]!.messageId}]`)])).toEqual([
+      ['TextFromProspect', true, true], ['EmailFromProspect', false, true], ['TextFromProspect', false, true],
+    ]);
+  });
+
+  it('posts only the messages a card lacks when an earlier attempt got part of them through', async () => {
+    const client = connections().client(target());
+    const [first, second] = [message('first'), message('second')];
+    const earlier = await logOnGuestCard(client, input({ messages: [first] }));
+    const retry = await logOnGuestCard(client, input({ messages: [first, second], mayAlreadyExist: true }));
+    expect(retry).toMatchObject({ prospectId: earlier.prospectId, created: true, attached: false, alreadyInResman: false });
+    expect(retry.messages.map((m) => [m.created, m.alreadyInResman])).toEqual([[true, true], [false, false]]);
+    const [prospect] = sim.state.snapshot();
+    expect(sim.state.size).toBe(1);
+    expect(prospect!.events.map((e) => e.description)).toEqual([expect.stringContaining(first.messageId), expect.stringContaining(second.messageId)]);
   });
 
   it('does not post twice when the post timed out after ResMan applied it', async () => {

@@ -219,29 +219,35 @@ describe('inbound messages -> ResMan guest cards', () => {
     await expect(connector.getLeadSync({ accountId, propertyId, customerId: customer.id })).rejects.toMatchObject({ code: status.NOT_FOUND });
   });
 
-  it('records a failed sync and dead-letters the message when ResMan refuses the credentials', async () => {
+  // Before the queue this dead-lettered the event; now the event is consumed (queued) and the queued push fails for
+  // good at once with the reason, which is where an operator now looks (the queue row, lead_sync_log, the health).
+  it('records a failed sync, fails the queued push with the reason and marks the integration in error when ResMan refuses the credentials', async () => {
     const badProperty = (await identity.createProperty({ accountId, name: 'Bad Key', timezone: 'UTC', id: '' })).property!.id;
     await connector.upsertIntegration(integration({ propertyId: badProperty, apiKey: 'not-the-key' }));
     const customer = await newCustomer('Pat Kay');
     const msg = message(customer.id, { propertyId: badProperty });
-    await publishTestEvent(stack.nats.url, events.messageCreated, msg);
+    const eventId = await publishTestEvent(stack.nats.url, events.messageCreated, msg);
     const sync = await expectEventually(async () => {
       const s = await connector.getLeadSync({ accountId, propertyId: badProperty, customerId: customer.id });
       expect(s.syncStatus).toBe('failed');
       return s;
     });
     expect(sync.communications).toEqual([{ messageId: msg.messageId, eventType: 'TextFromProspect', syncStatus: 'failed' }]);
-    const dead = await expectEventually(async () => {
-      const found = (await readStream(stack.nats.url, 'DLQ', 'dlq.resman-connector-message-created'))
-        .filter((m) => (m.data as { messageId: string }).messageId === msg.messageId);
-      expect(found).toHaveLength(1);
-      return found[0]!;
-    });
-    expect(dead.headers['DomIQ-Dlq-Reason']).toMatch(/authentication failed/);
-    expect(dead.headers['DomIQ-Dlq-Reason']).not.toContain('not-the-key');
+    const [queued] = await stack.db.query<{ status: string; retry_count: number; error_message: string }>(
+      `select status, retry_count, error_message from resman_connector.lead_sync_queue where message_id = $1`, [msg.messageId]);
+    expect(queued).toMatchObject({ status: 'failed', retry_count: 0 });
+    expect(queued!.error_message).toMatch(/authentication failed/);
+    expect(queued!.error_message).not.toContain('not-the-key');
     const [log] = await stack.db.query<{ sync_status: string; error_code: string }>(
       `select sync_status, error_code from resman_connector.lead_sync_log where message_id = $1`, [msg.messageId]);
     expect(log).toEqual({ sync_status: 'failed', error_code: 'auth' });
+    const [health] = await stack.db.query<{ sync_status: string; error_count: number }>(
+      `select sync_status, error_count from resman_connector.resman_integration where property_id = $1`, [badProperty]);
+    expect(health).toEqual({ sync_status: 'error', error_count: 1 });
+    // The event itself was fine: consumed once, not dead-lettered.
+    await processed([eventId]);
+    const dead = (await readStream(stack.nats.url, 'DLQ')).filter((m) => (m.data as { messageId?: string }).messageId === msg.messageId);
+    expect(dead).toEqual([]);
     expect(await prospectsWithPhone(customer.digits)).toEqual([]);
     const logs = stack.services['resman-connector']!.lines.join('\n');
     expect(logs).not.toContain('not-the-key');

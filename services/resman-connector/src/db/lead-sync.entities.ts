@@ -66,13 +66,24 @@ export const LeadSyncQueue = defineEntity({
     status: p.string().length(50).default('pending'),
     errorMessage: p.text().nullable(),
     processedAt: p.datetime().nullable(),
+    // Not in the seed. The DomIQ message a 'push' logs on the guest card: one queue row per message (UNIQUE, so a
+    // redelivered event enqueues nothing); null for rows of other operations.
+    messageId: p.string().length(100).nullable(),
+    // Not in the seed: by which worker (process) the row was last claimed, and the claim's lease (locked_at, renewed
+    // while the push runs; a dead worker's 'processing' row is taken back once it is older than LEAD_SYNC_LEASE_MS,
+    // src/queue/lead-sync-queue.runner.ts). A finished row keeps the worker that finished it, a row pending again has none.
+    lockedAt: p.datetime().nullable(),
+    lockedBy: p.string().length(100).nullable(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
+  uniques: [{ name: 'uq_lead_sync_queue_message', properties: ['messageId'] }],
   indexes: [
     { name: 'idx_lead_sync_queue_status_priority', columns: [{ name: 'status' }, { name: 'priority', sort: 'desc' }, { name: 'created_at' }] },
     { name: 'idx_lead_sync_queue_next_retry', properties: ['nextRetryAt'], where: `status = 'pending'` },
     { name: 'idx_lead_sync_queue_conversation', properties: ['conversationId', 'createdAt'] },
+    // The worker's work: the message pushes not yet finished, by customer (a push carries one customer's messages).
+    { name: 'idx_lead_sync_queue_active', properties: ['accountId', 'propertyId', 'customerId', 'createdAt'], where: `status in ('pending', 'processing') and message_id is not null` },
   ],
   checks: [
     { name: 'lead_sync_queue_sync_operation_check', expression: `sync_operation in ('push', 'pull', 'merge', 'status_update', 'enrichment')` },

@@ -1,7 +1,7 @@
 // Queries of the connector's lead-sync bookkeeping, shared by its use cases. None opens a transaction: on a
-// use case's entity manager they join its transaction; on a plain one (the consumer's prepare) each commits at once.
+// use case's entity manager they join its transaction; on a plain one each commits at once. Writes for many messages
+// are one statement each (one JSON parameter read by json_to_recordset, as the bus's outbox does).
 import type { EntityManager } from '@domiq/db';
-import { CommunicationLogSync } from './communication-log.entities.ts';
 import { ResmanIntegration, type IntegrationRow } from './integration.entities.ts';
 import { LeadSyncMapping, type LeadSyncMappingRow } from './lead-sync.entities.ts';
 import type { CommunicationType } from '../domain/communication.ts';
@@ -18,6 +18,13 @@ export async function findMapping(em: EntityManager, k: { accountId: string; pro
   return em.findOne(LeadSyncMapping, { accountId: k.accountId, propertyId: k.propertyId, customerId: k.customerId, mappingStatus: 'active' });
 }
 
+/** The integrations of these (account, property) pairs, in one query. */
+export async function findIntegrations(em: EntityManager, pairs: ReadonlyArray<{ accountId: string; propertyId: string }>): Promise<IntegrationRow[]> {
+  if (pairs.length === 0) return [];
+  return em.find(ResmanIntegration, { $or: pairs.map((k) => ({ accountId: k.accountId, propertyId: k.propertyId })) });
+}
+
+/** A message about to be logged to ResMan: its communication_log_sync row, written 'pending' when it is queued. */
 export interface PendingCommunication {
   accountId: string;
   propertyId: string;
@@ -25,77 +32,124 @@ export interface PendingCommunication {
   conversationId: string | null;
   messageId: string;
   communicationType: CommunicationType;
+  /** Redacted. */
   content: string;
   timestamp: Date;
-  syncType: 'create' | 'update';
   eventType: string;
 }
 
-export type Claim = { state: 'done' } | { state: 'claimed'; id: string; firstAttempt: boolean };
-
 /**
- * Records that this message is about to be pushed, before ResMan is called (committed at once on the prepare
- * step's entity manager). A row that was already there means an earlier attempt may have reached ResMan; a row
- * already in 'success' means there is nothing left to do.
+ * One multi-row insert: a 'pending' communication row (sync_type 'update' when the customer already has a card at the
+ * property, else 'create') for each message not seen before. Returns the message ids it inserted; a message id already
+ * there (a redelivery, or a row another account holds) is left exactly as it is.
  */
-export async function claimCommunication(em: EntityManager, c: PendingCommunication): Promise<Claim> {
-  const rows = await em.execute<Array<{ id: string; inserted: boolean }>>(
+export async function insertPendingCommunications(em: EntityManager, rows: readonly PendingCommunication[]): Promise<Set<string>> {
+  if (rows.length === 0) return new Set();
+  const inserted = await em.execute<Array<{ message_id: string }>>(
     `insert into ${S}.communication_log_sync
        (account_id, property_id, customer_id, conversation_id, message_id, communication_type, sender_type, content,
         "timestamp", sync_direction, sync_status, sync_type, resman_event_type)
-     values (?, ?, ?, ?, ?, ?, 'prospect', ?, ?, 'to_resman', 'pending', ?, ?)
-     on conflict (message_id) do update set retry_count = communication_log_sync.retry_count + 1, updated_at = now()
-       where communication_log_sync.sync_status <> 'success' and communication_log_sync.account_id = excluded.account_id
-     returning id, (xmax = 0) as inserted`,
-    [c.accountId, c.propertyId, c.customerId, c.conversationId, c.messageId, c.communicationType, c.content, c.timestamp, c.syncType, c.eventType],
+     select r.account_id, r.property_id, r.customer_id, r.conversation_id, r.message_id, r.communication_type, 'prospect', r.content,
+            r.ts, 'to_resman', 'pending',
+            case when exists (select 1 from ${S}.lead_sync_mapping m
+                               where m.account_id = r.account_id and m.property_id = r.property_id and m.customer_id = r.customer_id
+                                 and m.mapping_status = 'active') then 'update' else 'create' end,
+            r.event_type
+       from json_to_recordset(?::json) as r(account_id uuid, property_id uuid, customer_id uuid, conversation_id uuid, message_id text,
+                                            communication_type text, content text, ts timestamptz, event_type text)
+     on conflict (message_id) do nothing
+     returning message_id`,
+    [JSON.stringify(rows.map((c) => ({
+      account_id: c.accountId, property_id: c.propertyId, customer_id: c.customerId, conversation_id: c.conversationId, message_id: c.messageId,
+      communication_type: c.communicationType, content: c.content, ts: c.timestamp.toISOString(), event_type: c.eventType,
+    })))],
   );
-  const row = rows[0];
-  if (row) return { state: 'claimed', id: row.id, firstAttempt: row.inserted };
-  const existing = await em.findOne(CommunicationLogSync, { messageId: c.messageId });
-  if (existing?.syncStatus === 'success') return { state: 'done' };
-  // The message id is taken by another account: never touch that row.
-  throw new Error(`communication_log_sync row for message ${c.messageId} belongs to another account`);
+  return new Set(inserted.map((r) => r.message_id));
 }
 
-/**
- * Records which ResMan prospect the customer now has, committed at once and while the customer's lock is still
- * held (the consumer's transaction commits only after prepare, so after the lock is released): the next holder,
- * on any replica, then updates this card instead of creating another. Leaves the row 'syncing' at version 0 when
- * new (recordSyncedMapping then completes it: 'synced', version + 1, so versions count committed syncs as before);
- * an unchanged mapping is left alone, another account's row is never touched.
- */
-export async function recordProspectMapping(em: EntityManager, m: { accountId: string; propertyId: string; customerId: string; conversationId: string | null; prospectId: string; personId: string }): Promise<void> {
+/** The communication rows of these messages that belong to another account (never touched). */
+export async function foreignCommunications(em: EntityManager, rows: ReadonlyArray<{ accountId: string; messageId: string }>): Promise<string[]> {
+  if (rows.length === 0) return [];
+  const found = await em.execute<Array<{ message_id: string }>>(
+    `select c.message_id from ${S}.communication_log_sync c
+       join json_to_recordset(?::json) as r(account_id uuid, message_id text) on r.message_id = c.message_id
+      where c.account_id <> r.account_id`,
+    [JSON.stringify(rows.map((r) => ({ account_id: r.accountId, message_id: r.messageId })))],
+  );
+  return found.map((r) => r.message_id);
+}
+
+/** A communication row as the worker reads it to build the events. */
+export interface QueuedCommunication {
+  id: string;
+  messageId: string;
+  content: string;
+  timestamp: Date | null;
+  syncStatus: string | null;
+  retryCount: number;
+}
+
+export async function findCommunications(em: EntityManager, accountId: string, messageIds: readonly string[]): Promise<Map<string, QueuedCommunication>> {
+  if (messageIds.length === 0) return new Map();
+  const rows = await em.execute<Array<{ id: string; message_id: string; content: string | null; timestamp: Date | null; sync_status: string | null; retry_count: number }>>(
+    `select id, message_id, content, "timestamp", sync_status, retry_count from ${S}.communication_log_sync
+      where account_id = ? and message_id in (select value from json_array_elements_text(?::json))`,
+    [accountId, JSON.stringify(messageIds)],
+  );
+  return new Map(rows.map((r) => [r.message_id, {
+    id: r.id, messageId: r.message_id, content: r.content ?? '', timestamp: r.timestamp === null ? null : new Date(r.timestamp), syncStatus: r.sync_status, retryCount: r.retry_count,
+  }]));
+}
+
+/** The messages logged: 'success', the prospect, the Comments sent and the event type, one statement. */
+export async function recordLoggedCommunications(
+  em: EntityManager, accountId: string, prospectId: string,
+  logged: ReadonlyArray<{ messageId: string; comments: string; eventType: string; syncType: 'create' | 'update' }>,
+): Promise<void> {
+  if (logged.length === 0) return;
   await em.execute(
-    `insert into ${S}.lead_sync_mapping
-       (account_id, property_id, customer_id, conversation_id, resman_lead_id, resman_person_id, mapping_status, sync_status, last_sync_at, sync_version)
-     values (?, ?, ?, ?, ?, ?, 'active', 'syncing', now(), 0)
-     on conflict (property_id, customer_id) do update set
-       resman_lead_id = excluded.resman_lead_id, resman_person_id = excluded.resman_person_id, mapping_status = 'active', sync_status = 'syncing'
-     where lead_sync_mapping.account_id = excluded.account_id
-       and (lead_sync_mapping.resman_lead_id is distinct from excluded.resman_lead_id or lead_sync_mapping.mapping_status <> 'active')`,
-    [m.accountId, m.propertyId, m.customerId, m.conversationId, m.prospectId, m.personId || null],
+    `update ${S}.communication_log_sync c
+        set sync_status = 'success', resman_prospect_id = ?, sync_type = r.sync_type, content = r.comments, resman_event_type = r.event_type, last_error = null
+       from json_to_recordset(?::json) as r(message_id text, comments text, event_type text, sync_type text)
+      where c.message_id = r.message_id and c.account_id = ?`,
+    [prospectId, JSON.stringify(logged.map((l) => ({ message_id: l.messageId, comments: l.comments, event_type: l.eventType, sync_type: l.syncType }))), accountId],
+  );
+}
+
+/** After a failed attempt: each message still 'pending' (or 'failed' for good) with the error, one statement; one retry more each. */
+export async function recordFailedCommunications(
+  em: EntityManager, accountId: string, failed: ReadonlyArray<{ messageId: string; status: 'pending' | 'failed'; error: string }>,
+): Promise<void> {
+  if (failed.length === 0) return;
+  await em.execute(
+    `update ${S}.communication_log_sync c
+        set sync_status = r.status, last_error = r.error, retry_count = c.retry_count + 1
+       from json_to_recordset(?::json) as r(message_id text, status text, error text)
+      where c.message_id = r.message_id and c.account_id = ? and c.sync_status is distinct from 'success'`,
+    [JSON.stringify(failed.map((f) => ({ message_id: f.messageId, status: f.status, error: f.error }))), accountId],
   );
 }
 
 /**
- * The mapping as a committed sync leaves it: 'synced', version + 1 (1 when new), the latest conversation kept.
- * Null when the (property, customer) row is another account's: it is never touched.
+ * The mapping as a committed push leaves it: 'synced', version + the number of messages it logged (so versions count
+ * committed syncs), the latest conversation kept. Null when the (property, customer) row is another account's: it is
+ * never touched.
  */
 export async function recordSyncedMapping(
-  em: EntityManager, m: { accountId: string; propertyId: string; customerId: string; conversationId: string | null; prospectId: string; personId: string },
+  em: EntityManager, m: { accountId: string; propertyId: string; customerId: string; conversationId: string | null; prospectId: string; personId: string; syncs: number },
 ): Promise<{ id: string; syncVersion: number } | null> {
   const [mapping] = await em.execute<Array<{ id: string; sync_version: number }>>(
     `insert into ${S}.lead_sync_mapping
        (account_id, property_id, customer_id, conversation_id, resman_lead_id, resman_person_id, mapping_status, sync_status, last_sync_at, sync_version)
-     values (?, ?, ?, ?, ?, ?, 'active', 'synced', now(), 1)
+     values (?, ?, ?, ?, ?, ?, 'active', 'synced', now(), ?)
      on conflict (property_id, customer_id) do update set
        conversation_id = coalesce(excluded.conversation_id, lead_sync_mapping.conversation_id),
        resman_lead_id = excluded.resman_lead_id, resman_person_id = excluded.resman_person_id,
        mapping_status = 'active', sync_status = 'synced', last_sync_at = now(),
-       sync_version = lead_sync_mapping.sync_version + 1
+       sync_version = lead_sync_mapping.sync_version + excluded.sync_version
      where lead_sync_mapping.account_id = excluded.account_id
      returning id, sync_version`,
-    [m.accountId, m.propertyId, m.customerId, m.conversationId, m.prospectId, m.personId],
+    [m.accountId, m.propertyId, m.customerId, m.conversationId, m.prospectId, m.personId, m.syncs],
   );
   return mapping ? { id: mapping.id, syncVersion: mapping.sync_version } : null;
 }

@@ -38,15 +38,21 @@ export function matchesEmail(person: CardPerson, email: string | null): boolean 
   return email !== null && person.email?.toLowerCase() === email.toLowerCase();
 }
 
+/** The card already has the event of one of these messages. */
+export function carriesAnyMessage(card: GuestCardRecord, messageIds: readonly string[]): boolean {
+  return messageIds.some((id) => carriesMessage(card, id));
+}
+
 /**
- * The customer's card among those a search found: one already carrying this message's event first (a retry must
- * find the card its earlier attempt wrote to), then the others in ResMan's order. On it, the person `matches`
- * picks, else its first person; cards without people are passed over.
+ * The customer's card among those a search found: one already carrying the event of one of these messages first (a
+ * retry must find the card its earlier attempt wrote to), then the others in ResMan's order. On it, the person
+ * `matches` picks, else its first person; cards without people are passed over.
  */
 export function pickGuestCard<C extends GuestCardRecord>(
-  cards: C[], messageId: string, matches: (person: C['people'][number]) => boolean,
+  cards: C[], messageIds: string | readonly string[], matches: (person: C['people'][number]) => boolean,
 ): { card: C; person: C['people'][number] } | null {
-  const ordered = [...cards.filter((c) => carriesMessage(c, messageId)), ...cards.filter((c) => !carriesMessage(c, messageId))];
+  const ids = typeof messageIds === 'string' ? [messageIds] : messageIds;
+  const ordered = [...cards.filter((c) => carriesAnyMessage(c, ids)), ...cards.filter((c) => !carriesAnyMessage(c, ids))];
   for (const card of ordered) {
     const person = card.people.find(matches) ?? card.people[0];
     if (person !== undefined) return { card, person };

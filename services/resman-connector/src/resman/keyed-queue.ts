@@ -1,6 +1,6 @@
 /**
  * Runs tasks one at a time per key, in arrival order; different keys run in parallel. Used for "one request at
- * a time per ResMan account" (ResMan is not autoscaled) and for one sync at a time per customer.
+ * a time per ResMan account" within a process (ResMan is not autoscaled) and for same-key tasks of AdvisoryLocks.run.
  */
 export class KeyedQueue {
   readonly #tails = new Map<string, Promise<unknown>>();

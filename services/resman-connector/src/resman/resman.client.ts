@@ -85,7 +85,7 @@ export class ResmanConnections {
       const ceiling = Math.min(maxBackoffMs, initialBackoffMs * 2 ** (ctx.attempt - 1));
       return ceiling / 2 + Math.random() * (ceiling / 2);
     });
-    // An open circuit is not retried here: the consumer's redelivery backoff waits it out.
+    // An open circuit is not retried here: the lead-sync queue puts the push off (without spending a retry).
     this.#retry = retry(handleWhen((err) => err instanceof ResmanTransientError && err.code !== 'circuit_open'), {
       maxAttempts: this.#opts.maxAttempts - 1,
       backoff,

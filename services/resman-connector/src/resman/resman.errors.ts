@@ -1,6 +1,6 @@
 // What can go wrong talking to ResMan, split by what the caller should do about it.
 
-/** Base of every ResMan failure; `retryable` tells the retry policy and the consumer what to do. */
+/** Base of every ResMan failure; `retryable` tells the retry policy and the queue worker what to do. */
 export class ResmanError extends Error {
   override name = 'ResmanError';
   readonly method: string;

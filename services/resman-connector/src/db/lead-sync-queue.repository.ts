@@ -1,0 +1,219 @@
+// lead_sync_queue (resman-lead-sync.md), the connector's durable work queue of ResMan pushes: one 'push' row per
+// DomIQ message to log on a guest card (UNIQUE message_id). Rows go pending -> processing -> completed, or back to
+// pending with a later next_retry_at, or failed / cancelled with error_message. A push carries one customer's rows
+// at one property; a group is due when all its pending rows are. None of these opens a transaction.
+import type { EntityManager } from '@domiq/db';
+
+const S = '"resman_connector"';
+
+/** What the worker needs of a queued message besides its communication row (lead_sync_queue.sync_data). */
+export interface QueuedPushData {
+  messageId: string;
+  channel: string;
+  eventType: string;
+  /** When the customer sent it (ISO): a customer's messages are pushed in this order. */
+  sentAt: string;
+  /** The consumed event (conversations.message.created) the push was queued for: the causation of resman.lead.synced. */
+  eventId: string;
+  /** Its communication row was there before it was queued: an earlier push may already have sent it. */
+  seenBefore: boolean;
+}
+
+export interface QueuedPush {
+  accountId: string;
+  propertyId: string;
+  customerId: string;
+  conversationId: string | null;
+  priority: number;
+  maxRetries: number;
+  data: QueuedPushData;
+}
+
+/**
+ * One multi-row insert: a pending row per message whose communication row is this account's and not yet logged, due
+ * now, unless the message has a row already (a redelivered or republished event enqueues nothing). Returns the
+ * message ids queued.
+ */
+export async function enqueuePushes(em: EntityManager, pushes: readonly QueuedPush[]): Promise<string[]> {
+  if (pushes.length === 0) return [];
+  const rows = await em.execute<Array<{ message_id: string }>>(
+    `insert into ${S}.lead_sync_queue
+       (account_id, property_id, customer_id, conversation_id, message_id, sync_operation, sync_data, priority, retry_count, max_retries, next_retry_at, status)
+     select r.account_id, r.property_id, r.customer_id, r.conversation_id, r.message_id, 'push', r.sync_data, r.priority, 0, r.max_retries, now(), 'pending'
+       from json_to_recordset(?::json) as r(account_id uuid, property_id uuid, customer_id uuid, conversation_id uuid, message_id text,
+                                            sync_data jsonb, priority int, max_retries int)
+       join ${S}.communication_log_sync c on c.message_id = r.message_id and c.account_id = r.account_id
+      where c.sync_status is distinct from 'success'
+     on conflict (message_id) do nothing
+     returning message_id`,
+    [JSON.stringify(pushes.map((p) => ({
+      account_id: p.accountId, property_id: p.propertyId, customer_id: p.customerId, conversation_id: p.conversationId, message_id: p.data.messageId,
+      sync_data: p.data, priority: p.priority, max_retries: p.maxRetries,
+    })))],
+  );
+  return rows.map((r) => r.message_id);
+}
+
+/** NOTIFY channel the consumer signals on when its transaction enqueued rows (delivered at commit). */
+export const LEAD_SYNC_QUEUE_CHANNEL = 'domiq_resman_lead_sync_queue';
+
+export async function notifyQueued(em: EntityManager): Promise<void> {
+  await em.execute(`select pg_notify(?, '')`, [LEAD_SYNC_QUEUE_CHANNEL]);
+}
+
+/** One customer's due work at one property, and the ResMan account it goes to (null: the integration is gone). */
+export interface DueGroup {
+  accountId: string;
+  propertyId: string;
+  customerId: string;
+  baseUrl: string | null;
+  resmanAccountId: number | null;
+  priority: number;
+  firstAt: Date;
+}
+
+/**
+ * A 'processing' row's lease: its worker renews locked_at while it pushes (renewLease). One older than the lease is a
+ * dead worker's, and old enough that any request that worker still had in flight at ResMan has been answered (the lease
+ * is longer than a ResMan request may take), so a retry's marker check sees what it did.
+ */
+const LEASE_EXPIRED = `coalesce(q.locked_at, '-infinity') < now() - (?::bigint * interval '1 millisecond')`;
+
+/**
+ * Due groups, at most one per ResMan account, highest priority then oldest first; accounts in `busy` (the
+ * `resmanAccountKey` of accounts this worker cannot take now) left out. A group is due when every pending row of it
+ * is (a row in backoff holds back the customer's later messages, which keeps their order), or when it has rows left
+ * 'processing' whose lease expired (their worker is gone); never while one of its rows has a live lease.
+ */
+export async function findDueGroups(em: EntityManager, busy: readonly string[], limit: number, leaseMs: number): Promise<DueGroup[]> {
+  const rows = await em.execute<Array<{ account_id: string; property_id: string; customer_id: string; base_url: string | null; resman_account_id: string | number | null; priority: number; first_at: Date }>>(
+    `with due as (
+       select q.account_id, q.property_id, q.customer_id, max(q.priority) as priority, min(q.created_at) as first_at
+         from ${S}.lead_sync_queue q
+        where q.status in ('pending', 'processing') and q.message_id is not null
+        group by q.account_id, q.property_id, q.customer_id
+       having bool_and(q.status <> 'processing' or ${LEASE_EXPIRED})
+          and (bool_or(q.status = 'processing') or max(q.next_retry_at) filter (where q.status = 'pending') <= now())
+     ), keyed as (
+       select d.*, i.base_url, i.resman_account_id,
+              coalesce(i.base_url || '|' || i.resman_account_id::text, 'none|' || d.account_id::text || '|' || d.property_id::text) as resman_key
+         from due d
+         left join ${S}.resman_integration i on i.account_id = d.account_id and i.property_id = d.property_id
+     )
+     select * from (
+       select distinct on (resman_key) * from keyed
+        where resman_key not in (select value from json_array_elements_text(?::json))
+        order by resman_key, priority desc, first_at
+     ) g
+     order by priority desc, first_at
+     limit ?`,
+    [leaseMs, JSON.stringify(busy), limit],
+  );
+  return rows.map((r) => ({
+    accountId: r.account_id, propertyId: r.property_id, customerId: r.customer_id, baseUrl: r.base_url,
+    resmanAccountId: r.resman_account_id === null ? null : Number(r.resman_account_id), priority: r.priority, firstAt: new Date(r.first_at),
+  }));
+}
+
+export interface ClaimedRow {
+  id: string;
+  messageId: string;
+  conversationId: string | null;
+  retryCount: number;
+  maxRetries: number;
+  data: QueuedPushData;
+  createdAt: Date;
+  /** It was 'processing' (its worker stopped before recording what it did); the claim counted that as an attempt. */
+  wasProcessing: boolean;
+}
+
+/** A customer's messages in the order they sent them (rows of one batch share created_at). */
+const MESSAGE_ORDER = `coalesce((sync_data->>'sentAt')::timestamptz, created_at), created_at, id`;
+
+/**
+ * Claims up to `limit` of the group's rows, in the order the customer sent them, for `worker`: due pending rows, and
+ * rows left 'processing' whose lease expired (call it holding the group's ResMan account lock, under which no live
+ * worker can be working on them). FOR UPDATE SKIP LOCKED: a row another transaction is writing is left for later.
+ */
+export async function claimGroup(em: EntityManager, g: { accountId: string; propertyId: string; customerId: string }, worker: string, limit: number, leaseMs: number): Promise<ClaimedRow[]> {
+  const rows = await em.execute<Array<{ id: string; message_id: string; conversation_id: string | null; retry_count: number; max_retries: number; sync_data: QueuedPushData; created_at: Date; was: string }>>(
+    `with c as (
+       select id, status as was from ${S}.lead_sync_queue q
+        where account_id = ? and property_id = ? and customer_id = ? and message_id is not null
+          and ((status = 'processing' and ${LEASE_EXPIRED}) or (status = 'pending' and next_retry_at <= now()))
+        order by ${MESSAGE_ORDER}
+        limit ?
+        for update skip locked
+     )
+     update ${S}.lead_sync_queue q
+        set status = 'processing', locked_at = now(), locked_by = ?,
+            retry_count = case when c.was = 'processing' then least(q.retry_count + 1, q.max_retries) else q.retry_count end
+       from c
+      where q.id = c.id
+     returning q.id, q.message_id, q.conversation_id, q.retry_count, q.max_retries, q.sync_data, q.created_at, c.was`,
+    [g.accountId, g.propertyId, g.customerId, leaseMs, limit, worker],
+  );
+  return rows
+    .map((r) => ({
+      id: r.id, messageId: r.message_id, conversationId: r.conversation_id, retryCount: r.retry_count, maxRetries: r.max_retries,
+      data: typeof r.sync_data === 'string' ? (JSON.parse(r.sync_data) as QueuedPushData) : r.sync_data, createdAt: new Date(r.created_at), wasProcessing: r.was === 'processing',
+    }))
+    .sort((a, b) => sentAt(a) - sentAt(b) || a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : 1));
+}
+
+function sentAt(r: { data: QueuedPushData; createdAt: Date }): number {
+  const at = Date.parse(r.data.sentAt ?? '');
+  return Number.isNaN(at) ? r.createdAt.getTime() : at;
+}
+
+/** Renews the lease of rows this worker is pushing (a push that takes longer than a third of the lease). */
+export async function renewLease(em: EntityManager, ids: readonly string[], worker: string): Promise<void> {
+  await em.execute(
+    `update ${S}.lead_sync_queue set locked_at = now()
+      where id in (select value::uuid from json_array_elements_text(?::json)) and status = 'processing' and locked_by = ?`,
+    [JSON.stringify(ids), worker],
+  );
+}
+
+/**
+ * The claimed rows done: 'completed' (locked_by / locked_at stay: which worker did it, and when it took the rows).
+ * Returns how many were still this worker's (fewer: another took them over).
+ */
+export async function completeRows(em: EntityManager, ids: readonly string[], worker: string, prospectId: string): Promise<number> {
+  const rows = await em.execute<Array<{ id: string }>>(
+    `update ${S}.lead_sync_queue
+        set status = 'completed', processed_at = now(), resman_lead_id = ?, error_message = null
+      where id in (select value::uuid from json_array_elements_text(?::json)) and status = 'processing' and locked_by = ?
+      returning id`,
+    [prospectId, JSON.stringify(ids), worker],
+  );
+  return rows.length;
+}
+
+export interface RowOutcome {
+  id: string;
+  status: 'pending' | 'failed' | 'cancelled';
+  retryCount: number;
+  nextRetryAt: Date | null;
+  errorMessage: string;
+}
+
+/**
+ * The claimed rows after a failed (or cancelled) attempt, each with its own outcome; a row pending again is nobody's,
+ * a finished one keeps the worker that finished it. Returns how many were still this worker's.
+ */
+export async function settleRows(em: EntityManager, outcomes: readonly RowOutcome[], worker: string): Promise<number> {
+  if (outcomes.length === 0) return 0;
+  const rows = await em.execute<Array<{ id: string }>>(
+    `update ${S}.lead_sync_queue q
+        set status = r.status, retry_count = r.retry_count, next_retry_at = coalesce(r.next_retry_at, q.next_retry_at), error_message = r.error_message,
+            processed_at = case when r.status = 'pending' then null else now() end,
+            locked_at = case when r.status = 'pending' then null else q.locked_at end,
+            locked_by = case when r.status = 'pending' then null else q.locked_by end
+       from json_to_recordset(?::json) as r(id uuid, status text, retry_count int, next_retry_at timestamptz, error_message text)
+      where q.id = r.id and q.status = 'processing' and q.locked_by = ?
+      returning q.id`,
+    [JSON.stringify(outcomes.map((o) => ({ id: o.id, status: o.status, retry_count: o.retryCount, next_retry_at: o.nextRetryAt?.toISOString() ?? null, error_message: o.errorMessage }))), worker],
+  );
+  return rows.length;
+}

@@ -1,0 +1,176 @@
+// The lead-sync queue's worker loop (one per process, started by main.ts, stopped on shutdown): finds due groups
+// (one customer's pending messages at one property) and pushes each with the use case pushQueuedGroup, up to
+// `workers` pushes at once, each to a different ResMan account.
+//
+// At most one request in flight per ResMan account, on every replica: a push runs only while its worker holds the
+// account's advisory lock (AdvisoryLocks.tryAcquire: never waited for; an account another replica holds is passed over
+// this round). PostgreSQL lets go of that lock the moment the worker's process (or its lock connection) dies. The
+// per-customer serialisation that keeps a customer's cards single follows from it: a customer's property has one
+// integration, hence one ResMan account.
+//
+// The rows a push claims are 'processing' with a lease (locked_at, renewed while it runs). A dead worker's rows are
+// taken back by the next holder of the account's lock once that lease has run out: not at once, because a request the
+// dead worker had sent may still be in progress at ResMan (the lease outlasts any request), and the retry's marker
+// check must see what it did, or it would create the card a second time. Until then that customer's later messages
+// wait too (their order is kept); the account's other customers do not.
+//
+// Woken by NOTIFY when the consumer's transaction enqueued rows (on every replica, at commit) and whenever one of its
+// pushes ends; polls every `pollMs` as the backstop (retries coming due, rows left by a dead worker, a lost NOTIFY).
+import type { MikroORM } from '@domiq/db';
+import type { Logger } from '@domiq/logging';
+import type { AdvisoryLocks, LockLease } from '../db/advisory-locks.ts';
+import { findDueGroups, LEAD_SYNC_QUEUE_CHANNEL, type DueGroup } from '../db/lead-sync-queue.repository.ts';
+import { resmanAccountKey } from '../domain/lead-sync-queue.ts';
+import type { PushSummary, QueuedGroup } from '../app/push-queued-leads.ts';
+
+const MIN_LOOK_INTERVAL_MS = 20;
+
+export interface LeadSyncQueueRunnerOptions {
+  orm: MikroORM;
+  /** Locks in the ResMan-account namespace; their connection also LISTENs for the consumer's NOTIFY. */
+  locks: AdvisoryLocks;
+  logger: Logger;
+  /** One push (pushQueuedGroup bound to its dependencies). */
+  push(group: QueuedGroup, accountKey: string, logger: Logger): Promise<PushSummary>;
+  /** Pushes in flight at once in this process (each to another ResMan account). 0: this process does not push. */
+  workers: number;
+  /** Backstop poll interval. */
+  pollMs: number;
+  /** The claims' lease (QueueWorkerDeps.leaseMs): groups with a live one are not due. */
+  leaseMs: number;
+}
+
+/** The lock key of a group's ResMan account (groups without an integration get a key of their own, to be cancelled). */
+export function groupAccountKey(g: DueGroup): string {
+  return g.baseUrl !== null && g.resmanAccountId !== null
+    ? resmanAccountKey({ baseUrl: g.baseUrl, resmanAccountId: g.resmanAccountId })
+    : `none|${g.accountId}|${g.propertyId}`;
+}
+
+export class LeadSyncQueueRunner {
+  readonly #opts: LeadSyncQueueRunnerOptions;
+  /** Accounts this process is pushing to. */
+  readonly #busy = new Set<string>();
+  readonly #inflight = new Set<Promise<void>>();
+  #running = false;
+  #loop: Promise<void> | undefined;
+  #wake: (() => void) | undefined;
+  /** A wake-up came while the loop was busy: look again before sleeping. */
+  #woken = false;
+  /** When a look found nothing to start: NOTIFYs of a busy consumer then wake it at most every MIN_LOOK_INTERVAL_MS. */
+  #lastIdleLook = 0;
+  readonly #onNotify = () => this.wake();
+
+  constructor(opts: LeadSyncQueueRunnerOptions) {
+    this.#opts = opts;
+  }
+
+  async start(): Promise<void> {
+    if (this.#opts.workers <= 0 || this.#running) return;
+    this.#running = true;
+    await this.#listen().catch((err: unknown) => this.#opts.logger.warn({ err: String(err) }, 'lead-sync queue: LISTEN failed; polling only until it works'));
+    this.#loop = this.#run();
+  }
+
+  /** Look for work now (rows were queued, or a push ended). */
+  wake(): void {
+    this.#woken = true;
+    this.#wake?.();
+  }
+
+  /** Stops taking work and waits for the pushes in flight (each bounded by the ResMan timeouts). */
+  async stop(): Promise<void> {
+    this.#running = false;
+    this.#wake?.();
+    await this.#loop;
+    await Promise.allSettled([...this.#inflight]);
+  }
+
+  #listen(): Promise<void> {
+    return this.#opts.locks.listen(LEAD_SYNC_QUEUE_CHANNEL, this.#onNotify);
+  }
+
+  async #run(): Promise<void> {
+    const { logger, pollMs } = this.#opts;
+    let failures = 0;
+    while (this.#running) {
+      // Under load the consumer NOTIFYs for every batch: when the last look found nothing to start, the next one waits
+      // a little, so a stream of wake-ups costs a bounded number of queries.
+      const idleFor = Date.now() - this.#lastIdleLook;
+      if (idleFor < MIN_LOOK_INTERVAL_MS) await new Promise((r) => setTimeout(r, MIN_LOOK_INTERVAL_MS - idleFor));
+      this.#woken = false;
+      try {
+        // Cheap when connected; after a dropped lock connection it connects (and LISTENs) again.
+        await this.#listen();
+        if ((await this.#dispatch()) === 0) this.#lastIdleLook = Date.now();
+        failures = 0;
+      } catch (err) {
+        failures++;
+        logger.warn({ err: String(err), failures }, 'lead-sync queue: looking for work failed, will retry');
+      }
+      if (!this.#running) break;
+      if (!failures && this.#woken) continue;
+      const delay = failures ? Math.min(5000, 100 * 2 ** failures) : pollMs;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, delay);
+        this.#wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+      this.#wake = undefined;
+    }
+  }
+
+  /**
+   * Starts pushes for due groups until every slot is taken or nothing due is left that this process may take; returns
+   * how many it started (all slots already busy counts as one: there was work).
+   */
+  async #dispatch(): Promise<number> {
+    const { orm, locks, workers } = this.#opts;
+    if (this.#inflight.size >= workers) return 1;
+    // Accounts another replica holds: passed over until the next round.
+    const elsewhere = new Set<string>();
+    let started = 0;
+    while (this.#running && this.#inflight.size < workers) {
+      const groups = await findDueGroups(orm.em.fork({ clear: true }), [...this.#busy, ...elsewhere], workers - this.#inflight.size + 2, this.#opts.leaseMs);
+      if (groups.length === 0) return started;
+      // Every group returned is either started or passed over, so the next query excludes it: this ends.
+      for (const group of groups) {
+        if (!this.#running || this.#inflight.size >= workers) return started;
+        const key = groupAccountKey(group);
+        if (this.#busy.has(key) || elsewhere.has(key)) continue;
+        const lease = await locks.tryAcquire(key);
+        if (!lease) {
+          elsewhere.add(key);
+          continue;
+        }
+        this.#busy.add(key);
+        started++;
+        const task = this.#push(group, key, lease).then((ok) => {
+          this.#inflight.delete(task);
+          this.#busy.delete(key);
+          // More may be due (the account's other customers, rows queued meanwhile); after a push that broke, the
+          // poll looks again instead, so a push failing at once cannot spin.
+          if (ok) this.wake();
+        });
+        this.#inflight.add(task);
+      }
+    }
+    return started;
+  }
+
+  /** One push under the account's lock; false when it broke unexpectedly (its rows stay as they were for a later round). */
+  async #push(group: DueGroup, key: string, lease: LockLease): Promise<boolean> {
+    const { logger, locks } = this.#opts;
+    try {
+      await this.#opts.push(group, key, logger);
+      return true;
+    } catch (err) {
+      logger.error({ err: String(err), account_id: group.accountId, property_id: group.propertyId, customer_id: group.customerId }, 'lead-sync queue: push failed unexpectedly');
+      return false;
+    } finally {
+      await locks.release(lease).catch((err: unknown) => logger.warn({ err: String(err) }, 'lead-sync queue: could not release the account lock'));
+    }
+  }
+}
