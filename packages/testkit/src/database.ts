@@ -25,6 +25,14 @@ export async function createTestDatabase(adminUrl = process.env.DATABASE_ADMIN_U
       await pool.end();
       const a = new pg.Client({ connectionString: adminUrl });
       await a.connect();
+      // Clients the test closed may still be saying goodbye (an ORM's pool ends its connections asynchronously): give
+      // them a moment, so the forced drop does not kill a connection its owner still listens on (an unhandled
+      // 57P01 error in the test process). Whatever is still connected after that is dropped with the database.
+      for (let i = 0; i < 20; i++) {
+        const { rows } = await a.query<{ n: number }>('select count(*)::int as n from pg_stat_activity where datname = $1', [name]);
+        if (rows[0]!.n === 0) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
       await a.query(`drop database if exists ${name} with (force)`);
       await a.end();
     },

@@ -169,6 +169,28 @@ describe('the worker\'s queries', () => {
     expect((await mine([])).map((g) => g.customerId)).toEqual([fresh]);
   });
 
+  it('looks at the front of each account\'s queue: one account\'s backlog does not hide another account\'s due work', async () => {
+    const [busyAcct, busyProp, quietAcct, quietProp] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+    for (const [a, p, n] of [[busyAcct, busyProp, 1], [quietAcct, quietProp, 2]] as const) {
+      await db.query(
+        `insert into resman_connector.resman_integration (account_id, property_id, resman_property_id, api_credentials, base_url, resman_account_id, default_agent_id, prospect_source_id)
+         values ($1, $2, $3, 'sealed', 'https://resman.example', $4, 'agent', 'source')`, [a, p, randomUUID(), 1000 + n]);
+    }
+    // A backlog far over a look's window, all older than the other account's one due message.
+    await db.query(
+      `insert into resman_connector.lead_sync_queue (account_id, property_id, customer_id, message_id, sync_operation, sync_data, status, next_retry_at, retry_count, max_retries, created_at)
+       select $1, $2, gen_random_uuid(), gen_random_uuid()::text, 'push', '{}', 'pending', now() - interval '1 second', 0, 5, now() - interval '1 hour' + g * interval '1 ms'
+         from generate_series(1, 500) g`, [busyAcct, busyProp]);
+    const quietCustomer = randomUUID();
+    await db.query(
+      `insert into resman_connector.lead_sync_queue (account_id, property_id, customer_id, message_id, sync_operation, sync_data, status, next_retry_at, retry_count, max_retries)
+       values ($1, $2, $3, $4, 'push', '{}', 'pending', now() - interval '1 second', 0, 5)`, [quietAcct, quietProp, quietCustomer, randomUUID()]);
+    const groups = await findDueGroups(orm.em.fork({ clear: true }), [], 100, LEASE_MS);
+    expect(groups.filter((g) => g.accountId === busyAcct)).toHaveLength(1);
+    expect(groups.filter((g) => g.accountId === quietAcct).map((g) => g.customerId)).toEqual([quietCustomer]);
+    await db.query(`update resman_connector.lead_sync_queue set status = 'cancelled' where account_id = any($1)`, [[busyAcct, quietAcct]]);
+  });
+
   it('claims a customer\'s rows in the order they sent the messages, also within one batch', async () => {
     const customer = randomUUID();
     const t0 = Date.now();

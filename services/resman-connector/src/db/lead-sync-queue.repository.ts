@@ -79,17 +79,44 @@ export interface DueGroup {
  */
 const LEASE_EXPIRED = `coalesce(q.locked_at, '-infinity') < now() - (?::bigint * interval '1 millisecond')`;
 
+/** How many of an account's oldest due rows a look considers (bounds a look's cost whatever the backlog). */
+const DUE_WINDOW_PER_ACCOUNT = 50;
+
 /**
  * Due groups, at most one per ResMan account, highest priority then oldest first; accounts in `busy` (the
  * `resmanAccountKey` of accounts this worker cannot take now) left out. A group is due when every pending row of it
  * is (a row in backoff holds back the customer's later messages, which keeps their order), or when it has rows left
  * 'processing' whose lease expired (their worker is gone); never while one of its rows has a live lease.
+ *
+ * A look costs what the front of the queue costs, not the backlog: the candidates are, per DomIQ account (a skip scan
+ * over idx_lead_sync_queue_due, so one account's backlog cannot starve another's), its oldest
+ * DUE_WINDOW_PER_ACCOUNT due pending rows, plus the expired 'processing' rows (idx_lead_sync_queue_processing); only
+ * the candidates' groups are then read whole (idx_lead_sync_queue_active).
  */
 export async function findDueGroups(em: EntityManager, busy: readonly string[], limit: number, leaseMs: number): Promise<DueGroup[]> {
   const rows = await em.execute<Array<{ account_id: string; property_id: string; customer_id: string; base_url: string | null; resman_account_id: string | number | null; priority: number; first_at: Date }>>(
-    `with due as (
+    `with recursive accounts as (
+       (select q.account_id from ${S}.lead_sync_queue q
+         where q.status = 'pending' and q.message_id is not null order by q.account_id limit 1)
+       union all
+       select (select q.account_id from ${S}.lead_sync_queue q
+                where q.status = 'pending' and q.message_id is not null and q.account_id > a.account_id order by q.account_id limit 1)
+         from accounts a where a.account_id is not null
+     ), candidates as (
+       select f.account_id, f.property_id, f.customer_id
+         from accounts a
+         cross join lateral (
+           select q.account_id, q.property_id, q.customer_id from ${S}.lead_sync_queue q
+            where q.account_id = a.account_id and q.status = 'pending' and q.message_id is not null and q.next_retry_at <= now()
+            order by q.priority desc, q.created_at limit ${DUE_WINDOW_PER_ACCOUNT}) f
+        where a.account_id is not null
+       union
+       select q.account_id, q.property_id, q.customer_id from ${S}.lead_sync_queue q
+        where q.status = 'processing' and q.message_id is not null and ${LEASE_EXPIRED}
+     ), due as (
        select q.account_id, q.property_id, q.customer_id, max(q.priority) as priority, min(q.created_at) as first_at
-         from ${S}.lead_sync_queue q
+         from candidates c
+         join ${S}.lead_sync_queue q on q.account_id = c.account_id and q.property_id = c.property_id and q.customer_id = c.customer_id
         where q.status in ('pending', 'processing') and q.message_id is not null
         group by q.account_id, q.property_id, q.customer_id
        having bool_and(q.status <> 'processing' or ${LEASE_EXPIRED})
@@ -107,7 +134,7 @@ export async function findDueGroups(em: EntityManager, busy: readonly string[], 
      ) g
      order by priority desc, first_at
      limit ?`,
-    [leaseMs, JSON.stringify(busy), limit],
+    [leaseMs, leaseMs, JSON.stringify(busy), limit],
   );
   return rows.map((r) => ({
     accountId: r.account_id, propertyId: r.property_id, customerId: r.customer_id, baseUrl: r.base_url,

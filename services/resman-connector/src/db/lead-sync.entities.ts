@@ -84,6 +84,9 @@ export const LeadSyncQueue = defineEntity({
     { name: 'idx_lead_sync_queue_conversation', properties: ['conversationId', 'createdAt'] },
     // The worker's work: the message pushes not yet finished, by customer (a push carries one customer's messages).
     { name: 'idx_lead_sync_queue_active', properties: ['accountId', 'propertyId', 'customerId', 'createdAt'], where: `status in ('pending', 'processing') and message_id is not null` },
+    // The worker's look (findDueGroups): per account, the oldest due pending rows; and the rows left 'processing'.
+    { name: 'idx_lead_sync_queue_due', columns: [{ name: 'account_id' }, { name: 'priority', sort: 'desc' }, { name: 'created_at' }], where: `status = 'pending' and message_id is not null` },
+    { name: 'idx_lead_sync_queue_processing', properties: ['accountId'], where: `status = 'processing' and message_id is not null` },
   ],
   checks: [
     { name: 'lead_sync_queue_sync_operation_check', expression: `sync_operation in ('push', 'pull', 'merge', 'status_update', 'enrichment')` },
