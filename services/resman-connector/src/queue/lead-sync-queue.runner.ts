@@ -133,7 +133,8 @@ export class LeadSyncQueueRunner {
     const elsewhere = new Set<string>();
     let started = 0;
     while (this.#running && this.#inflight.size < workers) {
-      const groups = await findDueGroups(orm.em.fork({ clear: true }), [...this.#busy, ...elsewhere], workers - this.#inflight.size + 2, this.#opts.leaseMs);
+      const wanted = workers - this.#inflight.size + 2;
+      const groups = await findDueGroups(orm.em.fork({ clear: true }), [...this.#busy, ...elsewhere], wanted, this.#opts.leaseMs);
       if (groups.length === 0) return started;
       // Every group returned is either started or passed over, so the next query excludes it: this ends.
       for (const group of groups) {
@@ -156,6 +157,9 @@ export class LeadSyncQueueRunner {
         });
         this.#inflight.add(task);
       }
+      // Fewer than asked for: that was everything due that this process may take (each group returned was started or
+      // passed over), so looking again now would find nothing; a finished push or a NOTIFY wakes the next look.
+      if (groups.length < wanted) return started;
     }
     return started;
   }
