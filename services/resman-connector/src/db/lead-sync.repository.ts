@@ -1,7 +1,7 @@
 // Queries of the connector's lead-sync bookkeeping, shared by its use cases. None opens a transaction: on a
 // use case's entity manager they join its transaction; on a plain one each commits at once. Writes for many messages
 // are one statement each (one JSON parameter read by json_to_recordset, as the bus's outbox does).
-import type { EntityManager } from '@domiq/db';
+import { pgTextArray, type EntityManager } from '@domiq/db';
 import { ResmanIntegration, type IntegrationRow } from './integration.entities.ts';
 import { LeadSyncMapping, type LeadSyncMappingRow } from './lead-sync.entities.ts';
 import type { CommunicationType } from '../domain/communication.ts';
@@ -93,8 +93,8 @@ export async function findCommunications(em: EntityManager, accountId: string, m
   if (messageIds.length === 0) return new Map();
   const rows = await em.execute<Array<{ id: string; message_id: string; content: string | null; timestamp: Date | null; sync_status: string | null; retry_count: number }>>(
     `select id, message_id, content, "timestamp", sync_status, retry_count from ${S}.communication_log_sync
-      where account_id = ? and message_id in (select value from json_array_elements_text(?::json))`,
-    [accountId, JSON.stringify(messageIds)],
+      where message_id = any(?::text[]) and account_id = ?`,
+    [pgTextArray(messageIds), accountId],
   );
   return new Map(rows.map((r) => [r.message_id, {
     id: r.id, messageId: r.message_id, content: r.content ?? '', timestamp: r.timestamp === null ? null : new Date(r.timestamp), syncStatus: r.sync_status, retryCount: r.retry_count,
@@ -110,9 +110,9 @@ export async function recordLoggedCommunications(
   await em.execute(
     `update ${S}.communication_log_sync c
         set sync_status = 'success', resman_prospect_id = ?, sync_type = r.sync_type, content = r.comments, resman_event_type = r.event_type, last_error = null
-       from json_to_recordset(?::json) as r(message_id text, comments text, event_type text, sync_type text)
+       from unnest(?::text[], ?::text[], ?::text[], ?::text[]) as r(message_id, comments, event_type, sync_type)
       where c.message_id = r.message_id and c.account_id = ?`,
-    [prospectId, JSON.stringify(logged.map((l) => ({ message_id: l.messageId, comments: l.comments, event_type: l.eventType, sync_type: l.syncType }))), accountId],
+    [prospectId, ...[logged.map((l) => l.messageId), logged.map((l) => l.comments), logged.map((l) => l.eventType), logged.map((l) => l.syncType)].map(pgTextArray), accountId],
   );
 }
 
@@ -124,9 +124,9 @@ export async function recordFailedCommunications(
   await em.execute(
     `update ${S}.communication_log_sync c
         set sync_status = r.status, last_error = r.error, retry_count = c.retry_count + 1
-       from json_to_recordset(?::json) as r(message_id text, status text, error text)
+       from unnest(?::text[], ?::text[], ?::text[]) as r(message_id, status, error)
       where c.message_id = r.message_id and c.account_id = ? and c.sync_status is distinct from 'success'`,
-    [JSON.stringify(failed.map((f) => ({ message_id: f.messageId, status: f.status, error: f.error }))), accountId],
+    [...[failed.map((f) => f.messageId), failed.map((f) => f.status), failed.map((f) => f.error)].map(pgTextArray), accountId],
   );
 }
 
