@@ -2,7 +2,7 @@
 // of every inbound message), outside the unit of work. None opens a transaction: they run in the caller's. Many
 // values travel as one JSON parameter read with json_to_recordset (the driver would expand a JS array into a list of
 // scalars; a JSON array becomes a text[] column).
-import type { EntityManager } from '@domiq/db';
+import { pgTextArray, type EntityManager } from '@domiq/db';
 import type { Channel, ConversationState, SlaTier } from '@domiq/proto/vocabulary';
 
 const S = '"conversations"';
@@ -96,9 +96,11 @@ export async function storedInboundMessages(em: EntityManager, keys: readonly In
   if (keys.length === 0) return new Set();
   const rows = await em.execute<Array<{ account_id: string; channel: Channel; channel_message_id: string }>>(
     `select m.account_id, m.channel, m.channel_message_id
-       from json_to_recordset(?::json) as k(account_id uuid, channel text, channel_message_id text)
+       from unnest(?::uuid[], ?::text[], ?::text[]) as k(account_id, channel, channel_message_id)
        join ${S}.messages m on m.account_id = k.account_id and m.channel = k.channel and m.channel_message_id = k.channel_message_id and m.direction = 'inbound'`,
-    [JSON.stringify(keys.map((k) => ({ account_id: k.accountId, channel: k.channel, channel_message_id: k.providerMessageId })))],
+    // Arrays, not one JSON parameter: unnest of bound arrays is estimated at their length, so the unique index is used
+    // however young the table's statistics (json_to_recordset is always guessed at 100 rows).
+    [pgTextArray(keys.map((k) => k.accountId)), pgTextArray(keys.map((k) => k.channel)), pgTextArray(keys.map((k) => k.providerMessageId))],
   );
   return new Set(rows.map((r) => messageKeyOf({ accountId: r.account_id, channel: r.channel, providerMessageId: r.channel_message_id })));
 }

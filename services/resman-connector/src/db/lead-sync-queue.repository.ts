@@ -2,7 +2,7 @@
 // DomIQ message to log on a guest card (UNIQUE message_id). Rows go pending -> processing -> completed, or back to
 // pending with a later next_retry_at, or failed / cancelled with error_message. A push carries one customer's rows
 // at one property; a group is due when all its pending rows are. None of these opens a transaction.
-import type { EntityManager } from '@domiq/db';
+import { pgTextArray, type EntityManager } from '@domiq/db';
 
 const S = '"resman_connector"';
 
@@ -80,7 +80,7 @@ export interface DueGroup {
 const LEASE_EXPIRED = `coalesce(q.locked_at, '-infinity') < now() - (?::bigint * interval '1 millisecond')`;
 
 /** How many of an account's oldest due rows a look considers (bounds a look's cost whatever the backlog). */
-const DUE_WINDOW_PER_ACCOUNT = 50;
+const DUE_WINDOW_PER_ACCOUNT = 10;
 
 /**
  * Due groups, at most one per ResMan account, highest priority then oldest first; accounts in `busy` (the
@@ -197,8 +197,8 @@ function sentAt(r: { data: QueuedPushData; createdAt: Date }): number {
 export async function renewLease(em: EntityManager, ids: readonly string[], worker: string): Promise<void> {
   await em.execute(
     `update ${S}.lead_sync_queue set locked_at = now()
-      where id in (select value::uuid from json_array_elements_text(?::json)) and status = 'processing' and locked_by = ?`,
-    [JSON.stringify(ids), worker],
+      where id = any(?::uuid[]) and status = 'processing' and locked_by = ?`,
+    [pgTextArray(ids), worker],
   );
 }
 
@@ -210,9 +210,9 @@ export async function completeRows(em: EntityManager, ids: readonly string[], wo
   const rows = await em.execute<Array<{ id: string }>>(
     `update ${S}.lead_sync_queue
         set status = 'completed', processed_at = now(), resman_lead_id = ?, error_message = null
-      where id in (select value::uuid from json_array_elements_text(?::json)) and status = 'processing' and locked_by = ?
+      where id = any(?::uuid[]) and status = 'processing' and locked_by = ?
       returning id`,
-    [prospectId, JSON.stringify(ids), worker],
+    [prospectId, pgTextArray(ids), worker],
   );
   return rows.length;
 }
