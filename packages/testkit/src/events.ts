@@ -27,6 +27,21 @@ export async function publishTestEvent<T>(natsUrl: string, contract: EventContra
   }
 }
 
+/**
+ * publishTestEvent, retried a few times with a short pause (each publish opens an admin connection, and a busy test
+ * server can time one out authenticating); a retry keeps the event id, which the stream deduplicates.
+ */
+export async function publishTestEventRetrying<T>(natsUrl: string, contract: EventContract<T>, payload: T, eventId = `test:${crypto.randomUUID()}`, attempts = 4): Promise<string> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await publishTestEvent(natsUrl, contract, payload, eventId);
+    } catch (err) {
+      if (attempt >= attempts) throw err;
+      await new Promise((r) => setTimeout(r, 100 * attempt));
+    }
+  }
+}
+
 /** Reads every message currently in a stream (for asserting what a service published). */
 export async function readStream(natsUrl: string, stream: string, subject?: string): Promise<Array<{ subject: string; data: unknown; headers: Record<string, string> }>> {
   const nc = await connect(adminConnectOptions(natsUrl));

@@ -8,6 +8,6 @@ export { registerTestSecret, registerEnvSecrets, testLogDir, readRegisteredSecre
 export { scanLogDir, secretNeedles, secretsIn, maskSecret, builtInSecrets, type SecretFinding } from './log-scan.ts';
 export { SERVICES, DEFAULT_PORTS, randomPorts, serviceEnv, serviceProcess, resmanSimProcess, type ServiceName, type StackPorts, type StackEnvOptions } from './local-stack.ts';
 export { startTestStack, type TestStack } from './harness.ts';
-export { publishTestEvent, readStream, consumerIdle } from './events.ts';
+export { publishTestEvent, publishTestEventRetrying, readStream, consumerIdle } from './events.ts';
 export { seedDemo, DEMO, type DemoAddresses } from './demo.ts';
 export { TestAuthority, type TestCaller } from './auth.ts';

@@ -14,7 +14,7 @@ import { ResmanConnectorServiceClient, type UpsertIntegrationRequest } from '@do
 import {
   DEFAULT_API_KEY, DEFAULT_PARTNER_ID, DEMO_AGENT_ID, DOMIQ_PROSPECT_SOURCE_ID, startResmanSim, type ResmanSim, type SimProspect,
 } from '@domiq/resman-sim';
-import { expectEventually, publishTestEvent, readStream, registerTestSecret, startTestStack, type ServiceProcess, type TestStack } from '@domiq/testkit';
+import { expectEventually, publishTestEventRetrying, readStream, registerTestSecret, startTestStack, type ServiceProcess, type TestStack } from '@domiq/testkit';
 
 registerTestSecret(DEFAULT_API_KEY, 'ResMan API key (lead-sync-queue.test.ts)');
 
@@ -135,16 +135,7 @@ function message(c: Customer, over: Partial<MessageCreated> = {}): MessageCreate
 
 /** Publishes, a few at a time (each publish opens an admin connection); a retry keeps its event id. */
 async function publishAll(messages: MessageCreated[]): Promise<string[]> {
-  const publish = async (m: MessageCreated, eventId = `test:${crypto.randomUUID()}`): Promise<string> => {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await publishTestEvent(stack.nats.url, events.messageCreated, m, eventId);
-      } catch (err) {
-        if (attempt >= 4) throw err;
-        await new Promise((r) => setTimeout(r, 100 * attempt));
-      }
-    }
-  };
+  const publish = (m: MessageCreated) => publishTestEventRetrying(stack.nats.url, events.messageCreated, m);
   const ids: string[] = [];
   for (let i = 0; i < messages.length; i += 6) ids.push(...await Promise.all(messages.slice(i, i + 6).map((m) => publish(m))));
   return ids;

@@ -11,7 +11,7 @@ import {
   DEFAULT_ACCOUNT_ID, DEFAULT_API_KEY, DEFAULT_PARTNER_ID, DEFAULT_PROPERTY_ID, DEMO_AGENT_ID, DOMIQ_PROSPECT_SOURCE_ID,
   type SimProspect,
 } from '@domiq/resman-sim';
-import { consumerIdle, expectEventually, publishTestEvent, registerTestSecret, startTestStack, type ServiceProcess, type TestStack } from '@domiq/testkit';
+import { consumerIdle, expectEventually, publishTestEventRetrying, registerTestSecret, startTestStack, type ServiceProcess, type TestStack } from '@domiq/testkit';
 
 registerTestSecret(DEFAULT_API_KEY, 'ResMan API key (replicas.test.ts)');
 
@@ -71,16 +71,7 @@ describe('two resman-connector replicas', () => {
     // Published as fast as the test server takes new admin connections (each publishTestEvent opens one; a hundred
     // at once time out authenticating on a busy machine): two customers' messages at a time, a customer's three
     // together. A retry keeps its event id, which the stream deduplicates.
-    const publish = async (m: MessageCreated, eventId = `test:${crypto.randomUUID()}`): Promise<string> => {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return await publishTestEvent(stack.nats.url, events.messageCreated, m, eventId);
-        } catch (err) {
-          if (attempt >= 4) throw err;
-          await new Promise((r) => setTimeout(r, 100 * attempt));
-        }
-      }
-    };
+    const publish = (m: MessageCreated) => publishTestEventRetrying(stack.nats.url, events.messageCreated, m);
     const eventIds: string[] = [];
     for (let i = 0; i < messages.length; i += 2 * MESSAGES_EACH) {
       eventIds.push(...await Promise.all(messages.slice(i, i + 2 * MESSAGES_EACH).map((m) => publish(m))));
