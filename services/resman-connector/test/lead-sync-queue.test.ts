@@ -240,6 +240,11 @@ describe('the lead-sync queue', () => {
   }, 60_000);
 
   it('never gives a customer two guest cards and never has two requests in flight per ResMan account, with two replicas racing', async () => {
+    // One push at a time per replica: while one replica pushes to one ResMan account, the other account can only be
+    // taken by the other replica, so both replicas push and race (with more slots, one replica can hold both accounts
+    // the whole time, and the test would prove nothing about racing replicas).
+    await setWorkers(stack.services['resman-connector']!, 1);
+    await setWorkers(replica, 1);
     // Some ResMan latency on every call widens the window between "search found nothing" and "card created".
     sim.faults.latency(10, {});
     const customers: Customer[] = [];
