@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { afterFailedPush, afterSuccessfulPush, PropertyOfAnotherAccountError, pushesToResman } from '../src/domain/resman-integration.ts';
+import {
+  afterFailedPush, afterSuccessfulPush, HEALTH_WRITE_INTERVAL_MS, PropertyOfAnotherAccountError, pushesToResman, successNeedsRecording,
+} from '../src/domain/resman-integration.ts';
 
 describe('pushesToResman', () => {
   const on = { syncEnabled: true, syncDirection: 'bidirectional', syncStatus: 'active' };
@@ -34,5 +36,24 @@ describe('integration health', () => {
 
   it('answers another account as if the property did not exist', () => {
     expect(new PropertyOfAnotherAccountError('p-1').message).toBe('property p-1 not found');
+  });
+});
+
+describe('successNeedsRecording', () => {
+  const at = new Date('2026-12-02T12:00:00Z');
+  const healthy = { syncStatus: 'active', errorCount: 0, lastSuccessfulSyncAt: new Date(at.getTime() - 200) };
+
+  it('skips the write for a healthy integration that succeeded within the interval', () => {
+    expect(successNeedsRecording(healthy, at)).toBe(false);
+  });
+
+  it('writes once the last success is older than the interval', () => {
+    expect(successNeedsRecording({ ...healthy, lastSuccessfulSyncAt: new Date(at.getTime() - HEALTH_WRITE_INTERVAL_MS) }, at)).toBe(true);
+  });
+
+  it('always writes when there is something to heal or nothing recorded yet: errors, an error state, a first success', () => {
+    expect(successNeedsRecording({ ...healthy, errorCount: 1 }, at)).toBe(true);
+    expect(successNeedsRecording({ ...healthy, syncStatus: 'error' }, at)).toBe(true);
+    expect(successNeedsRecording({ ...healthy, lastSuccessfulSyncAt: null }, at)).toBe(true);
   });
 });

@@ -28,7 +28,7 @@ import {
 } from '../db/lead-sync.repository.ts';
 import { personContact } from '../domain/contact.ts';
 import { afterFailedAttempt, mayAlreadyBeInResman, resmanAccountKey, type AttemptFailure, type RetryPolicy } from '../domain/lead-sync-queue.ts';
-import { afterFailedPush, afterSuccessfulPush, pushesToResman } from '../domain/resman-integration.ts';
+import { afterFailedPush, afterSuccessfulPush, pushesToResman, successNeedsRecording } from '../domain/resman-integration.ts';
 import { openCredentials } from '../resman/credentials.ts';
 import type { ResmanConnections } from '../resman/resman.client.ts';
 import { ResmanError } from '../resman/resman.errors.ts';
@@ -155,7 +155,7 @@ async function pushClaimed(deps: QueueWorkerDeps, group: QueuedGroup, integratio
 
   const processingTimeMs = Math.round(performance.now() - started);
   try {
-    await inTransaction(deps.orm, { actorType: 'system' }, (uow) => recordPush(uow, deps.worker, group, integration.id, work, outcome, processingTimeMs));
+    await inTransaction(deps.orm, { actorType: 'system' }, (uow) => recordPush(uow, deps.worker, group, integration, work, outcome, processingTimeMs));
   } catch (err) {
     if (err instanceof RowsTakenOverError) {
       log.warn('queued ResMan push taken over by another worker before it was recorded; the other records it');
@@ -256,7 +256,7 @@ async function settle(deps: QueueWorkerDeps, group: QueuedGroup, rows: ClaimedRo
  * The push's transaction: the rows completed, the communications logged, the mapping and contact completed, a
  * possible duplicate lead kept for review, the integration's health restored, and resman.lead.synced emitted per message.
  */
-async function recordPush(uow: UnitOfWork, worker: string, group: QueuedGroup, integrationId: string, rows: ClaimedRow[], outcome: GuestCardOutcome, processingTimeMs: number): Promise<void> {
+async function recordPush(uow: UnitOfWork, worker: string, group: QueuedGroup, pushedWith: IntegrationRow, rows: ClaimedRow[], outcome: GuestCardOutcome, processingTimeMs: number): Promise<void> {
   const { em } = uow;
   const { accountId, propertyId, customerId } = group;
   const { prospectId, personId } = outcome;
@@ -279,8 +279,12 @@ async function recordPush(uow: UnitOfWork, worker: string, group: QueuedGroup, i
   if (!mapping) throw new Error(`lead_sync_mapping for property ${propertyId} belongs to another account`);
   await recordContactSync(em, { accountId, propertyId, customerId, personId, prospectId });
   if (outcome.attached) await recordDuplicateLeads(uow, { accountId, propertyId, customerId, conversationId, prospectId });
-  const integration = await em.findOne(ResmanIntegration, { id: integrationId, accountId });
-  if (integration) Object.assign(integration, afterSuccessfulPush(integration, new Date()));
+  // As read when the push began (pushes of one ResMan account, so of this integration, run one at a time).
+  const now = new Date();
+  if (successNeedsRecording(pushedWith, now)) {
+    const integration = await em.findOne(ResmanIntegration, { id: pushedWith.id, accountId });
+    if (integration) Object.assign(integration, afterSuccessfulPush(integration, now));
+  }
   for (const m of logged) {
     const row = rowOf.get(m.messageId)!;
     uow.emit(events.leadSynced, {

@@ -28,6 +28,20 @@ export function afterSuccessfulPush(health: IntegrationHealth, at: Date): Integr
   return { syncStatus: health.syncStatus === 'error' ? 'active' : health.syncStatus, errorCount: 0, lastSyncAt: at, lastSuccessfulSyncAt: at };
 }
 
+/** How stale a healthy integration's last_successful_sync_at may be before a successful push writes it again. */
+export const HEALTH_WRITE_INTERVAL_MS = 1000;
+
+/**
+ * Whether a successful push must write the integration's health: always when it is not healthy already (errors to
+ * forget, an 'error' to clear, never synced), otherwise only when its last success is older than `intervalMs`. The
+ * times are "when did it last work", not counters: writing them on every push of a busy integration cost two round
+ * trips per push for a change nobody can see.
+ */
+export function successNeedsRecording(health: IntegrationHealth & { lastSuccessfulSyncAt?: Date | null }, at: Date, intervalMs = HEALTH_WRITE_INTERVAL_MS): boolean {
+  if (health.syncStatus === 'error' || health.errorCount > 0 || !health.lastSuccessfulSyncAt) return true;
+  return at.getTime() - health.lastSuccessfulSyncAt.getTime() >= intervalMs;
+}
+
 /** Integrations are one per property: the property's is another account's, so to this one it does not exist. */
 export class PropertyOfAnotherAccountError extends Error {
   override name = 'PropertyOfAnotherAccountError';
