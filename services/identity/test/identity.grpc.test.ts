@@ -49,6 +49,8 @@ describe('identity ResolveCustomer', () => {
     await expect(otherAdmin.getCustomer({ accountId: other, customerId: a.customer!.id })).rejects.toMatchObject({ code: status.NOT_FOUND });
     const asConnector = { token: await stack.auth.serviceToken('resman-connector') };
     await expect(identity.getCustomer({ accountId: other, customerId: a.customer!.id }, asConnector)).rejects.toMatchObject({ code: status.NOT_FOUND });
+    // Its own account's customer it gets, as resolution answered it.
+    expect((await identity.getCustomer({ accountId, customerId: a.customer!.id }, asConnector)).customer).toEqual(a.customer);
     // conversations never reads customers: it is not admitted there at all.
     await expect(asConversations.getCustomer({ accountId, customerId: a.customer!.id })).rejects.toMatchObject({ code: status.PERMISSION_DENIED });
     // And naming the other account with this account's token is refused before anything is read.

@@ -1,9 +1,10 @@
 import type { EntityManager } from '@domiq/db';
 import { NotFoundError } from '@domiq/grpc';
-import { Customer, Property, User, type CustomerRow, type PropertyRow, type UserRow } from '../db/identity.entities.ts';
+import { findCustomer, type CustomerRecord } from '../db/customer.repository.ts';
+import { Property, User, type PropertyRow, type UserRow } from '../db/identity.entities.ts';
 
-export async function getCustomer(em: EntityManager, accountId: string, customerId: string): Promise<CustomerRow> {
-  const customer = await em.findOne(Customer, { id: customerId, accountId });
+export async function getCustomer(em: EntityManager, accountId: string, customerId: string): Promise<CustomerRecord> {
+  const customer = await findCustomer(em, accountId, customerId);
   if (!customer) throw new NotFoundError(`customer ${customerId} not found`);
   return customer;
 }

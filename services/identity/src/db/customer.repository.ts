@@ -44,6 +44,12 @@ function toRecord(r: CustomerSqlRow): CustomerRecord {
   };
 }
 
+/** One customer of the account by id, or null: one statement, no entity (the connector asks once per push). */
+export async function findCustomer(em: EntityManager, accountId: string, customerId: string): Promise<CustomerRecord | null> {
+  const [row] = await em.execute<CustomerSqlRow[]>(`select ${RETURNED} from ${S}.customers c where c.id = ? and c.account_id = ?`, [customerId, accountId]);
+  return row ? toRecord(row) : null;
+}
+
 /** The advisory lock key of one identifier: one first contact at a time per identifier, across replicas. */
 export function identifierLockKey(key: CustomerIdentifierKey): string {
   return `${key.accountId}|${key.kind}|${key.network}|${key.value}`;
