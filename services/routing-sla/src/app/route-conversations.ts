@@ -47,7 +47,7 @@ export async function routeConversations({ em, items }: RoutingBatch): Promise<R
   const conversations = items.map((i) => i.conversation);
   if (conversations.length === 0) return [];
   await lockAccounts(em, conversations.map((c) => c.accountId));
-  const alreadyRouted = await findRoutedConversationIds(em, conversations.map((c) => c.conversationId));
+  const alreadyRouted = await findRoutedConversationIds(em, conversations);
   const pending = conversations.filter((c) => !alreadyRouted.has(c.conversationId));
   const accounts = [...new Set(pending.map((c) => c.accountId))];
   const policies = await findActivePolicies(em, accounts, pending.flatMap((c) => (c.propertyId ? [c.propertyId] : [])));

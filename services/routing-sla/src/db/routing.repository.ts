@@ -16,11 +16,15 @@ export async function lockAccounts(em: EntityManager, accountIds: readonly strin
   await lockAllForTransaction(em, accountIds.map(accountLockKey));
 }
 
-/** Which of these conversations routing has seen already (their SLA row exists, whichever account's). */
-export async function findRoutedConversationIds(em: EntityManager, conversationIds: readonly string[]): Promise<Set<string>> {
-  if (conversationIds.length === 0) return new Set();
-  const rows = await em.createQueryBuilder(ConversationSla).select('conversationId').where({ conversationId: { $in: [...new Set(conversationIds)] } }).execute('all');
-  return new Set(rows.map((r) => r.conversationId));
+/** Which of these conversations (of their accounts) routing has seen already: their SLA row exists. */
+export async function findRoutedConversationIds(em: EntityManager, conversations: ReadonlyArray<{ accountId: string; conversationId: string }>): Promise<Set<string>> {
+  if (conversations.length === 0) return new Set();
+  const rows = await em.createQueryBuilder(ConversationSla).select(['accountId', 'conversationId'])
+    .where({ accountId: { $in: [...new Set(conversations.map((c) => c.accountId))] }, conversationId: { $in: [...new Set(conversations.map((c) => c.conversationId))] } })
+    .execute('all');
+  // Both lists are filters; a row counts only for the account whose conversation it is.
+  const wanted = new Set(conversations.map((c) => `${c.accountId}|${c.conversationId}`));
+  return new Set(rows.filter((r) => wanted.has(`${r.accountId}|${r.conversationId}`)).map((r) => r.conversationId));
 }
 
 /**
