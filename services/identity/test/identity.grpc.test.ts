@@ -57,6 +57,25 @@ describe('identity ResolveCustomer', () => {
     await expect(identity.getCustomer({ accountId: other, customerId: b.customer!.id })).rejects.toMatchObject({ code: status.PERMISSION_DENIED });
   });
 
+  it('GetCustomers answers the account\'s customers of the ids asked in one call, leaving out another account\'s and unknown ids', async () => {
+    const other = crypto.randomUUID();
+    const otherAdmin = await stack.client(IdentityServiceClient, 'identity', { accountId: other });
+    await otherAdmin.createAccount({ name: 'Other Again', id: other });
+    const mine = await Promise.all(['+14155550131', '+14155550132', '+14155550133'].map((v) => identity.resolveCustomer(phone(v))));
+    const theirs = await asConversations.resolveCustomer(phone('+14155550131', other));
+    const asConnector = { token: await stack.auth.serviceToken('resman-connector') };
+    const ids = [...mine.map((r) => r.customer!.id), theirs.customer!.id, crypto.randomUUID(), mine[0]!.customer!.id];
+    const { customers } = await identity.getCustomers({ accountId, customerIds: ids }, asConnector);
+    expect(customers.map((c) => c.id).sort()).toEqual(mine.map((r) => r.customer!.id).sort());
+    expect(customers.find((c) => c.id === mine[1]!.customer!.id)).toEqual(mine[1]!.customer);
+    expect((await identity.getCustomers({ accountId: other, customerIds: ids }, asConnector)).customers.map((c) => c.id)).toEqual([theirs.customer!.id]);
+    await expect(identity.getCustomers({ accountId, customerIds: [mine[0]!.customer!.id, 'not-a-uuid'] }, asConnector))
+      .rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringContaining('customer_ids[1]') });
+    await expect(identity.getCustomers({ accountId, customerIds: Array.from({ length: 501 }, () => crypto.randomUUID()) }, asConnector))
+      .rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringContaining('customer_ids') });
+    await expect(asConversations.getCustomers({ accountId, customerIds: ids.slice(0, 1) })).rejects.toMatchObject({ code: status.PERMISSION_DENIED });
+  });
+
   it('rejects a bad phone number with INVALID_ARGUMENT naming the field, and stores nothing', async () => {
     const before = await stack.db.query(`select count(*)::int as n from identity.customers`);
     await expect(identity.resolveCustomer(phone('not a phone'))).rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringContaining('value') });

@@ -5,7 +5,7 @@ import { IdentityServiceClient } from '@domiq/proto/identity';
 import { Platform } from '@domiq/runtime';
 import { allowedTargetsConfig, OutboundGuard } from '@domiq/outbound';
 import { DEV_ENCRYPTION_KEY, encryptionKeysConfig, SecretBox } from '@domiq/secrets';
-import { pushQueuedGroup } from './app/push-queued-leads.ts';
+import { pushQueuedRound } from './app/push-queued-leads.ts';
 import { AdvisoryLocks } from './db/advisory-locks.ts';
 import { database } from './db/resman-connector.database.ts';
 import { messageCreatedHandler } from './events/message-created.consumer.ts';
@@ -31,6 +31,7 @@ const platform = await Platform.start({
     LEAD_SYNC_WORKERS: z.coerce.number().int().min(0).max(64).default(4),
     LEAD_SYNC_POLL_MS: ms(1_000),
     LEAD_SYNC_MAX_MESSAGES_PER_PUSH: z.coerce.number().int().min(1).max(100).default(25),
+    LEAD_SYNC_GROUPS_PER_ROUND: z.coerce.number().int().min(1).max(100).default(20),
     LEAD_SYNC_MAX_RETRIES: z.coerce.number().int().min(0).max(1000).default(12),
     LEAD_SYNC_RETRY_INITIAL_MS: ms(1_000),
     LEAD_SYNC_RETRY_MAX_MS: ms(300_000),
@@ -77,7 +78,8 @@ const deps = {
 };
 worker = new LeadSyncQueueRunner({
   orm: platform.orm, locks, logger: logger.child({ component: 'lead-sync-queue' }), workers: config.LEAD_SYNC_WORKERS, pollMs: config.LEAD_SYNC_POLL_MS, leaseMs,
-  push: (group, accountKey, log) => pushQueuedGroup(deps, group, accountKey, log),
+  groupsPerRound: config.LEAD_SYNC_GROUPS_PER_ROUND,
+  push: (groups, accountKey, log) => pushQueuedRound(deps, groups, accountKey, log),
 });
 await worker.start();
 platform.ready({ lead_sync_workers: config.LEAD_SYNC_WORKERS });

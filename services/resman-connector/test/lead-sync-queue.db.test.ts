@@ -8,7 +8,7 @@ import { busEntities, inTransaction, migrateService } from '@domiq/bus';
 import { openDatabase, type MikroORM } from '@domiq/db';
 import { createTestDatabase, expectEventually, type TestDatabase } from '@domiq/testkit';
 import { enqueueInboundMessages, MessageOfAnotherAccountError, type InboundCustomerMessage } from '../src/app/enqueue-inbound-messages.ts';
-import { claimGroup, findDueGroups, LEAD_SYNC_QUEUE_CHANNEL } from '../src/db/lead-sync-queue.repository.ts';
+import { claimGroup, claimGroups, findDueGroups, LEAD_SYNC_QUEUE_CHANNEL } from '../src/db/lead-sync-queue.repository.ts';
 import { database } from '../src/db/resman-connector.database.ts';
 import { CARD_MASK } from '../src/domain/redaction.ts';
 
@@ -189,6 +189,41 @@ describe('the worker\'s queries', () => {
     expect(groups.filter((g) => g.accountId === busyAcct)).toHaveLength(1);
     expect(groups.filter((g) => g.accountId === quietAcct).map((g) => g.customerId)).toEqual([quietCustomer]);
     await db.query(`update resman_connector.lead_sync_queue set status = 'cancelled' where account_id = any($1)`, [[busyAcct, quietAcct]]);
+  });
+
+  it('offers up to a round of groups per ResMan account, and claims several groups in one statement, each in its customer\'s order', async () => {
+    const [roundAcct, roundProp] = [randomUUID(), randomUUID()];
+    await db.query(
+      `insert into resman_connector.resman_integration (account_id, property_id, resman_property_id, api_credentials, base_url, resman_account_id, default_agent_id, prospect_source_id)
+       values ($1, $2, $3, 'sealed', 'https://resman.example', 2000, 'agent', 'source')`, [roundAcct, roundProp, randomUUID()]);
+    const customers = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+    const t0 = Date.now();
+    // Each customer two messages in one batch, sent in reverse order of queueing.
+    const messages = customers.flatMap((c, n) => [
+      message(c, roundProp, { accountId: roundAcct, createdAt: new Date(t0 - 1000 * n) }),
+      message(c, roundProp, { accountId: roundAcct, createdAt: new Date(t0 - 1000 * n - 500) }),
+    ]);
+    expect((await enqueue(messages)).queued).toHaveLength(messages.length);
+    const em = orm.em.fork({ clear: true });
+    const mine = async (perAccount: number) => (await findDueGroups(em, [], 100, LEASE_MS, perAccount)).filter((g) => g.accountId === roundAcct);
+    expect(await mine(1)).toHaveLength(1);
+    const round = await mine(3);
+    expect(round).toHaveLength(3);
+    expect(new Set(round.map((g) => g.customerId)).size).toBe(3);
+    const claimed = await claimGroups(em, round, 'worker-round', 10, LEASE_MS);
+    // Group by group in the order asked, each customer's messages in the order they were sent.
+    expect(claimed.map((r) => r.messageId)).toEqual(round.flatMap((g) => {
+      const n = customers.indexOf(g.customerId);
+      return [messages[2 * n + 1]!.messageId, messages[2 * n]!.messageId];
+    }));
+    expect(claimed.every((r) => r.accountId === roundAcct && r.propertyId === roundProp)).toBe(true);
+    const [{ n: stamps }] = (await db.query<{ n: number }>(
+      `select count(distinct locked_at)::int as n from resman_connector.lead_sync_queue where id = any($1) and status = 'processing' and locked_by = 'worker-round'`,
+      [claimed.map((r) => r.id)])) as [{ n: number }];
+    expect(stamps).toBe(1);
+    // The claimed groups have a live lease: only the fourth customer is offered now.
+    expect((await mine(3)).map((g) => g.customerId)).toEqual(customers.filter((c) => !round.some((g) => g.customerId === c)));
+    await db.query(`update resman_connector.lead_sync_queue set status = 'cancelled' where account_id = $1`, [roundAcct]);
   });
 
   it('claims a customer\'s rows in the order they sent the messages, also within one batch', async () => {

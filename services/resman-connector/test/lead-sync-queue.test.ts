@@ -328,6 +328,48 @@ describe('the lead-sync queue', () => {
     expect((await connector.getLeadSync({ accountId, propertyId: badSource, customerId: customer.id })).syncStatus).toBe('failed');
   });
 
+  it('pushes a backlog of one ResMan account in rounds: one claim for many customers, a card ResMan refuses failing that customer alone', async () => {
+    const refusing = (await identity.createProperty({ accountId, name: 'Refusing Source', timezone: 'UTC', id: '' })).property!.id;
+    // The same ResMan account as propertyA (so the same rounds), with a prospect source ResMan does not know.
+    await connector.upsertIntegration(integration(refusing, ACCOUNT_A, RESMAN_PROPERTY_A, { prospectSourceId: 'not-a-source' }));
+    const primary = stack.services['resman-connector']!;
+    await setWorkers(primary, 0);
+    await setWorkers(replica, 0);
+    const good: Customer[] = [];
+    for (let i = 0; i < 8; i++) good.push(await newCustomer(propertyA, 'Round'));
+    const bad = await newCustomer(refusing, 'Round Refused');
+    const messages = [...good.slice(0, 4).map((c) => message(c)), message(bad), ...good.slice(4).map((c) => message(c))];
+    await processed(await publishAll(messages));
+    const posts = sim.requests.list('MITS/PostLeadManagement4_0').length;
+
+    await setWorkers(primary, 1);
+    const goodIds = messages.filter((m) => m.customerId !== bad.id).map((m) => m.messageId);
+    const badId = messages.find((m) => m.customerId === bad.id)!.messageId;
+    await allCompleted(goodIds);
+    const [refused] = await expectEventually(async () => {
+      const rows = await queueRows([badId]);
+      expect(rows.map((r) => r.status)).toEqual(['failed']);
+      return rows;
+    }, { timeoutMs: 30_000 });
+    expect(refused!.error_message).toContain('Transaction Source could not be found');
+    expectLoggedOnce(good, messages.filter((m) => m.customerId !== bad.id));
+    expect(cardsOf(sim.state.snapshot(), bad.digits)).toEqual([]);
+    // One card request each (nine customers, nine posts, one at a time), all claimed together: the rows of one claim
+    // statement share its locked_at.
+    expect(sim.requests.list('MITS/PostLeadManagement4_0').length - posts).toBe(messages.length);
+    const [claims] = await stack.db.query<{ n: number }>(
+      `select count(distinct locked_at)::int as n from resman_connector.lead_sync_queue where message_id = any($1)`, [messages.map((m) => m.messageId)]);
+    expect(claims!.n).toBe(1);
+    expect(peak.get(String(ACCOUNT_A))).toBe(1);
+    const synced = (await readStream(stack.nats.url, 'RESMAN_CONNECTOR', 'resman-connector.lead.synced'))
+      .map((m) => m.data as { customerId: string; created?: boolean }).filter((d) => [...good, bad].some((c) => c.id === d.customerId));
+    expect(synced.map((d) => d.customerId).sort()).toEqual(good.map((c) => c.id).sort());
+    for (const c of good) {
+      expect(await connector.getLeadSync({ accountId, propertyId: propertyA, customerId: c.id })).toMatchObject({ syncStatus: 'synced', syncVersion: 1 });
+    }
+    await setWorkers(replica, 1);
+  }, 90_000);
+
   it('takes back the rows of a worker that died mid-push, and the retry adds nothing ResMan already has', async () => {
     const customer = await newCustomer(propertyA, 'Crashed');
     const messageId = crypto.randomUUID();

@@ -44,10 +44,19 @@ function toRecord(r: CustomerSqlRow): CustomerRecord {
   };
 }
 
-/** One customer of the account by id, or null: one statement, no entity (the connector asks once per push). */
+/** One customer of the account by id, or null: one statement, no entity. */
 export async function findCustomer(em: EntityManager, accountId: string, customerId: string): Promise<CustomerRecord | null> {
-  const [row] = await em.execute<CustomerSqlRow[]>(`select ${RETURNED} from ${S}.customers c where c.id = ? and c.account_id = ?`, [customerId, accountId]);
-  return row ? toRecord(row) : null;
+  const [row] = await findCustomers(em, accountId, [customerId]);
+  return row ?? null;
+}
+
+/** The account's customers of these ids, in one statement (ids of other accounts or of nobody are left out). */
+export async function findCustomers(em: EntityManager, accountId: string, customerIds: readonly string[]): Promise<CustomerRecord[]> {
+  if (customerIds.length === 0) return [];
+  const rows = await em.execute<CustomerSqlRow[]>(
+    `select ${RETURNED} from ${S}.customers c where c.id = any(?::uuid[]) and c.account_id = ?`, [pgTextArray(customerIds), accountId],
+  );
+  return rows.map(toRecord);
 }
 
 /** The advisory lock key of one identifier: one first contact at a time per identifier, across replicas. */

@@ -18,7 +18,7 @@ import { createAccount } from '../app/create-account.ts';
 import { createProperty } from '../app/create-property.ts';
 import { createTeam, ROUTING_MODES } from '../app/create-team.ts';
 import { createUser } from '../app/create-user.ts';
-import { getCustomer, getProperty, listUsers } from '../app/identity.queries.ts';
+import { getCustomer, getCustomers, getProperty, listUsers } from '../app/identity.queries.ts';
 
 const KINDS: Record<string, IdentifierKind> = { IDENTIFIER_KIND_PHONE: 'phone', IDENTIFIER_KIND_EMAIL: 'email', IDENTIFIER_KIND_SOCIAL: 'social' };
 const MAX_IDENTITIES = 500;
@@ -62,6 +62,7 @@ export const identityAccess: AccessTable<IdentityServiceServer> = {
   resolveCustomer: { roles: ['admin', 'supervisor', 'agent'], services: ['conversations'] },
   resolveCustomers: { roles: ['admin', 'supervisor', 'agent'], services: ['conversations'] },
   getCustomer: { roles: ['admin', 'supervisor', 'agent', 'engineer'], services: ['resman-connector'] },
+  getCustomers: { roles: ['admin', 'supervisor', 'agent', 'engineer'], services: ['resman-connector'] },
   // An account is created by an admin token minted for its id (the operator's bootstrap step).
   createAccount: { roles: ['admin'], account: 'id' },
   createProperty: { roles: ['admin'] },
@@ -93,6 +94,12 @@ export function identityGrpcService(orm: MikroORM): GrpcService {
     async getCustomer(req, ctx) {
       const id = requireUuid(req.customerId, 'customer_id');
       return { customer: toCustomerMsg(await getCustomer(readModel(orm), ctx.accountId, id)) };
+    },
+
+    async getCustomers(req, ctx) {
+      if (req.customerIds.length > MAX_IDENTITIES) throw new InvalidArgumentError('customer_ids', `at most ${MAX_IDENTITIES} per call`);
+      const ids = req.customerIds.map((id, n) => requireUuid(id, `customer_ids[${n}]`));
+      return { customers: (await getCustomers(readModel(orm), ctx.accountId, ids)).map(toCustomerMsg) };
     },
 
     async createAccount(req, ctx) {

@@ -79,21 +79,20 @@ export interface DueGroup {
  */
 const LEASE_EXPIRED = `coalesce(q.locked_at, '-infinity') < now() - (?::bigint * interval '1 millisecond')`;
 
-/** How many of an account's oldest due rows a look considers (bounds a look's cost whatever the backlog). */
-const DUE_WINDOW_PER_ACCOUNT = 10;
-
 /**
- * Due groups, at most one per ResMan account, highest priority then oldest first; accounts in `busy` (the
- * `resmanAccountKey` of accounts this worker cannot take now) left out. A group is due when every pending row of it
- * is (a row in backoff holds back the customer's later messages, which keeps their order), or when it has rows left
- * 'processing' whose lease expired (their worker is gone); never while one of its rows has a live lease.
+ * Due groups, at most `perAccount` per ResMan account (a push round's worth), highest priority then oldest first;
+ * accounts in `busy` (the `resmanAccountKey` of accounts this worker cannot take now) left out. A group is due when
+ * every pending row of it is (a row in backoff holds back the customer's later messages, which keeps their order), or
+ * when it has rows left 'processing' whose lease expired (their worker is gone); never while one of its rows has a
+ * live lease.
  *
  * A look costs what the front of the queue costs, not the backlog: the candidates are, per DomIQ account (a skip scan
- * over idx_lead_sync_queue_due, so one account's backlog cannot starve another's), its oldest
- * DUE_WINDOW_PER_ACCOUNT due pending rows, plus the expired 'processing' rows (idx_lead_sync_queue_processing); only
- * the candidates' groups are then read whole (idx_lead_sync_queue_active).
+ * over idx_lead_sync_queue_due, so one account's backlog cannot starve another's), its oldest due pending rows (twice
+ * `perAccount`, at least 10), plus the expired 'processing' rows (idx_lead_sync_queue_processing); only the
+ * candidates' groups are then read whole (idx_lead_sync_queue_active).
  */
-export async function findDueGroups(em: EntityManager, busy: readonly string[], limit: number, leaseMs: number): Promise<DueGroup[]> {
+export async function findDueGroups(em: EntityManager, busy: readonly string[], limit: number, leaseMs: number, perAccount = 1): Promise<DueGroup[]> {
+  const window = Math.max(10, 2 * perAccount);
   const rows = await em.execute<Array<{ account_id: string; property_id: string; customer_id: string; base_url: string | null; resman_account_id: string | number | null; priority: number; first_at: Date }>>(
     `with recursive accounts as (
        (select q.account_id from ${S}.lead_sync_queue q
@@ -108,7 +107,7 @@ export async function findDueGroups(em: EntityManager, busy: readonly string[], 
          cross join lateral (
            select q.account_id, q.property_id, q.customer_id from ${S}.lead_sync_queue q
             where q.account_id = a.account_id and q.status = 'pending' and q.message_id is not null and q.next_retry_at <= now()
-            order by q.priority desc, q.created_at limit ${DUE_WINDOW_PER_ACCOUNT}) f
+            order by q.priority desc, q.created_at limit ${window}) f
         where a.account_id is not null
        union
        select q.account_id, q.property_id, q.customer_id from ${S}.lead_sync_queue q
@@ -126,15 +125,15 @@ export async function findDueGroups(em: EntityManager, busy: readonly string[], 
               coalesce(i.base_url || '|' || i.resman_account_id::text, 'none|' || d.account_id::text || '|' || d.property_id::text) as resman_key
          from due d
          left join ${S}.resman_integration i on i.account_id = d.account_id and i.property_id = d.property_id
+     ), ranked as (
+       select k.*, row_number() over (partition by resman_key order by priority desc, first_at) as n from keyed k
+        where resman_key <> all(?::text[])
      )
-     select * from (
-       select distinct on (resman_key) * from keyed
-        where resman_key not in (select value from json_array_elements_text(?::json))
-        order by resman_key, priority desc, first_at
-     ) g
-     order by priority desc, first_at
-     limit ?`,
-    [leaseMs, leaseMs, JSON.stringify(busy), limit],
+     select * from ranked
+      where n <= ?
+      order by priority desc, first_at
+      limit ?`,
+    [leaseMs, leaseMs, pgTextArray(busy), perAccount, limit],
   );
   return rows.map((r) => ({
     accountId: r.account_id, propertyId: r.property_id, customerId: r.customer_id, baseUrl: r.base_url,
@@ -144,6 +143,9 @@ export async function findDueGroups(em: EntityManager, busy: readonly string[], 
 
 export interface ClaimedRow {
   id: string;
+  accountId: string;
+  propertyId: string;
+  customerId: string;
   messageId: string;
   conversationId: string | null;
   retryCount: number;
@@ -154,39 +156,65 @@ export interface ClaimedRow {
   wasProcessing: boolean;
 }
 
+/** One customer at one property: the unit of a push. */
+export interface GroupKey {
+  accountId: string;
+  propertyId: string;
+  customerId: string;
+}
+
 /** A customer's messages in the order they sent them (rows of one batch share created_at). */
-const MESSAGE_ORDER = `coalesce((sync_data->>'sentAt')::timestamptz, created_at), created_at, id`;
+const MESSAGE_ORDER = `coalesce((q.sync_data->>'sentAt')::timestamptz, q.created_at), q.created_at, q.id`;
 
 /**
- * Claims up to `limit` of the group's rows, in the order the customer sent them, for `worker`: due pending rows, and
- * rows left 'processing' whose lease expired (call it holding the group's ResMan account lock, under which no live
- * worker can be working on them). FOR UPDATE SKIP LOCKED: a row another transaction is writing is left for later.
+ * Claims, for each group, up to `limit` of its rows in the order the customer sent them, for `worker`, in one
+ * statement: due pending rows, and rows left 'processing' whose lease expired (call it holding the groups' ResMan
+ * account lock, under which no live worker can be working on them). FOR UPDATE SKIP LOCKED: a row another transaction
+ * is writing is left for later. Rows come back group by group, each group's in the customer's order.
  */
-export async function claimGroup(em: EntityManager, g: { accountId: string; propertyId: string; customerId: string }, worker: string, limit: number, leaseMs: number): Promise<ClaimedRow[]> {
-  const rows = await em.execute<Array<{ id: string; message_id: string; conversation_id: string | null; retry_count: number; max_retries: number; sync_data: QueuedPushData; created_at: Date; was: string }>>(
-    `with c as (
-       select id, status as was from ${S}.lead_sync_queue q
-        where account_id = ? and property_id = ? and customer_id = ? and message_id is not null
-          and ((status = 'processing' and ${LEASE_EXPIRED}) or (status = 'pending' and next_retry_at <= now()))
-        order by ${MESSAGE_ORDER}
-        limit ?
-        for update skip locked
+export async function claimGroups(em: EntityManager, groups: readonly GroupKey[], worker: string, limit: number, leaseMs: number): Promise<ClaimedRow[]> {
+  if (groups.length === 0) return [];
+  const rows = await em.execute<Array<{
+    id: string; account_id: string; property_id: string; customer_id: string; message_id: string; conversation_id: string | null;
+    retry_count: number; max_retries: number; sync_data: QueuedPushData; created_at: Date; was: string;
+  }>>(
+    `with g as (
+       select * from unnest(?::uuid[], ?::uuid[], ?::uuid[]) as g(account_id, property_id, customer_id)
+     ), c as (
+       select r.id, r.was from g
+        cross join lateral (
+          select q.id, q.status as was from ${S}.lead_sync_queue q
+           where q.account_id = g.account_id and q.property_id = g.property_id and q.customer_id = g.customer_id and q.message_id is not null
+             and ((q.status = 'processing' and ${LEASE_EXPIRED}) or (q.status = 'pending' and q.next_retry_at <= now()))
+           order by ${MESSAGE_ORDER}
+           limit ?
+           for update of q skip locked
+        ) r
      )
      update ${S}.lead_sync_queue q
         set status = 'processing', locked_at = now(), locked_by = ?,
             retry_count = case when c.was = 'processing' then least(q.retry_count + 1, q.max_retries) else q.retry_count end
        from c
       where q.id = c.id
-     returning q.id, q.message_id, q.conversation_id, q.retry_count, q.max_retries, q.sync_data, q.created_at, c.was`,
-    [g.accountId, g.propertyId, g.customerId, leaseMs, limit, worker],
+     returning q.id, q.account_id, q.property_id, q.customer_id, q.message_id, q.conversation_id, q.retry_count, q.max_retries, q.sync_data, q.created_at, c.was`,
+    [...[groups.map((g) => g.accountId), groups.map((g) => g.propertyId), groups.map((g) => g.customerId)].map(pgTextArray), leaseMs, limit, worker],
   );
+  const order = new Map(groups.map((g, n) => [groupKeyOf(g), n]));
   return rows
     .map((r) => ({
-      id: r.id, messageId: r.message_id, conversationId: r.conversation_id, retryCount: r.retry_count, maxRetries: r.max_retries,
+      id: r.id, accountId: r.account_id, propertyId: r.property_id, customerId: r.customer_id, messageId: r.message_id, conversationId: r.conversation_id,
+      retryCount: r.retry_count, maxRetries: r.max_retries,
       data: typeof r.sync_data === 'string' ? (JSON.parse(r.sync_data) as QueuedPushData) : r.sync_data, createdAt: new Date(r.created_at), wasProcessing: r.was === 'processing',
     }))
-    .sort((a, b) => sentAt(a) - sentAt(b) || a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : 1));
+    .sort((a, b) => order.get(groupKeyOf(a))! - order.get(groupKeyOf(b))! || sentAt(a) - sentAt(b) || a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : 1));
 }
+
+/** claimGroups for one group. */
+export function claimGroup(em: EntityManager, g: GroupKey, worker: string, limit: number, leaseMs: number): Promise<ClaimedRow[]> {
+  return claimGroups(em, [g], worker, limit, leaseMs);
+}
+
+export const groupKeyOf = (g: GroupKey): string => `${g.accountId}|${g.propertyId}|${g.customerId}`;
 
 function sentAt(r: { data: QueuedPushData; createdAt: Date }): number {
   const at = Date.parse(r.data.sentAt ?? '');
@@ -203,16 +231,18 @@ export async function renewLease(em: EntityManager, ids: readonly string[], work
 }
 
 /**
- * The claimed rows done: 'completed' (locked_by / locked_at stay: which worker did it, and when it took the rows).
- * Returns how many were still this worker's (fewer: another took them over).
+ * The claimed rows done, each with the prospect it was logged on: 'completed' (locked_by / locked_at stay: which worker
+ * did it, and when it took the rows). Returns how many were still this worker's (fewer: another took them over).
  */
-export async function completeRows(em: EntityManager, ids: readonly string[], worker: string, prospectId: string): Promise<number> {
+export async function completeRows(em: EntityManager, done: ReadonlyArray<{ id: string; prospectId: string }>, worker: string): Promise<number> {
+  if (done.length === 0) return 0;
   const rows = await em.execute<Array<{ id: string }>>(
-    `update ${S}.lead_sync_queue
-        set status = 'completed', processed_at = now(), resman_lead_id = ?, error_message = null
-      where id = any(?::uuid[]) and status = 'processing' and locked_by = ?
-      returning id`,
-    [prospectId, pgTextArray(ids), worker],
+    `update ${S}.lead_sync_queue q
+        set status = 'completed', processed_at = now(), resman_lead_id = r.prospect_id, error_message = null
+       from unnest(?::uuid[], ?::text[]) as r(id, prospect_id)
+      where q.id = r.id and q.status = 'processing' and q.locked_by = ?
+      returning q.id`,
+    [pgTextArray(done.map((d) => d.id)), pgTextArray(done.map((d) => d.prospectId)), worker],
   );
   return rows.length;
 }

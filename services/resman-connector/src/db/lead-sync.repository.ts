@@ -18,6 +18,19 @@ export async function findMapping(em: EntityManager, k: { accountId: string; pro
   return em.findOne(LeadSyncMapping, { accountId: k.accountId, propertyId: k.propertyId, customerId: k.customerId, mappingStatus: 'active' });
 }
 
+/** The active mappings of these customers at these properties (one query), by `account|property|customer`. */
+export async function findMappings(em: EntityManager, keys: ReadonlyArray<{ accountId: string; propertyId: string; customerId: string }>): Promise<Map<string, { prospectId: string; personId: string | null }>> {
+  if (keys.length === 0) return new Map();
+  const rows = await em.execute<Array<{ account_id: string; property_id: string; customer_id: string; resman_lead_id: string; resman_person_id: string | null }>>(
+    `select m.account_id, m.property_id, m.customer_id, m.resman_lead_id, m.resman_person_id
+       from unnest(?::uuid[], ?::uuid[], ?::uuid[]) as k(account_id, property_id, customer_id)
+       join ${S}.lead_sync_mapping m on m.property_id = k.property_id and m.customer_id = k.customer_id and m.account_id = k.account_id
+      where m.mapping_status = 'active'`,
+    [...[keys.map((k) => k.accountId), keys.map((k) => k.propertyId), keys.map((k) => k.customerId)].map(pgTextArray)],
+  );
+  return new Map(rows.map((r) => [`${r.account_id}|${r.property_id}|${r.customer_id}`, { prospectId: r.resman_lead_id, personId: r.resman_person_id }]));
+}
+
 /** The integrations of these (account, property) pairs, in one query. */
 export async function findIntegrations(em: EntityManager, pairs: ReadonlyArray<{ accountId: string; propertyId: string }>): Promise<IntegrationRow[]> {
   if (pairs.length === 0) return [];
@@ -89,82 +102,105 @@ export interface QueuedCommunication {
   retryCount: number;
 }
 
-export async function findCommunications(em: EntityManager, accountId: string, messageIds: readonly string[]): Promise<Map<string, QueuedCommunication>> {
-  if (messageIds.length === 0) return new Map();
+/** The communication rows of these messages, each of its own account (a row of another account is left out), one query. */
+export async function findCommunications(em: EntityManager, messages: ReadonlyArray<{ accountId: string; messageId: string }>): Promise<Map<string, QueuedCommunication>> {
+  if (messages.length === 0) return new Map();
   const rows = await em.execute<Array<{ id: string; message_id: string; content: string | null; timestamp: Date | null; sync_status: string | null; retry_count: number }>>(
-    `select id, message_id, content, "timestamp", sync_status, retry_count from ${S}.communication_log_sync
-      where message_id = any(?::text[]) and account_id = ?`,
-    [pgTextArray(messageIds), accountId],
+    `select c.id, c.message_id, c.content, c."timestamp", c.sync_status, c.retry_count
+       from unnest(?::text[], ?::uuid[]) as k(message_id, account_id)
+       join ${S}.communication_log_sync c on c.message_id = k.message_id and c.account_id = k.account_id`,
+    [pgTextArray(messages.map((m) => m.messageId)), pgTextArray(messages.map((m) => m.accountId))],
   );
   return new Map(rows.map((r) => [r.message_id, {
     id: r.id, messageId: r.message_id, content: r.content ?? '', timestamp: r.timestamp === null ? null : new Date(r.timestamp), syncStatus: r.sync_status, retryCount: r.retry_count,
   }]));
 }
 
-/** The messages logged: 'success', the prospect, the Comments sent and the event type, one statement. */
+/** The messages logged: 'success', the prospect, the Comments sent and the event type, one statement for any number of them. */
 export async function recordLoggedCommunications(
-  em: EntityManager, accountId: string, prospectId: string,
-  logged: ReadonlyArray<{ messageId: string; comments: string; eventType: string; syncType: 'create' | 'update' }>,
+  em: EntityManager,
+  logged: ReadonlyArray<{ accountId: string; messageId: string; prospectId: string; comments: string; eventType: string; syncType: 'create' | 'update' }>,
 ): Promise<void> {
   if (logged.length === 0) return;
   await em.execute(
     `update ${S}.communication_log_sync c
-        set sync_status = 'success', resman_prospect_id = ?, sync_type = r.sync_type, content = r.comments, resman_event_type = r.event_type, last_error = null
-       from unnest(?::text[], ?::text[], ?::text[], ?::text[]) as r(message_id, comments, event_type, sync_type)
-      where c.message_id = r.message_id and c.account_id = ?`,
-    [prospectId, ...[logged.map((l) => l.messageId), logged.map((l) => l.comments), logged.map((l) => l.eventType), logged.map((l) => l.syncType)].map(pgTextArray), accountId],
+        set sync_status = 'success', resman_prospect_id = r.prospect_id, sync_type = r.sync_type, content = r.comments, resman_event_type = r.event_type, last_error = null
+       from unnest(?::text[], ?::uuid[], ?::text[], ?::text[], ?::text[], ?::text[]) as r(message_id, account_id, prospect_id, comments, event_type, sync_type)
+      where c.message_id = r.message_id and c.account_id = r.account_id`,
+    [...[
+      logged.map((l) => l.messageId), logged.map((l) => l.accountId), logged.map((l) => l.prospectId), logged.map((l) => l.comments),
+      logged.map((l) => l.eventType), logged.map((l) => l.syncType),
+    ].map(pgTextArray)],
   );
 }
 
 /** After a failed attempt: each message still 'pending' (or 'failed' for good) with the error, one statement; one retry more each. */
 export async function recordFailedCommunications(
-  em: EntityManager, accountId: string, failed: ReadonlyArray<{ messageId: string; status: 'pending' | 'failed'; error: string }>,
+  em: EntityManager, failed: ReadonlyArray<{ accountId: string; messageId: string; status: 'pending' | 'failed'; error: string }>,
 ): Promise<void> {
   if (failed.length === 0) return;
   await em.execute(
     `update ${S}.communication_log_sync c
         set sync_status = r.status, last_error = r.error, retry_count = c.retry_count + 1
-       from unnest(?::text[], ?::text[], ?::text[]) as r(message_id, status, error)
-      where c.message_id = r.message_id and c.account_id = ? and c.sync_status is distinct from 'success'`,
-    [...[failed.map((f) => f.messageId), failed.map((f) => f.status), failed.map((f) => f.error)].map(pgTextArray), accountId],
+       from unnest(?::text[], ?::uuid[], ?::text[], ?::text[]) as r(message_id, account_id, status, error)
+      where c.message_id = r.message_id and c.account_id = r.account_id and c.sync_status is distinct from 'success'`,
+    [...[failed.map((f) => f.messageId), failed.map((f) => f.accountId), failed.map((f) => f.status), failed.map((f) => f.error)].map(pgTextArray)],
   );
 }
 
+/** What a committed push records of one customer at one property. */
+export interface SyncedLead {
+  accountId: string;
+  propertyId: string;
+  customerId: string;
+  conversationId: string | null;
+  prospectId: string;
+  personId: string;
+  /** Messages it logged. */
+  syncs: number;
+}
+
 /**
- * The mapping as a committed push leaves it: 'synced', version + the number of messages it logged (so versions count
- * committed syncs), the latest conversation kept. Null when the (property, customer) row is another account's: it is
- * never touched.
+ * The mappings as committed pushes leave them, one statement: 'synced', version + the number of messages logged (so
+ * versions count committed syncs), the latest conversation kept. A (property, customer) row of another account is
+ * never touched and is missing from the answer (by `account|property|customer`). One entry per customer and property.
  */
-export async function recordSyncedMapping(
-  em: EntityManager, m: { accountId: string; propertyId: string; customerId: string; conversationId: string | null; prospectId: string; personId: string; syncs: number },
-): Promise<{ id: string; syncVersion: number } | null> {
-  const [mapping] = await em.execute<Array<{ id: string; sync_version: number }>>(
+export async function recordSyncedMappings(em: EntityManager, leads: readonly SyncedLead[]): Promise<Map<string, { id: string; syncVersion: number }>> {
+  if (leads.length === 0) return new Map();
+  const rows = await em.execute<Array<{ id: string; account_id: string; property_id: string; customer_id: string; sync_version: number }>>(
     `insert into ${S}.lead_sync_mapping
        (account_id, property_id, customer_id, conversation_id, resman_lead_id, resman_person_id, mapping_status, sync_status, last_sync_at, sync_version)
-     values (?, ?, ?, ?, ?, ?, 'active', 'synced', now(), ?)
+     select r.account_id, r.property_id, r.customer_id, r.conversation_id, r.prospect_id, r.person_id, 'active', 'synced', now(), r.syncs
+       from unnest(?::uuid[], ?::uuid[], ?::uuid[], ?::uuid[], ?::text[], ?::text[], ?::int[]) as r(account_id, property_id, customer_id, conversation_id, prospect_id, person_id, syncs)
      on conflict (property_id, customer_id) do update set
        conversation_id = coalesce(excluded.conversation_id, lead_sync_mapping.conversation_id),
        resman_lead_id = excluded.resman_lead_id, resman_person_id = excluded.resman_person_id,
        mapping_status = 'active', sync_status = 'synced', last_sync_at = now(),
        sync_version = lead_sync_mapping.sync_version + excluded.sync_version
      where lead_sync_mapping.account_id = excluded.account_id
-     returning id, sync_version`,
-    [m.accountId, m.propertyId, m.customerId, m.conversationId, m.prospectId, m.personId, m.syncs],
+     returning id, account_id, property_id, customer_id, sync_version`,
+    [
+      ...[leads.map((l) => l.accountId), leads.map((l) => l.propertyId), leads.map((l) => l.customerId), leads.map((l) => l.conversationId),
+        leads.map((l) => l.prospectId), leads.map((l) => l.personId)].map(pgTextArray),
+      `{${leads.map((l) => l.syncs).join(',')}}`,
+    ],
   );
-  return mapping ? { id: mapping.id, syncVersion: mapping.sync_version } : null;
+  return new Map(rows.map((r) => [`${r.account_id}|${r.property_id}|${r.customer_id}`, { id: r.id, syncVersion: r.sync_version }]));
 }
 
-/** The customer's ResMan person and prospect at the property; the version counts changes of person. */
-export async function recordContactSync(em: EntityManager, c: { accountId: string; propertyId: string; customerId: string; personId: string; prospectId: string }): Promise<void> {
+/** Each customer's ResMan person and prospect at the property, one statement; the version counts changes of person. */
+export async function recordContactSyncs(em: EntityManager, leads: ReadonlyArray<Pick<SyncedLead, 'accountId' | 'propertyId' | 'customerId' | 'personId' | 'prospectId'>>): Promise<void> {
+  if (leads.length === 0) return;
   await em.execute(
     `insert into ${S}.contact_sync (account_id, property_id, customer_id, resman_contact_id, resman_prospect_id, sync_status, last_sync_at, sync_version)
-     values (?, ?, ?, ?, ?, 'success', now(), 1)
+     select r.account_id, r.property_id, r.customer_id, r.person_id, r.prospect_id, 'success', now(), 1
+       from unnest(?::uuid[], ?::uuid[], ?::uuid[], ?::text[], ?::text[]) as r(account_id, property_id, customer_id, person_id, prospect_id)
      on conflict (property_id, customer_id) do update set
        resman_contact_id = excluded.resman_contact_id, resman_prospect_id = excluded.resman_prospect_id,
        sync_status = 'success', last_sync_at = now(),
        sync_version = contact_sync.sync_version + case when contact_sync.resman_contact_id is distinct from excluded.resman_contact_id then 1 else 0 end
      where contact_sync.account_id = excluded.account_id`,
-    [c.accountId, c.propertyId, c.customerId, c.personId, c.prospectId],
+    [...[leads.map((l) => l.accountId), leads.map((l) => l.propertyId), leads.map((l) => l.customerId), leads.map((l) => l.personId), leads.map((l) => l.prospectId)].map(pgTextArray)],
   );
 }
 

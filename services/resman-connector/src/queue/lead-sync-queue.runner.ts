@@ -1,6 +1,7 @@
 // The lead-sync queue's worker loop (one per process, started by main.ts, stopped on shutdown): finds due groups
-// (one customer's pending messages at one property) and pushes each with the use case pushQueuedGroup, up to
-// `workers` pushes at once, each to a different ResMan account.
+// (one customer's pending messages at one property) and pushes them in rounds with the use case pushQueuedRound (up
+// to `groupsPerRound` groups of one ResMan account, one after another), up to `workers` rounds at once, each to a
+// different ResMan account.
 //
 // At most one request in flight per ResMan account, on every replica: a push runs only while its worker holds the
 // account's advisory lock (AdvisoryLocks.tryAcquire: never waited for; an account another replica holds is passed over
@@ -21,7 +22,7 @@ import type { Logger } from '@domiq/logging';
 import type { AdvisoryLocks, LockLease } from '../db/advisory-locks.ts';
 import { findDueGroups, LEAD_SYNC_QUEUE_CHANNEL, type DueGroup } from '../db/lead-sync-queue.repository.ts';
 import { resmanAccountKey } from '../domain/lead-sync-queue.ts';
-import type { PushSummary, QueuedGroup } from '../app/push-queued-leads.ts';
+import type { QueuedGroup, RoundSummary } from '../app/push-queued-leads.ts';
 
 const MIN_LOOK_INTERVAL_MS = 20;
 
@@ -30,10 +31,12 @@ export interface LeadSyncQueueRunnerOptions {
   /** Locks in the ResMan-account namespace; their connection also LISTENs for the consumer's NOTIFY. */
   locks: AdvisoryLocks;
   logger: Logger;
-  /** One push (pushQueuedGroup bound to its dependencies). */
-  push(group: QueuedGroup, accountKey: string, logger: Logger): Promise<PushSummary>;
-  /** Pushes in flight at once in this process (each to another ResMan account). 0: this process does not push. */
+  /** One round (pushQueuedRound bound to its dependencies): groups of the one ResMan account of `accountKey`. */
+  push(groups: QueuedGroup[], accountKey: string, logger: Logger): Promise<RoundSummary>;
+  /** Rounds in flight at once in this process (each to another ResMan account). 0: this process does not push. */
   workers: number;
+  /** Most groups (customers) one round pushes. */
+  groupsPerRound: number;
   /** Backstop poll interval. */
   pollMs: number;
   /** The claims' lease (QueueWorkerDeps.leaseMs): groups with a live one are not due. */
@@ -127,19 +130,25 @@ export class LeadSyncQueueRunner {
    * how many it started (all slots already busy counts as one: there was work).
    */
   async #dispatch(): Promise<number> {
-    const { orm, locks, workers } = this.#opts;
+    const { orm, locks, workers, groupsPerRound } = this.#opts;
     if (this.#inflight.size >= workers) return 1;
     // Accounts another replica holds: passed over until the next round.
     const elsewhere = new Set<string>();
     let started = 0;
     while (this.#running && this.#inflight.size < workers) {
       const wanted = workers - this.#inflight.size + 2;
-      const groups = await findDueGroups(orm.em.fork({ clear: true }), [...this.#busy, ...elsewhere], wanted, this.#opts.leaseMs);
-      if (groups.length === 0) return started;
-      // Every group returned is either started or passed over, so the next query excludes it: this ends.
-      for (const group of groups) {
-        if (!this.#running || this.#inflight.size >= workers) return started;
+      const due = await findDueGroups(orm.em.fork({ clear: true }), [...this.#busy, ...elsewhere], wanted * groupsPerRound, this.#opts.leaseMs, groupsPerRound);
+      if (due.length === 0) return started;
+      // A round per ResMan account, the accounts in the order of their most urgent group.
+      const rounds = new Map<string, DueGroup[]>();
+      for (const group of due) {
         const key = groupAccountKey(group);
+        if (!rounds.has(key)) rounds.set(key, []);
+        rounds.get(key)!.push(group);
+      }
+      // Every account returned is either started or passed over, so the next query excludes it: this ends.
+      for (const [key, groups] of rounds) {
+        if (!this.#running || this.#inflight.size >= workers) return started;
         if (this.#busy.has(key) || elsewhere.has(key)) continue;
         const lease = await locks.tryAcquire(key);
         if (!lease) {
@@ -148,30 +157,30 @@ export class LeadSyncQueueRunner {
         }
         this.#busy.add(key);
         started++;
-        const task = this.#push(group, key, lease).then((ok) => {
+        const task = this.#push(groups, key, lease).then((ok) => {
           this.#inflight.delete(task);
           this.#busy.delete(key);
-          // More may be due (the account's other customers, rows queued meanwhile); after a push that broke, the
-          // poll looks again instead, so a push failing at once cannot spin.
+          // More may be due (the account's other customers, rows queued meanwhile); after a round that broke, the
+          // poll looks again instead, so a round failing at once cannot spin.
           if (ok) this.wake();
         });
         this.#inflight.add(task);
       }
-      // Fewer than asked for: that was everything due that this process may take (each group returned was started or
-      // passed over), so looking again now would find nothing; a finished push or a NOTIFY wakes the next look.
-      if (groups.length < wanted) return started;
+      // Fewer accounts than asked for: that was everything due that this process may take (each account returned was
+      // started or passed over), so looking again now would find nothing; a finished round or a NOTIFY wakes the next look.
+      if (rounds.size < wanted) return started;
     }
     return started;
   }
 
-  /** One push under the account's lock; false when it broke unexpectedly (its rows stay as they were for a later round). */
-  async #push(group: DueGroup, key: string, lease: LockLease): Promise<boolean> {
+  /** One round under the account's lock; false when it broke unexpectedly (its rows stay as they were for a later round). */
+  async #push(groups: DueGroup[], key: string, lease: LockLease): Promise<boolean> {
     const { logger, locks } = this.#opts;
     try {
-      await this.#opts.push(group, key, logger);
+      await this.#opts.push(groups, key, logger);
       return true;
     } catch (err) {
-      logger.error({ err: String(err), account_id: group.accountId, property_id: group.propertyId, customer_id: group.customerId }, 'lead-sync queue: push failed unexpectedly');
+      logger.error({ err: String(err), resman_account: key, groups: groups.length }, 'lead-sync queue: push round failed unexpectedly');
       return false;
     } finally {
       await locks.release(lease).catch((err: unknown) => logger.warn({ err: String(err) }, 'lead-sync queue: could not release the account lock'));

@@ -159,6 +159,15 @@ export interface GetCustomerResponse {
   customer?: Customer | undefined;
 }
 
+export interface GetCustomersRequest {
+  accountId: string;
+  customerIds: string[];
+}
+
+export interface GetCustomersResponse {
+  customers: Customer[];
+}
+
 export interface Account {
   id: string;
   name: string;
@@ -1185,6 +1194,170 @@ export const GetCustomerResponse: MessageFns<GetCustomerResponse> = {
     message.customer = (object.customer !== undefined && object.customer !== null)
       ? Customer.fromPartial(object.customer)
       : undefined;
+    return message;
+  },
+};
+
+function createBaseGetCustomersRequest(): GetCustomersRequest {
+  return { accountId: "", customerIds: [] };
+}
+
+export const GetCustomersRequest: MessageFns<GetCustomersRequest> = {
+  encode(message: GetCustomersRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accountId !== "") {
+      writer.uint32(10).string(message.accountId);
+    }
+    for (const v of message.customerIds) {
+      writer.uint32(18).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetCustomersRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetCustomersRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.customerIds.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetCustomersRequest {
+    return {
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+      customerIds: globalThis.Array.isArray(object?.customerIds)
+        ? object.customerIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.customer_ids)
+        ? object.customer_ids.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: GetCustomersRequest): unknown {
+    const obj: any = {};
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    if (message.customerIds?.length) {
+      obj.customerIds = message.customerIds;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetCustomersRequest>): GetCustomersRequest {
+    return GetCustomersRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetCustomersRequest>): GetCustomersRequest {
+    const message = createBaseGetCustomersRequest();
+    message.accountId = object.accountId ?? "";
+    message.customerIds = object.customerIds?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseGetCustomersResponse(): GetCustomersResponse {
+  return { customers: [] };
+}
+
+export const GetCustomersResponse: MessageFns<GetCustomersResponse> = {
+  encode(message: GetCustomersResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.customers) {
+      Customer.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetCustomersResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetCustomersResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.customers.push(Customer.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetCustomersResponse {
+    return {
+      customers: globalThis.Array.isArray(object?.customers)
+        ? object.customers.map((e: any) => Customer.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: GetCustomersResponse): unknown {
+    const obj: any = {};
+    if (message.customers?.length) {
+      obj.customers = message.customers.map((e) => Customer.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetCustomersResponse>): GetCustomersResponse {
+    return GetCustomersResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetCustomersResponse>): GetCustomersResponse {
+    const message = createBaseGetCustomersResponse();
+    message.customers = object.customers?.map((e) => Customer.fromPartial(e)) || [];
     return message;
   },
 };
@@ -2946,6 +3119,21 @@ export const IdentityServiceService = {
     responseSerialize: (value: GetCustomerResponse): Buffer => Buffer.from(GetCustomerResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetCustomerResponse => GetCustomerResponse.decode(value),
   },
+  /**
+   * GetCustomer for many customers of one account in one call and one query (the ResMan connector's push rounds).
+   * Ids not found in the account are left out of the answer; the order of the answer is not the request's.
+   * At most 500 ids.
+   */
+  getCustomers: {
+    path: "/domiq.identity.v1.IdentityService/GetCustomers" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetCustomersRequest): Buffer => Buffer.from(GetCustomersRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetCustomersRequest => GetCustomersRequest.decode(value),
+    responseSerialize: (value: GetCustomersResponse): Buffer =>
+      Buffer.from(GetCustomersResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetCustomersResponse => GetCustomersResponse.decode(value),
+  },
   createAccount: {
     path: "/domiq.identity.v1.IdentityService/CreateAccount" as const,
     requestStream: false as const,
@@ -3018,6 +3206,12 @@ export interface IdentityServiceServer extends UntypedServiceImplementation {
    */
   resolveCustomers: handleUnaryCall<ResolveCustomersRequest, ResolveCustomersResponse>;
   getCustomer: handleUnaryCall<GetCustomerRequest, GetCustomerResponse>;
+  /**
+   * GetCustomer for many customers of one account in one call and one query (the ResMan connector's push rounds).
+   * Ids not found in the account are left out of the answer; the order of the answer is not the request's.
+   * At most 500 ids.
+   */
+  getCustomers: handleUnaryCall<GetCustomersRequest, GetCustomersResponse>;
   createAccount: handleUnaryCall<CreateAccountRequest, CreateAccountResponse>;
   createProperty: handleUnaryCall<CreatePropertyRequest, CreatePropertyResponse>;
   getProperty: handleUnaryCall<GetPropertyRequest, GetPropertyResponse>;
@@ -3080,6 +3274,26 @@ export interface IdentityServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetCustomerResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * GetCustomer for many customers of one account in one call and one query (the ResMan connector's push rounds).
+   * Ids not found in the account are left out of the answer; the order of the answer is not the request's.
+   * At most 500 ids.
+   */
+  getCustomers(
+    request: GetCustomersRequest,
+    callback: (error: ServiceError | null, response: GetCustomersResponse) => void,
+  ): ClientUnaryCall;
+  getCustomers(
+    request: GetCustomersRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetCustomersResponse) => void,
+  ): ClientUnaryCall;
+  getCustomers(
+    request: GetCustomersRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetCustomersResponse) => void,
   ): ClientUnaryCall;
   createAccount(
     request: CreateAccountRequest,
