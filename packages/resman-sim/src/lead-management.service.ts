@@ -228,6 +228,7 @@ function applyProspect(ctx: LeadContext, plan: PlannedProspect): PostedProspect 
   if (plan.preferences !== undefined) prospect.preferences = { ...prospect.preferences, ...plan.preferences };
   for (const event of plan.events) applyEvent(prospect, event, stamp);
   prospect.lastModified = stamp;
+  ctx.store.changed(prospect);
   // An events-only update still echoes every person, so the caller always gets both ids back.
   const echoed = posted.length > 0 ? posted.map((p) => p.person) : prospect.people;
   const prospectId = prospect.prospectId;

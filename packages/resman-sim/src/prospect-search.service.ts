@@ -1,6 +1,6 @@
 // MITS/SearchProspects: the criteria ResMan accepts, combined with AND; no paging, so wide windows overflow.
 import { parseMitsDate } from './mits-date.ts';
-import type { ProspectStore } from './prospect-store.ts';
+import { normText, phoneDigits, type ProspectStore } from './prospect-store.ts';
 import type { SimProspect } from './sim-types.ts';
 
 export interface SearchCriteria {
@@ -18,13 +18,8 @@ export type SearchResult =
   | { kind: 'error'; error: string }
   | { kind: 'overflow' };
 
-// Compares the national number only, so "+1 (512) 555-0100" finds "512-555-0100".
-export function phoneDigits(value: string): string {
-  const digits = value.replace(/\D/g, '');
-  return digits.length === 11 && digits.startsWith('1') ? digits.slice(1) : digits;
-}
-
-const norm = (value: string): string => value.trim().toLowerCase();
+export { phoneDigits };
+const norm = normText;
 
 export function searchProspects(
   store: ProspectStore,
@@ -54,7 +49,12 @@ export function searchProspects(
   const phone = Phone === undefined ? undefined : phoneDigits(Phone);
   if (phone === '') return { kind: 'error', error: 'Phone must contain digits' };
 
-  const matches = store.listFor(scope.accountId, scope.propertyId).filter((p) => {
+  // The indexed criterion narrows the candidates; every criterion is still checked on each.
+  const candidates = ProspectID !== undefined ? [store.get(ProspectID)].filter((p) => p !== undefined && p.accountId === scope.accountId && norm(p.propertyId) === norm(scope.propertyId)) as SimProspect[]
+    : phone !== undefined ? store.withContact(scope.accountId, scope.propertyId, 'phone', phone)
+    : Email !== undefined && norm(Email) !== '' ? store.withContact(scope.accountId, scope.propertyId, 'email', Email)
+    : store.listFor(scope.accountId, scope.propertyId);
+  const matches = candidates.filter((p) => {
     if (ProspectID !== undefined && norm(p.prospectId) !== norm(ProspectID)) return false;
     if (hasName && !p.people.some((person) =>
       norm(person.firstName ?? '') === norm(FirstName ?? '') && norm(person.lastName ?? '') === norm(LastName ?? ''))) return false;

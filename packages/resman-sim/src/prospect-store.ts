@@ -22,8 +22,27 @@ export interface SeedProspectInput {
   events?: Array<Partial<SimEvent> & { interactionType: string }>;
 }
 
+// Compares the national number only, so "+1 (512) 555-0100" finds "512-555-0100".
+export function phoneDigits(value: string): string {
+  const digits = value.replace(/\D/g, '');
+  return digits.length === 11 && digits.startsWith('1') ? digits.slice(1) : digits;
+}
+
+export const normText = (value: string): string => value.trim().toLowerCase();
+
+const scopeKey = (accountId: number, propertyId: string) => `${accountId}|${propertyId.toLowerCase()}`;
+
+/**
+ * Holds the prospects by id, by property, and by the contact details searches look them up by (a phone's digits, an
+ * email), as ResMan's own indexes would: a search costs what it finds, not the size of the property's history (a
+ * benchmark's simulator holds thousands of cards). The contact index follows a prospect's people: a service that
+ * changes them calls `changed`.
+ */
 export class ProspectStore {
   #prospects = new Map<string, SimProspect>();
+  #byScope = new Map<string, Map<string, SimProspect>>();
+  #byContact = new Map<string, Set<string>>();
+  #contactKeys = new Map<string, string[]>();
   #now: () => Date;
 
   constructor(now: () => Date) {
@@ -40,7 +59,29 @@ export class ProspectStore {
   }
 
   insert(prospect: SimProspect): void {
-    this.#prospects.set(prospect.prospectId.toLowerCase(), prospect);
+    const id = prospect.prospectId.toLowerCase();
+    this.#prospects.set(id, prospect);
+    const scope = scopeKey(prospect.accountId, prospect.propertyId);
+    if (!this.#byScope.has(scope)) this.#byScope.set(scope, new Map());
+    this.#byScope.get(scope)!.set(id, prospect);
+    this.changed(prospect);
+  }
+
+  /** The prospect's people changed (names, phones, emails, roommates): its contact index entries follow. */
+  changed(prospect: SimProspect): void {
+    const id = prospect.prospectId.toLowerCase();
+    for (const key of this.#contactKeys.get(id) ?? []) this.#byContact.get(key)?.delete(id);
+    const scope = scopeKey(prospect.accountId, prospect.propertyId);
+    const keys = new Set<string>();
+    for (const person of prospect.people) {
+      for (const ph of person.phones) keys.add(`${scope}|phone|${phoneDigits(ph.number)}`);
+      if (person.email) keys.add(`${scope}|email|${normText(person.email)}`);
+    }
+    for (const key of keys) {
+      if (!this.#byContact.has(key)) this.#byContact.set(key, new Set());
+      this.#byContact.get(key)!.add(id);
+    }
+    this.#contactKeys.set(id, [...keys]);
   }
 
   list(): SimProspect[] {
@@ -48,8 +89,13 @@ export class ProspectStore {
   }
 
   listFor(accountId: number, propertyId: string): SimProspect[] {
-    const property = propertyId.toLowerCase();
-    return this.list().filter((p) => p.accountId === accountId && p.propertyId.toLowerCase() === property);
+    return [...(this.#byScope.get(scopeKey(accountId, propertyId))?.values() ?? [])];
+  }
+
+  /** The property's prospects with a person having this phone (digits as phoneDigits gives them) or this email. */
+  withContact(accountId: number, propertyId: string, kind: 'phone' | 'email', value: string): SimProspect[] {
+    const ids = this.#byContact.get(`${scopeKey(accountId, propertyId)}|${kind}|${kind === 'email' ? normText(value) : value}`);
+    return ids ? [...ids].map((id) => this.#prospects.get(id)!) : [];
   }
 
   findByPerson(accountId: number, propertyId: string, personId: string): SimProspect | undefined {
@@ -64,6 +110,9 @@ export class ProspectStore {
 
   clear(): void {
     this.#prospects.clear();
+    this.#byScope.clear();
+    this.#byContact.clear();
+    this.#contactKeys.clear();
   }
 
   // Inserts a prospect without MITS validation: for seeding large or back-dated data sets in tests and demos.

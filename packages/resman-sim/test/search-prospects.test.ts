@@ -66,6 +66,26 @@ describe('MITS/SearchProspects', () => {
     expect(prospectsOf(bob).map((p) => p.Customers.Customer[0].Identification[0].IDValue)).toEqual([bobId]);
   });
 
+  it('finds a person by the email and phone a later post gave them, and a roommate by theirs, and no longer by the old ones', async () => {
+    const { janeId } = await seedTwo();
+    const [jane] = prospectsOf(await postLegacyJson(sim, SEARCH, { ProspectID: janeId }));
+    const personId = jane.Customers.Customer[0].Identification.find((i: any) => i.IDType === 'PersonID').IDValue;
+    await postLegacyJson(sim, 'MITS/PostLeadManagement4_0', {
+      Xml: guestCardXml({ customers: [{ prospectId: janeId, personId, email: 'jane@new.example', phone: '512-555-0177' }] }),
+    });
+    await postLegacyJson(sim, 'MITS/PostLeadManagement4_0', {
+      Xml: guestCardXml({ customers: [{ prospectId: janeId, firstName: 'Sam', lastName: 'Doe', email: 'Sam@Example.com' }] }),
+    });
+    const ids = async (criteria: Record<string, string>) => prospectsOf(await postLegacyJson(sim, SEARCH, criteria)).map((p) => p.Customers.Customer[0].Identification[0].IDValue);
+    expect(await ids({ Email: 'JANE@new.example' })).toEqual([janeId]);
+    expect(await ids({ Phone: '(512) 555-0177' })).toEqual([janeId]);
+    expect(await ids({ Email: 'sam@example.com' })).toEqual([janeId]);
+    expect(await ids({ Email: 'jane.doe@example.com' })).toEqual([]);
+    expect(await ids({ Phone: '5125550100' })).toEqual([]);
+    // Email and phone together must both match the same prospect.
+    expect(await ids({ Email: 'sam@example.com', Phone: '5125550199' })).toEqual([]);
+  });
+
   it('returns an empty Prospect list when nothing matches', async () => {
     await seedTwo();
     const res = await postLegacyJson(sim, SEARCH, { Email: 'nobody@example.com' });

@@ -213,7 +213,7 @@ describe('the worker\'s queries', () => {
     const claimed = await claimGroups(em, round, 'worker-round', 10, LEASE_MS);
     // Group by group in the order asked, each customer's messages in the order they were sent.
     expect(claimed.map((r) => r.messageId)).toEqual(round.flatMap((g) => {
-      const n = customers.indexOf(g.customerId);
+      const n = customers.findIndex((c) => c === g.customerId);
       return [messages[2 * n + 1]!.messageId, messages[2 * n]!.messageId];
     }));
     expect(claimed.every((r) => r.accountId === roundAcct && r.propertyId === roundProp)).toBe(true);
