@@ -25,6 +25,17 @@ end $$`,
   ];
 }
 
+/*
+ * KEY_LOOKUPS, the rule for a batch's lookups by key on the hot path: the keys as bound arrays (`unnest(?::uuid[],
+ * ?::text[])`, pgTextArray below) and each key's rows found by a `cross join lateral (select ... where <every key
+ * column> = k.<column> [and the index's predicate, spelled out] limit n)`. A plain join lets the planner pick the plan
+ * from the tables' statistics, and on young or stale ones (every fresh database, any table growing faster than
+ * autovacuum analyses it) it picked a scan of every row of the account (an index on account_id alone, or a
+ * low-selectivity index such as messages.direction) joined by filter: a cost growing with the table. A LATERAL
+ * subquery with LIMIT cannot be flattened into a join, so it is an index lookup per key by construction. (Measured with
+ * auto_explain during `node test/bench/profile.ts`: docs/hot-path.md.)
+ */
+
 /**
  * A PostgreSQL array literal of texts (`{"a","b\"c",NULL}`), for a `?::text[]` parameter: the driver would expand a JS
  * array into a list of scalars. Unlike one JSON parameter read with json_to_recordset (which the planner always

@@ -42,7 +42,12 @@ export function createClient<C extends Client>(
   address: string,
   options: ClientOptions = {},
 ): { raw: C; client: PromiseClient<C>; close(): void } {
-  const raw = new Ctor(address, credentials.createInsecure(), { 'grpc.service_config': serviceConfig, 'grpc.enable_retries': 1 });
+  const raw = new Ctor(address, credentials.createInsecure(), {
+    'grpc.service_config': serviceConfig, 'grpc.enable_retries': 1,
+    // A peer that restarted (a rolling update, a crash) is reached again within a second: grpc-js's default reconnect
+    // backoff grows to two minutes, far longer than the retries above wait, so the first calls after a restart failed.
+    'grpc.initial_reconnect_backoff_ms': 200, 'grpc.max_reconnect_backoff_ms': 1000,
+  });
   const client = new Proxy({} as PromiseClient<C>, {
     get(_t, prop: string) {
       const method = (raw as unknown as Record<string, UnaryMethod<unknown, unknown>>)[prop];

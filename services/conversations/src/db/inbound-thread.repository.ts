@@ -95,11 +95,15 @@ export const messageKeyOf = (k: InboundMessageKey) => `${k.accountId}|${k.channe
 export async function storedInboundMessages(em: EntityManager, keys: readonly InboundMessageKey[]): Promise<Set<string>> {
   if (keys.length === 0) return new Set();
   const rows = await em.execute<Array<{ account_id: string; channel: Channel; channel_message_id: string }>>(
-    `select m.account_id, m.channel, m.channel_message_id
+    `select k.account_id, k.channel, k.channel_message_id
        from unnest(?::uuid[], ?::text[], ?::text[]) as k(account_id, channel, channel_message_id)
-       join ${S}.messages m on m.account_id = k.account_id and m.channel = k.channel and m.channel_message_id = k.channel_message_id and m.direction = 'inbound'`,
-    // Arrays, not one JSON parameter: unnest of bound arrays is estimated at their length, so the unique index is used
-    // however young the table's statistics (json_to_recordset is always guessed at 100 rows).
+       cross join lateral (
+         select 1 from ${S}.messages m
+          where m.account_id = k.account_id and m.channel = k.channel and m.channel_message_id = k.channel_message_id
+            and m.direction = 'inbound' and m.channel_message_id is not null
+          limit 1) m`,
+    // One lookup in the unique index per key (its predicate spelled out), whatever the table's statistics say:
+    // KEY_LOOKUPS in @domiq/db.
     [pgTextArray(keys.map((k) => k.accountId)), pgTextArray(keys.map((k) => k.channel)), pgTextArray(keys.map((k) => k.providerMessageId))],
   );
   return new Set(rows.map((r) => messageKeyOf({ accountId: r.account_id, channel: r.channel, providerMessageId: r.channel_message_id })));

@@ -42,8 +42,9 @@ export async function enqueuePushes(em: EntityManager, pushes: readonly QueuedPu
      select r.account_id, r.property_id, r.customer_id, r.conversation_id, r.message_id, 'push', r.sync_data, r.priority, 0, r.max_retries, now(), 'pending'
        from json_to_recordset(?::json) as r(account_id uuid, property_id uuid, customer_id uuid, conversation_id uuid, message_id text,
                                             sync_data jsonb, priority int, max_retries int)
-       join ${S}.communication_log_sync c on c.message_id = r.message_id and c.account_id = r.account_id
-      where c.sync_status is distinct from 'success'
+       cross join lateral (
+         select 1 from ${S}.communication_log_sync c
+          where c.message_id = r.message_id and c.account_id = r.account_id and c.sync_status is distinct from 'success' limit 1) c
      on conflict (message_id) do nothing
      returning message_id`,
     [JSON.stringify(pushes.map((p) => ({
@@ -113,13 +114,17 @@ export async function findDueGroups(em: EntityManager, busy: readonly string[], 
        select q.account_id, q.property_id, q.customer_id from ${S}.lead_sync_queue q
         where q.status = 'processing' and q.message_id is not null and ${LEASE_EXPIRED}
      ), due as (
-       select q.account_id, q.property_id, q.customer_id, max(q.priority) as priority, min(q.created_at) as first_at
+       select c.account_id, c.property_id, c.customer_id, g.priority, g.first_at
          from candidates c
-         join ${S}.lead_sync_queue q on q.account_id = c.account_id and q.property_id = c.property_id and q.customer_id = c.customer_id
-        where q.status in ('pending', 'processing') and q.message_id is not null
-        group by q.account_id, q.property_id, q.customer_id
-       having bool_and(q.status <> 'processing' or ${LEASE_EXPIRED})
-          and (bool_or(q.status = 'processing') or max(q.next_retry_at) filter (where q.status = 'pending') <= now())
+         cross join lateral (
+           select max(q.priority) as priority, min(q.created_at) as first_at,
+                  bool_and(q.status <> 'processing' or ${LEASE_EXPIRED}) as unleased,
+                  bool_or(q.status = 'processing') as abandoned,
+                  max(q.next_retry_at) filter (where q.status = 'pending') as due_at
+             from ${S}.lead_sync_queue q
+            where q.account_id = c.account_id and q.property_id = c.property_id and q.customer_id = c.customer_id
+              and q.status in ('pending', 'processing') and q.message_id is not null) g
+        where g.unleased and (g.abandoned or g.due_at <= now())
      ), keyed as (
        select d.*, i.base_url, i.resman_account_id,
               coalesce(i.base_url || '|' || i.resman_account_id::text, 'none|' || d.account_id::text || '|' || d.property_id::text) as resman_key

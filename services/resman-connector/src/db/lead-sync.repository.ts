@@ -22,10 +22,12 @@ export async function findMapping(em: EntityManager, k: { accountId: string; pro
 export async function findMappings(em: EntityManager, keys: ReadonlyArray<{ accountId: string; propertyId: string; customerId: string }>): Promise<Map<string, { prospectId: string; personId: string | null }>> {
   if (keys.length === 0) return new Map();
   const rows = await em.execute<Array<{ account_id: string; property_id: string; customer_id: string; resman_lead_id: string; resman_person_id: string | null }>>(
-    `select m.account_id, m.property_id, m.customer_id, m.resman_lead_id, m.resman_person_id
+    `select k.account_id, k.property_id, k.customer_id, m.resman_lead_id, m.resman_person_id
        from unnest(?::uuid[], ?::uuid[], ?::uuid[]) as k(account_id, property_id, customer_id)
-       join ${S}.lead_sync_mapping m on m.property_id = k.property_id and m.customer_id = k.customer_id and m.account_id = k.account_id
-      where m.mapping_status = 'active'`,
+       cross join lateral (
+         select m.resman_lead_id, m.resman_person_id from ${S}.lead_sync_mapping m
+          where m.property_id = k.property_id and m.customer_id = k.customer_id and m.account_id = k.account_id and m.mapping_status = 'active'
+          limit 1) m`,
     [...[keys.map((k) => k.accountId), keys.map((k) => k.propertyId), keys.map((k) => k.customerId)].map(pgTextArray)],
   );
   return new Map(rows.map((r) => [`${r.account_id}|${r.property_id}|${r.customer_id}`, { prospectId: r.resman_lead_id, personId: r.resman_person_id }]));
@@ -84,10 +86,10 @@ export async function insertPendingCommunications(em: EntityManager, rows: reado
 export async function foreignCommunications(em: EntityManager, rows: ReadonlyArray<{ accountId: string; messageId: string }>): Promise<string[]> {
   if (rows.length === 0) return [];
   const found = await em.execute<Array<{ message_id: string }>>(
-    `select c.message_id from ${S}.communication_log_sync c
-       join json_to_recordset(?::json) as r(account_id uuid, message_id text) on r.message_id = c.message_id
-      where c.account_id <> r.account_id`,
-    [JSON.stringify(rows.map((r) => ({ account_id: r.accountId, message_id: r.messageId })))],
+    `select k.message_id from unnest(?::text[], ?::uuid[]) as k(message_id, account_id)
+       cross join lateral (
+         select 1 from ${S}.communication_log_sync c where c.message_id = k.message_id and c.account_id <> k.account_id limit 1) c`,
+    [pgTextArray(rows.map((r) => r.messageId)), pgTextArray(rows.map((r) => r.accountId))],
   );
   return found.map((r) => r.message_id);
 }
@@ -106,9 +108,10 @@ export interface QueuedCommunication {
 export async function findCommunications(em: EntityManager, messages: ReadonlyArray<{ accountId: string; messageId: string }>): Promise<Map<string, QueuedCommunication>> {
   if (messages.length === 0) return new Map();
   const rows = await em.execute<Array<{ id: string; message_id: string; content: string | null; timestamp: Date | null; sync_status: string | null; retry_count: number }>>(
-    `select c.id, c.message_id, c.content, c."timestamp", c.sync_status, c.retry_count
-       from unnest(?::text[], ?::uuid[]) as k(message_id, account_id)
-       join ${S}.communication_log_sync c on c.message_id = k.message_id and c.account_id = k.account_id`,
+    `select c.* from unnest(?::text[], ?::uuid[]) as k(message_id, account_id)
+       cross join lateral (
+         select c.id, c.message_id, c.content, c."timestamp", c.sync_status, c.retry_count from ${S}.communication_log_sync c
+          where c.message_id = k.message_id and c.account_id = k.account_id limit 1) c`,
     [pgTextArray(messages.map((m) => m.messageId)), pgTextArray(messages.map((m) => m.accountId))],
   );
   return new Map(rows.map((r) => [r.message_id, {
