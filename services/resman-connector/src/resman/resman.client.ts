@@ -6,7 +6,7 @@ import {
   type CircuitBreakerPolicy, type IRetryBackoffContext, type RetryPolicy,
 } from 'cockatiel';
 import type { Logger } from '@domiq/logging';
-import { OutboundTargetRefusedError, type OutboundGuard } from '@domiq/outbound';
+import { OutboundTargetRefusedError, type OutboundAnswer, type OutboundGuard } from '@domiq/outbound';
 import { KeyedQueue } from './keyed-queue.ts';
 import { parsePostLeadResponse, parseSearchProspects, MitsResponseError, type ResmanProspect } from './mits.ts';
 import { ResmanApiError, ResmanAuthError, ResmanError, ResmanTargetRefusedError, ResmanTransientError } from './resman.errors.ts';
@@ -191,16 +191,14 @@ export class ResmanClient {
       ...fields,
     });
     const started = performance.now();
-    let res: Response;
-    let text: string;
+    let res: OutboundAnswer;
     try {
-      res = await this.#wiring.outbound.fetch(`${baseUrl}/${method}`, {
+      res = await this.#wiring.outbound.request(`${baseUrl}/${method}`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-        body,
+        body: body.toString(),
         signal: AbortSignal.timeout(this.#wiring.timeoutMs),
       });
-      text = await res.text();
     } catch (err) {
       if (err instanceof OutboundTargetRefusedError) throw new ResmanTargetRefusedError(method, err.reason);
       const timedOut = (err as Error).name === 'TimeoutError' || (err as Error).name === 'AbortError';
@@ -208,12 +206,13 @@ export class ResmanClient {
         ? new ResmanTransientError(method, `no answer within ${this.#wiring.timeoutMs} ms`, { code: 'timeout' })
         : new ResmanTransientError(method, `request failed: ${(err as Error).message}`, { code: 'network' });
     }
+    const { text } = res;
     this.#wiring.logger?.debug({ method, status: res.status, ms: Math.round(performance.now() - started) }, 'resman call');
     const parsed = parseJson(text);
     const description = typeof parsed?.['ErrorDescription'] === 'string' ? parsed['ErrorDescription'] : text.slice(0, 200);
     if (res.status === 401) throw new ResmanAuthError(method, description);
     if (res.status === 429) {
-      throw new ResmanTransientError(method, 'rate limited (HTTP 429)', { code: 'http_429', retryAfterMs: retryAfterMs(res.headers.get('retry-after')) });
+      throw new ResmanTransientError(method, 'rate limited (HTTP 429)', { code: 'http_429', retryAfterMs: retryAfterMs(res.header('retry-after')) });
     }
     if (res.status >= 500) throw new ResmanTransientError(method, `HTTP ${res.status}: ${text.slice(0, 200)}`, { code: `http_${res.status}` });
     if (res.status !== 200) throw new ResmanError(method, `HTTP ${res.status}: ${description}`, { retryable: false, code: `http_${res.status}` });
