@@ -482,6 +482,8 @@ describe('deploy/Dockerfile and deploy/compose.yaml', () => {
     expect(dockerfile).toMatch(/^USER (?!0\b|root\b)\S+/m);
     expect(dockerfile).toMatch(/^STOPSIGNAL SIGTERM$/m);
     expect(dockerfile).toContain('CMD ["node", "--max-semi-space-size=4", "--import", "@domiq/telemetry/register", "src/main.ts"]');
+    // The services' memory settings, as the testkit and each package.json "start" run them.
+    expect(dockerfile).toMatch(/^ENV MALLOC_ARENA_MAX=2$/m);
   });
 
   it('compose runs the six services on the README ports plus postgres:15, NATS with JetStream and the ResMan simulator', () => {
