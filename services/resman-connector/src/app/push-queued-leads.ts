@@ -25,12 +25,12 @@ import { events } from '@domiq/proto/events';
 import type { Customer, IdentityServiceClient } from '@domiq/proto/identity';
 import { CHANNELS, type Channel } from '@domiq/proto/vocabulary';
 import type { SecretBox } from '@domiq/secrets';
-import { ResmanIntegration, type IntegrationRow } from '../db/integration.entities.ts';
-import { LeadSyncConflict, LeadSyncLog } from '../db/lead-sync.entities.ts';
+import { ResmanIntegration } from '../db/integration.entities.ts';
+import { LeadSyncConflict } from '../db/lead-sync.entities.ts';
 import { claimGroups, completeRows, groupKeyOf, renewLease, settleRows, type ClaimedRow, type GroupKey, type RowOutcome } from '../db/lead-sync-queue.repository.ts';
 import {
-  findCommunications, findIntegrations, findMappings, findOtherCustomersOfProspect, recordContactSyncs, recordFailedCommunications,
-  recordLoggedCommunications, recordSyncedMappings, type QueuedCommunication,
+  findCommunications, findIntegrations, findMappings, findOtherCustomersOfProspect, insertSyncLogs, recordContactSyncs, recordFailedCommunications,
+  recordLoggedCommunications, recordSyncedMappings, type QueuedCommunication, type QueuedIntegration, type SyncLogRow,
 } from '../db/lead-sync.repository.ts';
 import { personContact } from '../domain/contact.ts';
 import { afterFailedAttempt, mayAlreadyBeInResman, resmanAccountKey, type AttemptFailure, type RetryPolicy } from '../domain/lead-sync-queue.ts';
@@ -89,7 +89,7 @@ class RowsTakenOverError extends Error {
 /** A claimed group on its way through the round. */
 interface Work {
   group: GroupKey;
-  integration: IntegrationRow;
+  integration: QueuedIntegration;
   rows: ClaimedRow[];
 }
 
@@ -151,7 +151,7 @@ function claimedGroups(groups: readonly GroupKey[], rows: readonly ClaimedRow[])
 }
 
 async function pushClaimed(
-  deps: QueueWorkerDeps, claimed: Array<{ group: GroupKey; rows: ClaimedRow[] }>, integrationOf: (g: GroupKey) => IntegrationRow | null,
+  deps: QueueWorkerDeps, claimed: Array<{ group: GroupKey; rows: ClaimedRow[] }>, integrationOf: (g: GroupKey) => QueuedIntegration | null,
   summary: RoundSummary, logger: Logger,
 ): Promise<void> {
   const em = deps.orm.em.fork({ clear: true });
@@ -341,11 +341,12 @@ async function settleAll(
       accountId: s.group.accountId, messageId: s.rows[n]!.messageId, status: o.status === 'pending' ? 'pending' as const : 'failed' as const, error: o.errorMessage,
     }))));
     const unhealthy = new Map<string, { accountId: string; auth: boolean[] }>();
+    const logs: SyncLogRow[] = [];
     for (const { group, rows, outcomes: rowOutcomes, attempt } of settles) {
       if (!attempt || attempt.failure.kind === 'deferred') continue;
       for (const [n, o] of rowOutcomes.entries()) {
         const row = rows[n]!;
-        em.create(LeadSyncLog, {
+        logs.push({
           accountId: group.accountId, propertyId: group.propertyId, customerId: group.customerId, conversationId: row.conversationId, messageId: row.messageId,
           syncDirection: 'to_resman', syncStatus: o.status === 'pending' ? 'retry' : 'failed', syncType: 'update',
           syncData: { messageId: row.messageId, eventType: row.data.eventType, messages: rows.length },
@@ -357,6 +358,7 @@ async function settleAll(
       seen.auth.push(attempt.failure.code === 'auth');
       unhealthy.set(attempt.integration.id, seen);
     }
+    await insertSyncLogs(em, logs);
     // Each failed push of the integration counts, in the order they were made.
     for (const [id, { accountId, auth }] of unhealthy) {
       const integration = await em.findOne(ResmanIntegration, { id, accountId });
@@ -383,20 +385,20 @@ async function recordPushes(uow: UnitOfWork, worker: string, pushed: readonly Pu
     conversationId: [...p.rows].reverse().find((r) => r.conversationId !== null)?.conversationId ?? null,
   }));
   await recordLoggedCommunications(em, logged.flatMap((p) => p.messages.map((m) => ({ ...m, accountId: p.group.accountId, prospectId: p.outcome.prospectId }))));
-  for (const p of logged) {
+  await insertSyncLogs(em, logged.flatMap((p) => {
     const rowOf = new Map(p.rows.map((r) => [r.messageId, r]));
     const { prospectId, personId, attached } = p.outcome;
-    for (const m of p.messages) {
+    return p.messages.map((m): SyncLogRow => {
       const row = rowOf.get(m.messageId)!;
-      em.create(LeadSyncLog, {
+      return {
         accountId: p.group.accountId, propertyId: p.group.propertyId, customerId: p.group.customerId, conversationId: row.conversationId, messageId: m.messageId,
         resmanLeadId: prospectId, syncDirection: 'to_resman', syncStatus: 'success', syncType: m.syncType,
         syncData: { messageId: m.messageId, eventType: m.eventType, created: m.created, attached, alreadyInResman: m.alreadyInResman, messages: p.rows.length },
         responseData: { prospectId, personId },
         retryCount: row.retryCount, processingTimeMs: p.processingTimeMs,
-      });
-    }
-  }
+      };
+    });
+  }));
   const leads = logged.map((p) => ({ ...p.group, conversationId: p.conversationId, prospectId: p.outcome.prospectId, personId: p.outcome.personId, syncs: p.rows.length }));
   const mappings = await recordSyncedMappings(em, leads);
   for (const l of leads) {

@@ -33,10 +33,73 @@ export async function findMappings(em: EntityManager, keys: ReadonlyArray<{ acco
   return new Map(rows.map((r) => [`${r.account_id}|${r.property_id}|${r.customer_id}`, { prospectId: r.resman_lead_id, personId: r.resman_person_id }]));
 }
 
-/** The integrations of these (account, property) pairs, in one query. */
-export async function findIntegrations(em: EntityManager, pairs: ReadonlyArray<{ accountId: string; propertyId: string }>): Promise<IntegrationRow[]> {
+/** What the queue's consumer and worker read of an integration (no entity: they never change it through the ORM). */
+export type QueuedIntegration = Pick<IntegrationRow,
+  'id' | 'accountId' | 'propertyId' | 'resmanPropertyId' | 'apiCredentials' | 'baseUrl' | 'resmanAccountId' | 'defaultAgentId' | 'prospectSourceId'
+  | 'syncEnabled' | 'syncDirection' | 'syncStatus' | 'errorCount' | 'lastSuccessfulSyncAt'>;
+
+/** The integrations of these (account, property) pairs, in one statement (plain SQL: on every batch and every round). */
+export async function findIntegrations(em: EntityManager, pairs: ReadonlyArray<{ accountId: string; propertyId: string }>): Promise<QueuedIntegration[]> {
   if (pairs.length === 0) return [];
-  return em.find(ResmanIntegration, { $or: pairs.map((k) => ({ accountId: k.accountId, propertyId: k.propertyId })) });
+  const rows = await em.execute<Array<{
+    id: string; account_id: string; property_id: string; resman_property_id: string; api_credentials: string; base_url: string; resman_account_id: string | number;
+    default_agent_id: string; prospect_source_id: string; sync_enabled: boolean; sync_direction: string; sync_status: string; error_count: number;
+    last_successful_sync_at: Date | string | null;
+  }>>(
+    `select i.* from unnest(?::uuid[], ?::uuid[]) as k(account_id, property_id)
+       cross join lateral (
+         select i.id, i.account_id, i.property_id, i.resman_property_id, i.api_credentials, i.base_url, i.resman_account_id, i.default_agent_id,
+                i.prospect_source_id, i.sync_enabled, i.sync_direction, i.sync_status, i.error_count, i.last_successful_sync_at
+           from ${S}.resman_integration i where i.property_id = k.property_id and i.account_id = k.account_id limit 1) i`,
+    [pgTextArray(pairs.map((k) => k.accountId)), pgTextArray(pairs.map((k) => k.propertyId))],
+  );
+  const seen = new Set<string>();
+  return rows.filter((r) => !seen.has(r.id) && !!seen.add(r.id)).map((r) => ({
+    id: r.id, accountId: r.account_id, propertyId: r.property_id, resmanPropertyId: r.resman_property_id, apiCredentials: r.api_credentials, baseUrl: r.base_url,
+    resmanAccountId: Number(r.resman_account_id), defaultAgentId: r.default_agent_id, prospectSourceId: r.prospect_source_id, syncEnabled: r.sync_enabled,
+    syncDirection: r.sync_direction, syncStatus: r.sync_status, errorCount: r.error_count,
+    lastSuccessfulSyncAt: r.last_successful_sync_at === null ? null : new Date(r.last_successful_sync_at),
+  }));
+}
+
+/** A lead_sync_log row (the seed's audit of every sync attempt). */
+export interface SyncLogRow {
+  accountId: string;
+  propertyId: string;
+  customerId: string;
+  conversationId: string | null;
+  messageId: string;
+  resmanLeadId?: string | null;
+  syncDirection: 'to_resman' | 'from_resman';
+  syncStatus: string;
+  syncType: string;
+  syncData: Record<string, unknown>;
+  responseData?: Record<string, unknown> | null;
+  errorMessage?: string | null;
+  errorCode?: string | null;
+  retryCount: number;
+  processingTimeMs: number;
+}
+
+/** lead_sync_log rows, one statement for any number of them. */
+export async function insertSyncLogs(em: EntityManager, logs: readonly SyncLogRow[]): Promise<void> {
+  if (logs.length === 0) return;
+  await em.execute(
+    `insert into ${S}.lead_sync_log
+       (account_id, property_id, customer_id, conversation_id, message_id, resman_lead_id, sync_direction, sync_status, sync_type, sync_data, response_data,
+        error_message, error_code, retry_count, processing_time_ms)
+     select r.account_id, r.property_id, r.customer_id, r.conversation_id, r.message_id, r.resman_lead_id, r.sync_direction, r.sync_status, r.sync_type,
+            r.sync_data, r.response_data, r.error_message, r.error_code, r.retry_count, r.processing_time_ms
+       from json_to_recordset(?::json) as r(account_id uuid, property_id uuid, customer_id uuid, conversation_id uuid, message_id uuid, resman_lead_id text,
+                                            sync_direction text, sync_status text, sync_type text, sync_data jsonb, response_data jsonb, error_message text,
+                                            error_code text, retry_count int, processing_time_ms int)`,
+    [JSON.stringify(logs.map((l) => ({
+      account_id: l.accountId, property_id: l.propertyId, customer_id: l.customerId, conversation_id: l.conversationId, message_id: l.messageId,
+      resman_lead_id: l.resmanLeadId ?? null, sync_direction: l.syncDirection, sync_status: l.syncStatus, sync_type: l.syncType, sync_data: l.syncData,
+      response_data: l.responseData ?? null, error_message: l.errorMessage ?? null, error_code: l.errorCode ?? null, retry_count: l.retryCount,
+      processing_time_ms: l.processingTimeMs,
+    })))],
+  );
 }
 
 /** A message about to be logged to ResMan: its communication_log_sync row, written 'pending' when it is queued. */
