@@ -41,6 +41,12 @@ describe('parseFormBody', () => {
     expect(fieldOf(() => parseFormBody(enc('=value')))).toBe('(body)');
   });
 
+  it('refuses a NUL character in a value, naming the field, or in a name (PostgreSQL cannot store it)', () => {
+    expect(fieldOf(() => parseFormBody(enc('From=%2B1415&Body=a%00b')))).toBe('Body');
+    expect(fieldOf(() => parseFormBody(enc('Bo%00dy=hi')))).toBe('(body)');
+    expect(fieldOf(() => parseFormBody(enc('Body=a%01b')))).toBeUndefined();
+  });
+
   it('ignores empty pairs and does not let __proto__ touch the prototype', () => {
     const parsed = parseFormBody(enc('&&a=1&&__proto__=x'));
     expect(parsed.a).toBe('1');

@@ -134,8 +134,12 @@ describe('group commit of concurrent webhooks', () => {
   it('answers a webhook the database refuses with its own 500; the others of its group are stored once and answered 200', async () => {
     const splitsBefore = await splits();
     const good = Array.from({ length: 30 }, () => sms());
-    // Signed and well formed, but PostgreSQL text cannot hold a NUL character: the group's insert fails as a whole.
-    const bad = sms({ Body: 'a NUL \u0000 in the body' });
+    // Signed and well formed, but the database refuses it (a trigger this test adds to its own database: a constraint
+    // the gateway does not check up front), so the group's insert fails as a whole.
+    const bad = sms({ Body: `refused by the database ${hex(4)}` });
+    await stack.db.query(`create or replace function channel_gateway.test_refuse_body() returns trigger language plpgsql as $$
+      begin if new.body = '${bad.Body}' then raise exception 'test: refused' using errcode = 'check_violation'; end if; return new; end $$`);
+    await stack.db.query(`create trigger test_refuse_body before insert on channel_gateway.inbound_messages for each row execute function channel_gateway.test_refuse_body()`);
     const burst = [...good.slice(0, 15), bad, ...good.slice(15)];
     const answers = await Promise.all(burst.map((p) => send(p)));
     expect(answers[15]).toEqual({ status: 500, body: JSON.stringify({ error: 'internal error' }) });
@@ -151,6 +155,15 @@ describe('group commit of concurrent webhooks', () => {
     // The provider's retry of a good one is still a duplicate; the bad one keeps failing alone.
     expectTwiml([await send(good[3]!)]);
     expect((await send(bad)).status).toBe(500);
+    expect(await written([bad.MessageSid!])).toEqual([]);
+    await stack.db.query('drop trigger test_refuse_body on channel_gateway.inbound_messages');
+  });
+
+  it('answers a field with a NUL character with 400 naming it, and stores nothing', async () => {
+    const bad = sms({ Body: 'a NUL \u0000 in the body' });
+    const answer = await send(bad);
+    expect(answer.status).toBe(400);
+    expect(answer.body).toContain('Body');
     expect(await written([bad.MessageSid!])).toEqual([]);
   });
 });

@@ -32,6 +32,10 @@ export function parseFormBody(body: Uint8Array): FormParams {
     const name = decodeComponent(eq === -1 ? pair : pair.slice(0, eq));
     const value = eq === -1 ? '' : decodeComponent(pair.slice(eq + 1));
     if (!name) throw new InvalidInboundError('body has a field without a name');
+    // PostgreSQL can store U+0000 neither in text nor in jsonb (the raw record): refused here, with the field, rather
+    // than failing the insert (a 500 the provider would retry for ever).
+    if (name.includes('\u0000')) throw new InvalidInboundError('body has a field name with a NUL character (U+0000)');
+    if (value.includes('\u0000')) throw new InvalidInboundError('must not contain a NUL character (U+0000)', name);
     const existing = params[name];
     if (existing === undefined) params[name] = value;
     else if (Array.isArray(existing)) existing.push(value);
