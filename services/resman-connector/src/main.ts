@@ -2,9 +2,11 @@
 import { hostname } from 'node:os';
 import { base64Key32, z } from '@domiq/config';
 import { IdentityServiceClient } from '@domiq/proto/identity';
+import { inTransaction } from '@domiq/bus';
 import { Platform } from '@domiq/runtime';
 import { allowedTargetsConfig, OutboundGuard } from '@domiq/outbound';
 import { DEV_ENCRYPTION_KEY, encryptionKeysConfig, SecretBox } from '@domiq/secrets';
+import { archiveSyncHistory } from './app/archive-sync-history.ts';
 import { pushQueuedRound } from './app/push-queued-leads.ts';
 import { AdvisoryLocks } from './db/advisory-locks.ts';
 import { database } from './db/resman-connector.database.ts';
@@ -38,6 +40,8 @@ const platform = await Platform.start({
     // How long a claimed push holds without its worker renewing it (a dead worker's rows are taken back after it).
     // Default three ResMan timeouts; at least two, so a dead worker's last request is answered before anyone retries.
     LEAD_SYNC_LEASE_MS: z.coerce.number().int().positive().optional(),
+    // How often the seed's archive functions run (old sync logs, resolved conflicts, finished queue rows); 0: never.
+    RESMAN_ARCHIVE_INTERVAL_MS: z.coerce.number().int().min(0).default(3_600_000),
   },
   entities: database.entities,
   migrationsPath: database.migrationsPath,
@@ -82,4 +86,14 @@ worker = new LeadSyncQueueRunner({
   push: (groups, accountKey, log) => pushQueuedRound(deps, groups, accountKey, log),
 });
 await worker.start();
+
+if (config.RESMAN_ARCHIVE_INTERVAL_MS > 0) {
+  const archiveLog = logger.child({ component: 'archive' });
+  const archive = () => inTransaction(platform.orm, { actorType: 'system' }, ({ em }) => archiveSyncHistory(em))
+    .then((ran) => archiveLog.debug({ ran }, 'sync history archived'))
+    .catch((err: unknown) => archiveLog.warn({ err: String(err) }, 'archiving the sync history failed; the next run tries again'));
+  const timer = setInterval(() => void archive(), config.RESMAN_ARCHIVE_INTERVAL_MS);
+  timer.unref();
+  platform.onStop(() => clearInterval(timer));
+}
 platform.ready({ lead_sync_workers: config.LEAD_SYNC_WORKERS });

@@ -2,7 +2,7 @@
 // the entities), against the schema the real connector process migrated. Rows go straight into the tables.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestStack, type TestStack } from '@domiq/testkit';
+import { expectEventually, startTestStack, type TestStack } from '@domiq/testkit';
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -299,6 +299,24 @@ describe('archive functions', () => {
       { id: oldCompleted, status: 'completed', retry_count: 0 },
       { id: oldFailed, status: 'failed', retry_count: 3 },
     ]);
+  });
+});
+
+describe('the service runs the archive functions', () => {
+  it('every RESMAN_ARCHIVE_INTERVAL_MS: old finished queue rows and resolved conflicts move to the archive by themselves, pending rows stay', async () => {
+    const oldDone = await queueItem(A, pA1, 'completed', ago('10 days'), { processed_at: ago('10 days') });
+    const stillPending = await queueItem(A, pA1, 'pending', ago('10 days'));
+    const oldResolved = await conflict(A, pA1, 'resolved', ago('50 days'), { resolved_at: ago('45 days') });
+    const connector = stack.services['resman-connector']!;
+    connector.opts.env.RESMAN_ARCHIVE_INTERVAL_MS = '300';
+    await connector.restart();
+    await expectEventually(async () => {
+      expect(await count('lead_sync_queue', 'id = $1', [oldDone])).toBe(0);
+      expect(await count('lead_sync_conflicts', 'id = $1', [oldResolved])).toBe(0);
+    }, { timeoutMs: 15_000, message: 'archived by the running service' });
+    expect(await count('lead_sync_queue_archive', 'id = $1', [oldDone])).toBe(1);
+    expect(await count('lead_sync_conflicts_archive', 'id = $1', [oldResolved])).toBe(1);
+    expect(await count('lead_sync_queue', 'id = $1', [stillPending])).toBe(1);
   });
 });
 
