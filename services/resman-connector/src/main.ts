@@ -28,8 +28,9 @@ const platform = await Platform.start({
     // How long an account's circuit stays open after consecutive failures (pushes meanwhile wait, spending no retry).
     RESMAN_BREAKER_HALF_OPEN_MS: ms(10_000),
     DOMIQ_ALLOWED_TARGETS: allowedTargetsConfig(),
-    // The lead-sync queue worker: pushes in flight per process (each to another ResMan account; 0: this process only
-    // queues), the backstop poll, messages per push, and the retries of a failed push (exponential with jitter).
+    // The lead-sync queue worker: push rounds in flight per process (each to another ResMan account; 0: this process
+    // only queues), the backstop poll, messages per push, customers per round, and the retries of a failed push
+    // (exponential with jitter).
     LEAD_SYNC_WORKERS: z.coerce.number().int().min(0).max(64).default(4),
     LEAD_SYNC_POLL_MS: ms(1_000),
     LEAD_SYNC_MAX_MESSAGES_PER_PUSH: z.coerce.number().int().min(1).max(100).default(25),

@@ -8,7 +8,7 @@ import { busEntities, inTransaction, migrateService } from '@domiq/bus';
 import { openDatabase, type MikroORM } from '@domiq/db';
 import { createTestDatabase, expectEventually, type TestDatabase } from '@domiq/testkit';
 import { enqueueInboundMessages, MessageOfAnotherAccountError, type InboundCustomerMessage } from '../src/app/enqueue-inbound-messages.ts';
-import { claimGroup, claimGroups, findDueGroups, LEAD_SYNC_QUEUE_CHANNEL } from '../src/db/lead-sync-queue.repository.ts';
+import { claimGroups, findDueGroups, LEAD_SYNC_QUEUE_CHANNEL } from '../src/db/lead-sync-queue.repository.ts';
 import { database } from '../src/db/resman-connector.database.ts';
 import { CARD_MASK } from '../src/domain/redaction.ts';
 
@@ -157,7 +157,7 @@ describe('the worker\'s queries', () => {
     // One group per account: the oldest due customer.
     expect(await mine([])).toEqual([expect.objectContaining({ customerId: early, baseUrl: 'https://resman.example', resmanAccountId: 999 })]);
     expect(await mine(['https://resman.example|999'])).toEqual([]);
-    const claimed = await claimGroup(em, { accountId: acct, propertyId: prop, customerId: early }, 'worker-1', 10, LEASE_MS);
+    const claimed = await claimGroups(em, [{ accountId: acct, propertyId: prop, customerId: early }], 'worker-1', 10, LEASE_MS);
     expect(claimed).toHaveLength(1);
     // While its worker's lease is live, the claimed customer is not offered; one with a row in backoff waits (their
     // messages keep their order); the next due one is offered.
@@ -233,7 +233,7 @@ describe('the worker\'s queries', () => {
     const sent = [new Date(t0 - 1000), new Date(t0 - 500), new Date(t0 - 3000)];
     const messages = sent.map((createdAt) => message(customer, prop, { accountId: acct, createdAt }));
     expect((await enqueue(messages)).queued).toHaveLength(3);
-    const claimed = await claimGroup(orm.em.fork({ clear: true }), { accountId: acct, propertyId: prop, customerId: customer }, 'worker-3', 2, LEASE_MS);
+    const claimed = await claimGroups(orm.em.fork({ clear: true }), [{ accountId: acct, propertyId: prop, customerId: customer }], 'worker-3', 2, LEASE_MS);
     expect(claimed.map((c) => c.messageId)).toEqual([messages[2]!.messageId, messages[0]!.messageId]);
   });
 
@@ -253,10 +253,10 @@ describe('the worker\'s queries', () => {
       await locker.query(`select 1 from resman_connector.lead_sync_queue where id = $1 for update`, [ids[2]]);
       const em = orm.em.fork({ clear: true });
       const g = { accountId: acct, propertyId: prop, customerId: customer };
-      const claimed = await claimGroup(em, g, 'worker-2', 2, LEASE_MS);
+      const claimed = await claimGroups(em, [g], 'worker-2', 2, LEASE_MS);
       expect(claimed.map((c) => [c.id, c.wasProcessing, c.retryCount])).toEqual([[ids[0], false, 0], [ids[1], true, 3]]);
       // ids[0] and ids[1] are worker-2's now, with a fresh lease; ids[2] is locked; ids[4] is a live worker's.
-      const next = await claimGroup(em, g, 'worker-2', 10, LEASE_MS);
+      const next = await claimGroups(em, [g], 'worker-2', 10, LEASE_MS);
       expect(next.map((c) => c.id)).toEqual([ids[3]]);
       await locker.query('rollback');
       const states = await db.query<{ id: string; status: string; locked_by: string }>(`select id, status, locked_by from resman_connector.lead_sync_queue where id = any($1)`, [ids]);

@@ -214,11 +214,6 @@ export async function claimGroups(em: EntityManager, groups: readonly GroupKey[]
     .sort((a, b) => order.get(groupKeyOf(a))! - order.get(groupKeyOf(b))! || sentAt(a) - sentAt(b) || a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : 1));
 }
 
-/** claimGroups for one group. */
-export function claimGroup(em: EntityManager, g: GroupKey, worker: string, limit: number, leaseMs: number): Promise<ClaimedRow[]> {
-  return claimGroups(em, [g], worker, limit, leaseMs);
-}
-
 export const groupKeyOf = (g: GroupKey): string => `${g.accountId}|${g.propertyId}|${g.customerId}`;
 
 function sentAt(r: { data: QueuedPushData; createdAt: Date }): number {

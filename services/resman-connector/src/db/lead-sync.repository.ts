@@ -2,21 +2,12 @@
 // use case's entity manager they join its transaction; on a plain one each commits at once. Writes for many messages
 // are one statement each (one JSON parameter read by json_to_recordset, as the bus's outbox does).
 import { pgTextArray, type EntityManager } from '@domiq/db';
-import { ResmanIntegration, type IntegrationRow } from './integration.entities.ts';
+import type { IntegrationRow } from './integration.entities.ts';
+import { groupKeyOf } from './lead-sync-queue.repository.ts';
 import { LeadSyncMapping, type LeadSyncMappingRow } from './lead-sync.entities.ts';
 import type { CommunicationType } from '../domain/communication.ts';
 
 const S = '"resman_connector"';
-
-/** The property's integration, whatever its settings (pushesToResman says whether it pushes). */
-export async function findIntegration(em: EntityManager, accountId: string, propertyId: string): Promise<IntegrationRow | null> {
-  return em.findOne(ResmanIntegration, { accountId, propertyId });
-}
-
-/** The customer's active mapping to a ResMan prospect at the property. */
-export async function findMapping(em: EntityManager, k: { accountId: string; propertyId: string; customerId: string }) {
-  return em.findOne(LeadSyncMapping, { accountId: k.accountId, propertyId: k.propertyId, customerId: k.customerId, mappingStatus: 'active' });
-}
 
 /** The active mappings of these customers at these properties (one query), by `account|property|customer`. */
 export async function findMappings(em: EntityManager, keys: ReadonlyArray<{ accountId: string; propertyId: string; customerId: string }>): Promise<Map<string, { prospectId: string; personId: string | null }>> {
@@ -30,7 +21,7 @@ export async function findMappings(em: EntityManager, keys: ReadonlyArray<{ acco
           limit 1) m`,
     [...[keys.map((k) => k.accountId), keys.map((k) => k.propertyId), keys.map((k) => k.customerId)].map(pgTextArray)],
   );
-  return new Map(rows.map((r) => [`${r.account_id}|${r.property_id}|${r.customer_id}`, { prospectId: r.resman_lead_id, personId: r.resman_person_id }]));
+  return new Map(rows.map((r) => [groupKeyOf({ accountId: r.account_id, propertyId: r.property_id, customerId: r.customer_id }), { prospectId: r.resman_lead_id, personId: r.resman_person_id }]));
 }
 
 /** What the queue's consumer and worker read of an integration (no entity: they never change it through the ORM). */
@@ -251,7 +242,7 @@ export async function recordSyncedMappings(em: EntityManager, leads: readonly Sy
       `{${leads.map((l) => l.syncs).join(',')}}`,
     ],
   );
-  return new Map(rows.map((r) => [`${r.account_id}|${r.property_id}|${r.customer_id}`, { id: r.id, syncVersion: r.sync_version }]));
+  return new Map(rows.map((r) => [groupKeyOf({ accountId: r.account_id, propertyId: r.property_id, customerId: r.customer_id }), { id: r.id, syncVersion: r.sync_version }]));
 }
 
 /** Each customer's ResMan person and prospect at the property, one statement; the version counts changes of person. */
