@@ -1,7 +1,7 @@
 import { SpanKind, SpanStatusCode, trace, context as otelContext } from '@opentelemetry/api';
 import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
-import type { EntityManager, MikroORM } from '@domiq/db';
+import { query, type EntityManager, type MikroORM } from '@domiq/db';
 import { streamForSubject, type EventContract } from '@domiq/proto/events';
 import type { Logger } from '@domiq/logging';
 import { extractTraceContext } from '@domiq/telemetry';
@@ -402,7 +402,7 @@ export class EventConsumer<T, P = unknown> {
       if (prepared.length !== items.length) throw new Error(`prepareBatch returned ${prepared.length} values for ${items.length} events`);
       const handled = await eventTransaction(orm, async (em, events) => {
         // One statement claims the whole batch; one JSON parameter (the driver would expand a JS array).
-        const rows = await em.execute<Array<{ event_id: string }>>(
+        const rows = await query<{ event_id: string }>(em,
           `insert into "${schema}".processed_event (consumer, event_id, subject, processed_at)
            select ?, r.event_id, r.subject, now() from json_to_recordset(?::json) as r(event_id text, subject text)
            on conflict do nothing returning event_id`,
@@ -504,7 +504,7 @@ export class EventConsumer<T, P = unknown> {
           }
           const prepared = handler.prepare ? await handler.prepare({ payload, eventId, logger: log }) : (undefined as P);
           const outcome = await eventTransaction(orm, async (em, events) => {
-            const claimed = await em.execute<Array<{ ok: number }>>(
+            const claimed = await query<{ ok: number }>(em,
               `insert into "${schema}".processed_event (consumer, event_id, subject, processed_at) values (?, ?, ?, now())
                on conflict do nothing returning 1 as ok`,
               [durable, eventId, msg.subject],

@@ -2,7 +2,7 @@ import pg from 'pg';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, JetStreamApiError, type JetStreamClient } from '@nats-io/jetstream';
-import type { EntityManager, MikroORM } from '@domiq/db';
+import { query, type EntityManager, type MikroORM } from '@domiq/db';
 import { streamForSubject, type EventContract } from '@domiq/proto/events';
 import type { Logger } from '@domiq/logging';
 import { contextFromTraceparent, currentTraceparent, injectTraceHeaders } from '@domiq/telemetry';
@@ -104,7 +104,7 @@ export class EventBatch {
     if (this.#rows.length === 0) return;
     const rows = this.#rows;
     this.#rows = [];
-    await em.execute(
+    await query(em,
       `insert into "${this.#schema}".event_log (event_type, entity_type, entity_id, payload, subject, account_id, conversation_id, customer_id,
                                               resolution_id, actor_type, actor_id, correlation_id, causation_msg_id, traceparent)
        select r.event_type, r.entity_type, r.entity_id, r.payload, r.subject, r.account_id, r.conversation_id, r.customer_id,
@@ -598,7 +598,7 @@ export class OutboxRelay {
         const acks = run.acked.splice(0);
         try {
           // One JSON parameter: the driver would expand a JS array into a list of scalars.
-          await em.execute(
+          await query(em,
             `insert into "${this.#opts.schema}".event_log_publication (event_id, stream_seq, duplicate)
              select event_id, stream_seq, duplicate from json_to_recordset(?::json) as r(event_id bigint, stream_seq bigint, duplicate boolean)
              on conflict do nothing`,
@@ -626,7 +626,7 @@ export class OutboxRelay {
   /** Unpublished rows with `after < id <= upTo` created after `since`, in id order. */
   async #scan(em: EntityManager, after: number, upTo: number, since: Date, limit: number): Promise<OutboxRow[]> {
     const { schema } = this.#opts;
-    return em.execute<OutboxRow[]>(
+    return query<OutboxRow>(em,
       `select e.id, e.subject, e.event_type, e.payload, e.account_id, e.correlation_id, e.traceparent
          from "${schema}".event_log e
         where e.id > ? and e.id <= ? and e.created_at > ?
@@ -648,11 +648,11 @@ export class OutboxRelay {
    */
   async #horizon(em: EntityManager): Promise<{ upTo: number; held: boolean }> {
     const table = await this.#tableIds(em);
-    const [seq] = await em.execute<Array<{ last: string | null }>>('select pg_sequence_last_value(?::regclass) as last', [table.sequence]);
+    const [seq] = await query<{ last: string | null }>(em, 'select pg_sequence_last_value(?::regclass) as last', [table.sequence]);
     const last = Number(seq?.last ?? 0);
     this.#seen = last;
     if (last <= this.#settled && this.#candidates.length === 0 && this.#overtaken.size === 0) return { upTo: this.#settled, held: false };
-    const [locks] = await em.execute<Array<{ txns: string[] | null }>>(
+    const [locks] = await query<{ txns: string[] | null }>(em,
       `select coalesce(array_agg(distinct l.virtualtransaction), '{}') as txns
          from pg_locks l
         where l.locktype = 'relation' and l.relation = ?::oid and l.mode = 'RowExclusiveLock' and l.granted
@@ -694,7 +694,7 @@ export class OutboxRelay {
   async #tableIds(em: EntityManager): Promise<{ relation: string; sequence: string }> {
     if (this.#table) return this.#table;
     const name = `"${this.#opts.schema}".event_log`;
-    const [row] = await em.execute<Array<{ relation: string; sequence: string | null }>>(`select ?::regclass::oid::text as relation, pg_get_serial_sequence(?, 'id') as sequence`, [name, name]);
+    const [row] = await query<{ relation: string; sequence: string | null }>(em, `select ?::regclass::oid::text as relation, pg_get_serial_sequence(?, 'id') as sequence`, [name, name]);
     if (!row?.sequence) throw new Error(`${name}.id has no sequence`);
     this.#table = { relation: row.relation, sequence: row.sequence };
     return this.#table;

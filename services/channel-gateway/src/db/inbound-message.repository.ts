@@ -1,4 +1,4 @@
-import type { EntityManager } from '@domiq/db';
+import { query, type EntityManager } from '@domiq/db';
 
 /** A provider message as stored: the provider's fields verbatim, the time the gateway received it. */
 export interface NewInboundMessage {
@@ -23,7 +23,7 @@ export interface NewInboundMessage {
  */
 export async function insertInboundMessagesOnce(em: EntityManager, messages: readonly NewInboundMessage[]): Promise<Set<string>> {
   if (messages.length === 0) return new Set();
-  const rows = await em.execute<Array<{ id: string }>>(
+  const rows = await query<{ id: string }>(em,
     `insert into "channel_gateway"."inbound_messages"
        (id, account_id, channel_id, provider, provider_message_id, from_address, to_address, body, raw, received_at)
      select r.id, r.account_id, r.channel_id, r.provider, r.provider_message_id, r.from_address, r.to_address, r.body, r.raw, r.received_at

@@ -2,7 +2,7 @@
 // of every inbound message), outside the unit of work. None opens a transaction: they run in the caller's. Many
 // values travel as one JSON parameter read with json_to_recordset (the driver would expand a JS array into a list of
 // scalars; a JSON array becomes a text[] column).
-import { pgTextArray, type EntityManager } from '@domiq/db';
+import { pgTextArray, query, type EntityManager } from '@domiq/db';
 import type { Channel, ConversationState, SlaTier } from '@domiq/proto/vocabulary';
 
 const S = '"conversations"';
@@ -68,7 +68,7 @@ export const threadKeyOf = (k: ThreadKey) => `${k.accountId}|${k.customerId}|${k
 export async function latestConversations(em: EntityManager, keys: readonly ThreadKey[]): Promise<Map<string, ThreadConversation>> {
   const found = new Map<string, ThreadConversation>();
   if (keys.length === 0) return found;
-  const rows = await em.execute<ConversationSqlRow[]>(
+  const rows = await query<ConversationSqlRow>(em,
     `select c.* from json_to_recordset(?::json) as k(account_id uuid, customer_id uuid, property_id uuid)
        cross join lateral (
          select c.id, c.account_id, c.property_id, c.customer_id, c.state, c.previous_state, c.initial_channel, c.current_channel, c.channels_used,
@@ -94,7 +94,7 @@ export const messageKeyOf = (k: InboundMessageKey) => `${k.accountId}|${k.channe
 /** Which of these provider messages are stored already (uq_messages_inbound_channel_message). One statement. */
 export async function storedInboundMessages(em: EntityManager, keys: readonly InboundMessageKey[]): Promise<Set<string>> {
   if (keys.length === 0) return new Set();
-  const rows = await em.execute<Array<{ account_id: string; channel: Channel; channel_message_id: string }>>(
+  const rows = await query<{ account_id: string; channel: Channel; channel_message_id: string }>(em,
     `select k.account_id, k.channel, k.channel_message_id
        from unnest(?::uuid[], ?::text[], ?::text[]) as k(account_id, channel, channel_message_id)
        cross join lateral (
@@ -112,7 +112,7 @@ export async function storedInboundMessages(em: EntityManager, keys: readonly In
 /** New conversations, one statement. */
 export async function insertConversations(em: EntityManager, conversations: readonly ThreadConversation[]): Promise<void> {
   if (conversations.length === 0) return;
-  await em.execute(
+  await query(em,
     `insert into ${S}.conversations (id, account_id, property_id, customer_id, state, initial_channel, current_channel, channels_used, sla_tier, created_at, updated_at)
      select r.id, r.account_id, r.property_id, r.customer_id, r.state, r.initial_channel, r.current_channel, r.channels_used, r.sla_tier, r.created_at, r.created_at
        from json_to_recordset(?::json) as r(id uuid, account_id uuid, property_id uuid, customer_id uuid, state text, initial_channel text, current_channel text,
@@ -127,7 +127,7 @@ export async function insertConversations(em: EntityManager, conversations: read
 /** What threading changed on existing conversations (state, reopening, the channel), one statement. */
 export async function updateThreadedConversations(em: EntityManager, conversations: readonly ThreadConversation[]): Promise<void> {
   if (conversations.length === 0) return;
-  await em.execute(
+  await query(em,
     `update ${S}.conversations c
         set state = r.state, previous_state = r.previous_state, reopened_at = r.reopened_at, current_channel = r.current_channel, channels_used = r.channels_used
        from json_to_recordset(?::json) as r(id uuid, account_id uuid, state text, previous_state text, reopened_at timestamptz, current_channel text, channels_used text[])
@@ -153,7 +153,7 @@ export interface NewInboundMessageRow {
 /** Customers' messages, one statement (the seed's row trigger keeps each conversation's counts and last-message times). */
 export async function insertInboundMessages(em: EntityManager, messages: readonly NewInboundMessageRow[]): Promise<void> {
   if (messages.length === 0) return;
-  await em.execute(
+  await query(em,
     `insert into ${S}.messages (id, account_id, conversation_id, channel, direction, sender_type, content, channel_message_id, channel_metadata, status, created_at)
      select r.id, r.account_id, r.conversation_id, r.channel, 'inbound', 'customer', r.content, r.channel_message_id, r.channel_metadata, 'delivered', r.created_at
        from json_to_recordset(?::json) as r(id uuid, account_id uuid, conversation_id uuid, channel text, content text, channel_message_id text,

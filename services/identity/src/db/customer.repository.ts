@@ -1,6 +1,6 @@
 // Customers by identifier, set-based: a batch of senders (ResolveCustomers) and a single one (ResolveCustomer) take
 // the same few statements, in plain SQL outside the unit of work (the hot path of every inbound message).
-import { lockAllForTransaction, pgTextArray, type EntityManager } from '@domiq/db';
+import { lockAllForTransaction, pgTextArray, query, type EntityManager } from '@domiq/db';
 import type { SlaTier } from '@domiq/proto/vocabulary';
 import type { IdentifierKind } from '../domain/identifier.ts';
 import type { CustomerProfile, IdentityGraph } from './identity.entities.ts';
@@ -53,7 +53,7 @@ export async function findCustomer(em: EntityManager, accountId: string, custome
 /** The account's customers of these ids, in one statement (ids of other accounts or of nobody are left out). */
 export async function findCustomers(em: EntityManager, accountId: string, customerIds: readonly string[]): Promise<CustomerRecord[]> {
   if (customerIds.length === 0) return [];
-  const rows = await em.execute<CustomerSqlRow[]>(
+  const rows = await query<CustomerSqlRow>(em,
     `select ${RETURNED} from ${S}.customers c where c.id = any(?::uuid[]) and c.account_id = ?`, [pgTextArray(customerIds), accountId],
   );
   return rows.map(toRecord);
@@ -83,7 +83,7 @@ export async function findOrCreateCustomers(em: EntityManager, accountId: string
   if (identifiers.length === 0) return [];
   await lockAllForTransaction(em, identifiers.map((i) => identifierLockKey({ accountId, ...i })));
   const keys = identifiers.map((i, k) => ({ k, kind: i.kind, network: i.network, value: i.value, name: i.displayName }));
-  const known = await em.execute<Array<CustomerSqlRow & { k: number }>>(
+  const known = await query<CustomerSqlRow & { k: number }>(em,
     `with keys as (select k::int - 1 as k, kind, network, value, name from unnest(?::text[], ?::text[], ?::text[], ?::text[]) with ordinality as r(kind, network, value, name, k)),
           found as (select keys.k, keys.name, ci.customer_id from keys
                       cross join lateral (
@@ -114,13 +114,13 @@ export async function findOrCreateCustomers(em: EntityManager, accountId: string
     profile: { name: key.name || null, company: null, avatar_url: null, metadata: {} } satisfies CustomerProfile,
   }));
   if (fresh.length === 0) return results;
-  const created = await em.execute<CustomerSqlRow[]>(
+  const created = await query<CustomerSqlRow>(em,
     `insert into ${S}.customers as c (id, account_id, identity_graph, profile)
      select r.id, ?, r.identity_graph, r.profile from json_to_recordset(?::json) as r(id uuid, identity_graph jsonb, profile jsonb)
      returning ${RETURNED}`,
     [accountId, JSON.stringify(fresh.map(({ id, identity_graph, profile }) => ({ id, identity_graph, profile })))],
   );
-  await em.execute(
+  await query(em,
     `insert into ${S}.customer_identifiers (account_id, customer_id, kind, network, value)
      select ?, r.customer_id, r.kind, r.network, r.value from json_to_recordset(?::json) as r(customer_id uuid, kind text, network text, value text)`,
     [accountId, JSON.stringify(fresh.map(({ id, kind, network, value }) => ({ customer_id: id, kind, network, value })))],

@@ -2,7 +2,7 @@
 // DomIQ message to log on a guest card (UNIQUE message_id). Rows go pending -> processing -> completed, or back to
 // pending with a later next_retry_at, or failed / cancelled with error_message. A push carries one customer's rows
 // at one property; a group is due when all its pending rows are. None of these opens a transaction.
-import { pgTextArray, type EntityManager } from '@domiq/db';
+import { pgTextArray, query, type EntityManager } from '@domiq/db';
 
 const S = '"resman_connector"';
 
@@ -36,7 +36,7 @@ export interface QueuedPush {
  */
 export async function enqueuePushes(em: EntityManager, pushes: readonly QueuedPush[]): Promise<string[]> {
   if (pushes.length === 0) return [];
-  const rows = await em.execute<Array<{ message_id: string }>>(
+  const rows = await query<{ message_id: string }>(em,
     `insert into ${S}.lead_sync_queue
        (account_id, property_id, customer_id, conversation_id, message_id, sync_operation, sync_data, priority, retry_count, max_retries, next_retry_at, status)
      select r.account_id, r.property_id, r.customer_id, r.conversation_id, r.message_id, 'push', r.sync_data, r.priority, 0, r.max_retries, now(), 'pending'
@@ -59,7 +59,7 @@ export async function enqueuePushes(em: EntityManager, pushes: readonly QueuedPu
 export const LEAD_SYNC_QUEUE_CHANNEL = 'domiq_resman_lead_sync_queue';
 
 export async function notifyQueued(em: EntityManager): Promise<void> {
-  await em.execute(`select pg_notify(?, '')`, [LEAD_SYNC_QUEUE_CHANNEL]);
+  await query(em, `select pg_notify(?, '')`, [LEAD_SYNC_QUEUE_CHANNEL]);
 }
 
 /** One customer's due work at one property, and the ResMan account it goes to (null: the integration is gone). */
@@ -94,7 +94,7 @@ const LEASE_EXPIRED = `coalesce(q.locked_at, '-infinity') < now() - (?::bigint *
  */
 export async function findDueGroups(em: EntityManager, busy: readonly string[], limit: number, leaseMs: number, perAccount = 1): Promise<DueGroup[]> {
   const window = Math.max(10, 2 * perAccount);
-  const rows = await em.execute<Array<{ account_id: string; property_id: string; customer_id: string; base_url: string | null; resman_account_id: string | number | null; priority: number; first_at: Date }>>(
+  const rows = await query<{ account_id: string; property_id: string; customer_id: string; base_url: string | null; resman_account_id: string | number | null; priority: number; first_at: Date }>(em,
     `with recursive accounts as (
        (select q.account_id from ${S}.lead_sync_queue q
          where q.status = 'pending' and q.message_id is not null order by q.account_id limit 1)
@@ -179,10 +179,10 @@ const MESSAGE_ORDER = `coalesce((q.sync_data->>'sentAt')::timestamptz, q.created
  */
 export async function claimGroups(em: EntityManager, groups: readonly GroupKey[], worker: string, limit: number, leaseMs: number): Promise<ClaimedRow[]> {
   if (groups.length === 0) return [];
-  const rows = await em.execute<Array<{
+  const rows = await query<{
     id: string; account_id: string; property_id: string; customer_id: string; message_id: string; conversation_id: string | null;
     retry_count: number; max_retries: number; sync_data: QueuedPushData; created_at: Date; was: string;
-  }>>(
+  }>(em,
     `with g as (
        select * from unnest(?::uuid[], ?::uuid[], ?::uuid[]) as g(account_id, property_id, customer_id)
      ), c as (
@@ -223,7 +223,7 @@ function sentAt(r: { data: QueuedPushData; createdAt: Date }): number {
 
 /** Renews the lease of rows this worker is pushing (a push that takes longer than a third of the lease). */
 export async function renewLease(em: EntityManager, ids: readonly string[], worker: string): Promise<void> {
-  await em.execute(
+  await query(em,
     `update ${S}.lead_sync_queue set locked_at = now()
       where id = any(?::uuid[]) and status = 'processing' and locked_by = ?`,
     [pgTextArray(ids), worker],
@@ -236,7 +236,7 @@ export async function renewLease(em: EntityManager, ids: readonly string[], work
  */
 export async function completeRows(em: EntityManager, done: ReadonlyArray<{ id: string; prospectId: string }>, worker: string): Promise<number> {
   if (done.length === 0) return 0;
-  const rows = await em.execute<Array<{ id: string }>>(
+  const rows = await query<{ id: string }>(em,
     `update ${S}.lead_sync_queue q
         set status = 'completed', processed_at = now(), resman_lead_id = r.prospect_id, error_message = null
        from unnest(?::uuid[], ?::text[]) as r(id, prospect_id)
@@ -261,7 +261,7 @@ export interface RowOutcome {
  */
 export async function settleRows(em: EntityManager, outcomes: readonly RowOutcome[], worker: string): Promise<number> {
   if (outcomes.length === 0) return 0;
-  const rows = await em.execute<Array<{ id: string }>>(
+  const rows = await query<{ id: string }>(em,
     `update ${S}.lead_sync_queue q
         set status = r.status, retry_count = r.retry_count, next_retry_at = coalesce(r.next_retry_at, q.next_retry_at), error_message = r.error_message,
             processed_at = case when r.status = 'pending' then null else now() end,

@@ -1,7 +1,7 @@
 // Queries of the connector's lead-sync bookkeeping, shared by its use cases. None opens a transaction: on a
 // use case's entity manager they join its transaction; on a plain one each commits at once. Writes for many messages
 // are one statement each (one JSON parameter read by json_to_recordset, as the bus's outbox does).
-import { pgTextArray, type EntityManager } from '@domiq/db';
+import { pgTextArray, query, type EntityManager } from '@domiq/db';
 import type { IntegrationRow } from './integration.entities.ts';
 import { groupKeyOf } from './lead-sync-queue.repository.ts';
 import { LeadSyncMapping, type LeadSyncMappingRow } from './lead-sync.entities.ts';
@@ -12,7 +12,7 @@ const S = '"resman_connector"';
 /** The active mappings of these customers at these properties (one query), by `account|property|customer`. */
 export async function findMappings(em: EntityManager, keys: ReadonlyArray<{ accountId: string; propertyId: string; customerId: string }>): Promise<Map<string, { prospectId: string; personId: string | null }>> {
   if (keys.length === 0) return new Map();
-  const rows = await em.execute<Array<{ account_id: string; property_id: string; customer_id: string; resman_lead_id: string; resman_person_id: string | null }>>(
+  const rows = await query<{ account_id: string; property_id: string; customer_id: string; resman_lead_id: string; resman_person_id: string | null }>(em,
     `select k.account_id, k.property_id, k.customer_id, m.resman_lead_id, m.resman_person_id
        from unnest(?::uuid[], ?::uuid[], ?::uuid[]) as k(account_id, property_id, customer_id)
        cross join lateral (
@@ -32,11 +32,11 @@ export type QueuedIntegration = Pick<IntegrationRow,
 /** The integrations of these (account, property) pairs, in one statement (plain SQL: on every batch and every round). */
 export async function findIntegrations(em: EntityManager, pairs: ReadonlyArray<{ accountId: string; propertyId: string }>): Promise<QueuedIntegration[]> {
   if (pairs.length === 0) return [];
-  const rows = await em.execute<Array<{
+  const rows = await query<{
     id: string; account_id: string; property_id: string; resman_property_id: string; api_credentials: string; base_url: string; resman_account_id: string | number;
     default_agent_id: string; prospect_source_id: string; sync_enabled: boolean; sync_direction: string; sync_status: string; error_count: number;
     last_successful_sync_at: Date | string | null;
-  }>>(
+  }>(em,
     `select i.* from unnest(?::uuid[], ?::uuid[]) as k(account_id, property_id)
        cross join lateral (
          select i.id, i.account_id, i.property_id, i.resman_property_id, i.api_credentials, i.base_url, i.resman_account_id, i.default_agent_id,
@@ -75,7 +75,7 @@ export interface SyncLogRow {
 /** lead_sync_log rows, one statement for any number of them. */
 export async function insertSyncLogs(em: EntityManager, logs: readonly SyncLogRow[]): Promise<void> {
   if (logs.length === 0) return;
-  await em.execute(
+  await query(em,
     `insert into ${S}.lead_sync_log
        (account_id, property_id, customer_id, conversation_id, message_id, resman_lead_id, sync_direction, sync_status, sync_type, sync_data, response_data,
         error_message, error_code, retry_count, processing_time_ms)
@@ -114,7 +114,7 @@ export interface PendingCommunication {
  */
 export async function insertPendingCommunications(em: EntityManager, rows: readonly PendingCommunication[]): Promise<Set<string>> {
   if (rows.length === 0) return new Set();
-  const inserted = await em.execute<Array<{ message_id: string }>>(
+  const inserted = await query<{ message_id: string }>(em,
     `insert into ${S}.communication_log_sync
        (account_id, property_id, customer_id, conversation_id, message_id, communication_type, sender_type, content,
         "timestamp", sync_direction, sync_status, sync_type, resman_event_type)
@@ -139,7 +139,7 @@ export async function insertPendingCommunications(em: EntityManager, rows: reado
 /** The communication rows of these messages that belong to another account (never touched). */
 export async function foreignCommunications(em: EntityManager, rows: ReadonlyArray<{ accountId: string; messageId: string }>): Promise<string[]> {
   if (rows.length === 0) return [];
-  const found = await em.execute<Array<{ message_id: string }>>(
+  const found = await query<{ message_id: string }>(em,
     `select k.message_id from unnest(?::text[], ?::uuid[]) as k(message_id, account_id)
        cross join lateral (
          select 1 from ${S}.communication_log_sync c where c.message_id = k.message_id and c.account_id <> k.account_id limit 1) c`,
@@ -161,7 +161,7 @@ export interface QueuedCommunication {
 /** The communication rows of these messages, each of its own account (a row of another account is left out), one query. */
 export async function findCommunications(em: EntityManager, messages: ReadonlyArray<{ accountId: string; messageId: string }>): Promise<Map<string, QueuedCommunication>> {
   if (messages.length === 0) return new Map();
-  const rows = await em.execute<Array<{ id: string; message_id: string; content: string | null; timestamp: Date | null; sync_status: string | null; retry_count: number }>>(
+  const rows = await query<{ id: string; message_id: string; content: string | null; timestamp: Date | null; sync_status: string | null; retry_count: number }>(em,
     `select c.* from unnest(?::text[], ?::uuid[]) as k(message_id, account_id)
        cross join lateral (
          select c.id, c.message_id, c.content, c."timestamp", c.sync_status, c.retry_count from ${S}.communication_log_sync c
@@ -179,7 +179,7 @@ export async function recordLoggedCommunications(
   logged: ReadonlyArray<{ accountId: string; messageId: string; prospectId: string; comments: string; eventType: string; syncType: 'create' | 'update' }>,
 ): Promise<void> {
   if (logged.length === 0) return;
-  await em.execute(
+  await query(em,
     `update ${S}.communication_log_sync c
         set sync_status = 'success', resman_prospect_id = r.prospect_id, sync_type = r.sync_type, content = r.comments, resman_event_type = r.event_type, last_error = null
        from unnest(?::text[], ?::uuid[], ?::text[], ?::text[], ?::text[], ?::text[]) as r(message_id, account_id, prospect_id, comments, event_type, sync_type)
@@ -196,7 +196,7 @@ export async function recordFailedCommunications(
   em: EntityManager, failed: ReadonlyArray<{ accountId: string; messageId: string; status: 'pending' | 'failed'; error: string }>,
 ): Promise<void> {
   if (failed.length === 0) return;
-  await em.execute(
+  await query(em,
     `update ${S}.communication_log_sync c
         set sync_status = r.status, last_error = r.error, retry_count = c.retry_count + 1
        from unnest(?::text[], ?::uuid[], ?::text[], ?::text[]) as r(message_id, account_id, status, error)
@@ -224,7 +224,7 @@ export interface SyncedLead {
  */
 export async function recordSyncedMappings(em: EntityManager, leads: readonly SyncedLead[]): Promise<Map<string, { id: string; syncVersion: number }>> {
   if (leads.length === 0) return new Map();
-  const rows = await em.execute<Array<{ id: string; account_id: string; property_id: string; customer_id: string; sync_version: number }>>(
+  const rows = await query<{ id: string; account_id: string; property_id: string; customer_id: string; sync_version: number }>(em,
     `insert into ${S}.lead_sync_mapping
        (account_id, property_id, customer_id, conversation_id, resman_lead_id, resman_person_id, mapping_status, sync_status, last_sync_at, sync_version)
      select r.account_id, r.property_id, r.customer_id, r.conversation_id, r.prospect_id, r.person_id, 'active', 'synced', now(), r.syncs
@@ -248,7 +248,7 @@ export async function recordSyncedMappings(em: EntityManager, leads: readonly Sy
 /** Each customer's ResMan person and prospect at the property, one statement; the version counts changes of person. */
 export async function recordContactSyncs(em: EntityManager, leads: ReadonlyArray<Pick<SyncedLead, 'accountId' | 'propertyId' | 'customerId' | 'personId' | 'prospectId'>>): Promise<void> {
   if (leads.length === 0) return;
-  await em.execute(
+  await query(em,
     `insert into ${S}.contact_sync (account_id, property_id, customer_id, resman_contact_id, resman_prospect_id, sync_status, last_sync_at, sync_version)
      select r.account_id, r.property_id, r.customer_id, r.person_id, r.prospect_id, 'success', now(), 1
        from unnest(?::uuid[], ?::uuid[], ?::uuid[], ?::text[], ?::text[]) as r(account_id, property_id, customer_id, person_id, prospect_id)

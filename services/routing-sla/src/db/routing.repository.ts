@@ -1,7 +1,7 @@
 // Set-based queries of routing (the hot path: a whole batch of conversations in a few statements, without the unit
 // of work). None opens a transaction: they run in the caller's. Many values travel as one JSON parameter (the
 // driver would expand a JS array into a list of scalars), read with json_to_recordset / json_array_elements_text.
-import { lockAllForTransaction, type EntityManager } from '@domiq/db';
+import { lockAllForTransaction, query, type EntityManager } from '@domiq/db';
 import { Agent, ConversationSla, Sla } from './routing-sla.entities.ts';
 
 const S = '"routing_sla"';
@@ -61,7 +61,7 @@ export interface ConversationSlaInsert {
 /** The SLA rows of newly routed conversations, in one statement. */
 export async function insertConversationSlas(em: EntityManager, rows: readonly ConversationSlaInsert[]): Promise<void> {
   if (rows.length === 0) return;
-  await em.execute(
+  await query(em,
     `insert into ${S}.conversation_slas (conversation_id, account_id, property_id, sla_policy_id, started_at, first_response_due_at, resolution_due_at)
      select conversation_id, account_id, property_id, sla_policy_id, started_at, first_response_due_at, resolution_due_at
        from json_to_recordset(?::json) as r(conversation_id uuid, account_id uuid, property_id uuid, sla_policy_id uuid, started_at timestamptz, first_response_due_at timestamptz, resolution_due_at timestamptz)`,
@@ -86,7 +86,7 @@ export interface AssignmentInsert {
  */
 export async function insertRoundRobinAssignments(em: EntityManager, rows: readonly AssignmentInsert[]): Promise<void> {
   if (rows.length === 0) return;
-  await em.execute(
+  await query(em,
     `insert into ${S}.assignments (account_id, conversation_id, agent_id, team_id, assigned_by, reason, assigned_at)
      select account_id, conversation_id, agent_id, team_id, 'routing_engine', 'round_robin', assigned_at
        from json_to_recordset(?::json) as r(account_id uuid, conversation_id uuid, agent_id uuid, team_id uuid, assigned_at timestamptz)`,
@@ -103,7 +103,7 @@ export async function insertRoundRobinAssignments(em: EntityManager, rows: reado
   }
   // Relative to the stored load: a profile refresh (registerAgent) committing meanwhile is not overwritten.
   const updates = [...booked.values()].map((b) => ({ ...b, last_assigned_at: b.last_assigned_at.toISOString() }));
-  await em.execute(
+  await query(em,
     `update ${S}.agents a set current_conversation_count = a.current_conversation_count + r.added, last_assigned_at = r.last_assigned_at
        from json_to_recordset(?::json) as r(agent_id uuid, account_id uuid, added int, last_assigned_at timestamptz)
       where a.agent_id = r.agent_id and a.account_id = r.account_id`,
