@@ -156,7 +156,7 @@ export async function burst(sys: System, tag: string, count: number, concurrency
  * `rate` messages a second for `seconds` on a fixed schedule (open loop), whatever the answers take: latency at
  * that arrival rate. `keptUp` is false when messages were stored more than 10 % slower than they arrived.
  */
-export async function paced(sys: System, tag: string, rate: number, seconds: number): Promise<Result & { rate: number; keptUp: boolean; rejected: number }> {
+export async function paced(sys: System, tag: string, rate: number, seconds: number): Promise<Result & { rate: number; keptUp: boolean; rejected: number; sentAt: Map<string, number> }> {
   const count = Math.max(50, Math.round(rate * seconds));
   const sentAt = new Map<string, number>();
   const rejected: string[] = [];
@@ -178,5 +178,5 @@ export async function paced(sys: System, tag: string, rate: number, seconds: num
   for (const [reason, n] of reasons) progress(`paced at ${rate}/s: ${n} webhooks refused: ${reason}`);
   const result = summarise(sentAt, await waitStored(sys.stored, tag, sentAt.size), startedAt);
   await sys.settle();
-  return { ...result, rate, keptUp: result.throughput >= 0.9 * rate, rejected: rejected.length };
+  return { ...result, rate, keptUp: result.throughput >= 0.9 * rate, rejected: rejected.length, sentAt };
 }
