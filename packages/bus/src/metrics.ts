@@ -15,5 +15,10 @@ export const metrics = {
     labelNames: ['reason'],
   }),
   relayOvertaken: new Counter({ name: 'domiq_outbox_overtaken_transactions_total', help: 'Transactions that held lower outbox ids longer than the relay waits: events committed after them may be published before theirs' }),
+  relayHorizonLooks: new Counter({
+    name: 'domiq_outbox_horizon_looks_total',
+    help: 'Relay reads of committed rows, by how the commit horizon was found: "contiguous" from the rows themselves (one statement), "locks" from the transactions inserting (a gap in the ids)',
+    labelNames: ['kind'],
+  }),
   relayLate: new Counter({ name: 'domiq_outbox_late_published_total', help: 'Outbox rows published after rows with higher ids (found by the sweep: they committed late)' }),
 };

@@ -178,6 +178,11 @@ export interface OutboxRelayStatus {
   duplicates: number;
   /** Runs stopped by a publish that failed, and started again from the first unrecorded row. */
   restarts: number;
+  /**
+   * Reads whose horizon the rows themselves gave (ids without a gap after it: one statement), and looks at the
+   * transactions inserting (pg_locks) because an id was missing.
+   */
+  horizonLooks: { contiguous: number; locks: number };
 }
 
 /** JetStream refuses a publish whose Nats-Expected-Last-Msg-Id is not the id of the stream's last message. */
@@ -297,7 +302,7 @@ export class OutboxRelay {
   #sweep: { after: number; since: Date; late: number } | undefined;
   #inFlight = 0;
   #table: { relation: string; sequence: string } | undefined;
-  readonly #stats = { published: 0, duplicates: 0, restarts: 0, peakInFlight: 0 };
+  readonly #stats = { published: 0, duplicates: 0, restarts: 0, peakInFlight: 0, contiguousLooks: 0, lockLooks: 0 };
   /** Rows too large to publish (written before the check in appendEvent, or by SQL): reported once each. */
   readonly #oversized = new Set<number>();
 
@@ -316,7 +321,8 @@ export class OutboxRelay {
   }
 
   status(): OutboxRelayStatus {
-    return { active: this.#active, held: this.#held, horizon: { settled: this.#settled, seen: this.#seen }, inFlight: this.#inFlight, ...this.#stats };
+    const { contiguousLooks, lockLooks, ...stats } = this.#stats;
+    return { active: this.#active, held: this.#held, horizon: { settled: this.#settled, seen: this.#seen }, inFlight: this.#inFlight, ...stats, horizonLooks: { contiguous: contiguousLooks, locks: lockLooks } };
   }
 
   async start(): Promise<void> {
@@ -520,9 +526,19 @@ export class OutboxRelay {
           continue;
         }
         this.#woken = false;
-        const horizon = await this.#horizon(em);
+        // One statement when the rows after the horizon are all there (the usual case); the full look otherwise.
+        const settledRead = this.#candidates.length === 0 && this.#overtaken.size === 0 ? await this.#readContiguous(em, batch) : undefined;
+        if (settledRead && !settledRead.complete && settledRead.rows.length > 0) {
+          for (const row of settledRead.rows) {
+            if (!this.#mayGoOn(run)) break;
+            this.#issue(run, row);
+            this.#cursor = Number(row.id);
+          }
+          continue;
+        }
+        const horizon = settledRead?.complete ? { upTo: this.#settled, held: false } : await this.#horizon(em);
         this.#held = horizon.held;
-        const rows = horizon.upTo > this.#cursor ? await this.#scan(em, this.#cursor, horizon.upTo, new Date(0), batch) : [];
+        const rows = settledRead?.complete ? settledRead.rows : horizon.upTo > this.#cursor ? await this.#scan(em, this.#cursor, horizon.upTo, new Date(0), batch) : [];
         for (const row of rows) {
           if (!this.#mayGoOn(run)) break;
           this.#issue(run, row);
@@ -637,6 +653,49 @@ export class OutboxRelay {
   }
 
   /**
+   * The unpublished rows after the cursor together with the id sequence's last value, in one statement, and the
+   * horizon moved over them where that needs no look at the locks: every id from the horizon on that this statement
+   * sees without a gap is committed (a row is visible), so the horizon may pass it. `complete`: the rows reach the
+   * sequence's last value (or fill the read) without a gap, so they are every row there is up to their end and
+   * nothing holds them. Otherwise `rows` are those before the first gap (published now; the rows after it wait for
+   * the full look at the transactions that hold the missing ids: #horizon).
+   */
+  async #readContiguous(em: EntityManager, limit: number): Promise<{ rows: OutboxRow[]; complete: boolean }> {
+    const { schema } = this.#opts;
+    const table = await this.#tableIds(em);
+    const found = await query<OutboxRow & { last: string | null }>(em,
+      `select s.last::text as last, e.id, e.subject, e.event_type, e.payload, e.account_id, e.correlation_id, e.traceparent
+         from (select pg_sequence_last_value(?::regclass) as last) s
+         left join lateral (
+           select e.id, e.subject, e.event_type, e.payload, e.account_id, e.correlation_id, e.traceparent
+             from "${schema}".event_log e
+            where e.id > ? and e.id <= s.last
+              and not exists (select 1 from "${schema}".event_log_publication p where p.event_id = e.id)
+            order by e.id limit ?) e on true`,
+      [table.sequence, this.#cursor, limit],
+    );
+    const last = Number(found[0]?.last ?? 0);
+    this.#seen = Math.max(this.#seen, last);
+    const rows: OutboxRow[] = [];
+    let settled = this.#settled;
+    for (const r of found) {
+      if (r.id === null || r.id === undefined) break;
+      const id = Number(r.id);
+      if (id > settled + 1) break;
+      settled = Math.max(settled, id);
+      const { last: _last, ...row } = r;
+      rows.push(row);
+    }
+    this.#settled = settled;
+    const complete = settled >= last || (rows.length === limit && rows.length === found.length);
+    if (complete || rows.length > 0) {
+      this.#stats.contiguousLooks++;
+      metrics.relayHorizonLooks.inc({ kind: 'contiguous' });
+    }
+    return { rows, complete };
+  }
+
+  /**
    * The commit horizon: the highest id below which every id is committed or will never be, so rows read up to it
    * in id order are all the rows there will ever be up to it.
    *
@@ -652,6 +711,8 @@ export class OutboxRelay {
     const last = Number(seq?.last ?? 0);
     this.#seen = last;
     if (last <= this.#settled && this.#candidates.length === 0 && this.#overtaken.size === 0) return { upTo: this.#settled, held: false };
+    this.#stats.lockLooks++;
+    metrics.relayHorizonLooks.inc({ kind: 'locks' });
     const [locks] = await query<{ txns: string[] | null }>(em,
       `select coalesce(array_agg(distinct l.virtualtransaction), '{}') as txns
          from pg_locks l
