@@ -145,7 +145,7 @@ export function serviceManifests(name: ServiceName): object[] {
               name,
               image: `domiq/${name}`,
               imagePullPolicy: 'IfNotPresent',
-              ports: why(`The image's CMD: node --max-semi-space-size=4 --import @domiq/telemetry/register src/main.ts (in services/${name}).`, [
+              ports: why(`The image's CMD: node --max-semi-space-size=4 --heap-growing-percent=20 --import @domiq/telemetry/register src/main.ts (in services/${name}).`, [
                 { name: 'grpc', containerPort: s.grpcPort, protocol: 'TCP' },
                 { name: 'ops', containerPort: s.opsPort, protocol: 'TCP' },
                 http ? { name: 'http', containerPort: http.port, protocol: 'TCP' } : undefined,

@@ -481,7 +481,7 @@ describe('deploy/Dockerfile and deploy/compose.yaml', () => {
     expect(dockerfile).toMatch(/^WORKDIR \/app\/services\/\$\{SERVICE\}$/m);
     expect(dockerfile).toMatch(/^USER (?!0\b|root\b)\S+/m);
     expect(dockerfile).toMatch(/^STOPSIGNAL SIGTERM$/m);
-    expect(dockerfile).toContain('CMD ["node", "--max-semi-space-size=4", "--import", "@domiq/telemetry/register", "src/main.ts"]');
+    expect(dockerfile).toContain('CMD ["node", "--max-semi-space-size=4", "--heap-growing-percent=20", "--import", "@domiq/telemetry/register", "src/main.ts"]');
     // The services' memory settings, as the testkit and each package.json "start" run them.
     expect(dockerfile).toMatch(/^ENV MALLOC_ARENA_MAX=2$/m);
   });

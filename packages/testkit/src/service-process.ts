@@ -8,7 +8,7 @@ import { processLogFile, registerEnvSecrets } from './test-logs.ts';
 export const repoRoot = join(import.meta.dirname, '..', '..', '..');
 
 /** V8 flags every service runs with, as in each service's package.json "start" and deploy/Dockerfile's CMD. */
-export const SERVICE_NODE_FLAGS = ['--max-semi-space-size=4'] as const;
+export const SERVICE_NODE_FLAGS = ['--max-semi-space-size=4', '--heap-growing-percent=20'] as const;
 
 /**
  * Environment every service runs with, as in each service's package.json "start" and deploy/Dockerfile's ENV: two
