@@ -10,6 +10,8 @@ export type FormParams = Record<string, string | string[]>;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 function decodeComponent(s: string): string {
+  // Most components (ids, numbers, E.164 addresses) have nothing to decode.
+  if (!s.includes('%') && !s.includes('+')) return s;
   try {
     return decodeURIComponent(s.replaceAll('+', ' '));
   } catch {

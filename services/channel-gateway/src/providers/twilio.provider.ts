@@ -117,7 +117,13 @@ export interface TwilioProviderOptions {
   timeoutMs?: number;
 }
 
-const form = (request: WebhookRequest): FormParams => parseFormBody(request.body);
+/** A request's form, parsed once: verify and parseInbound / parseReceipt both read it (the body is never changed). */
+const forms = new WeakMap<Uint8Array, FormParams>();
+const form = (request: WebhookRequest): FormParams => {
+  let params = forms.get(request.body);
+  if (!params) forms.set(request.body, (params = parseFormBody(request.body)));
+  return params;
+};
 
 export function createTwilioProvider(opts: TwilioProviderOptions = {}): ProviderAdapter<'twilio'> {
   const apiBaseUrl = (opts.apiBaseUrl ?? 'https://api.twilio.com').replace(/\/+$/, '');
