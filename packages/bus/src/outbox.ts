@@ -168,8 +168,11 @@ export interface OutboxRelayStatus {
   active: boolean;
   /** Waiting (up to holdMs) for open transactions that hold lower ids than rows already committed. */
   held: boolean;
-  /** The commit horizon: every id up to `settled` is committed or never will be; `seen`: the last id allocated, when looked. */
-  horizon: { settled: number; seen: number };
+  /**
+   * The commit horizon: every id up to `settled` is committed or never will be; `seen`: the last id allocated, when
+   * looked; `cursor`: every row up to it has been sent (or was published before), the next read starts after it.
+   */
+  horizon: { settled: number; seen: number; cursor: number };
   /** Publishes sent and awaiting their ack, now, and the most there have been at once. */
   inFlight: number;
   peakInFlight: number;
@@ -322,7 +325,7 @@ export class OutboxRelay {
 
   status(): OutboxRelayStatus {
     const { contiguousLooks, lockLooks, ...stats } = this.#stats;
-    return { active: this.#active, held: this.#held, horizon: { settled: this.#settled, seen: this.#seen }, inFlight: this.#inFlight, ...stats, horizonLooks: { contiguous: contiguousLooks, locks: lockLooks } };
+    return { active: this.#active, held: this.#held, horizon: { settled: this.#settled, seen: this.#seen, cursor: this.#cursor }, inFlight: this.#inFlight, ...stats, horizonLooks: { contiguous: contiguousLooks, locks: lockLooks } };
   }
 
   async start(): Promise<void> {
@@ -536,6 +539,9 @@ export class OutboxRelay {
           }
           continue;
         }
+        // Nothing unpublished up to the horizon (e.g. after taking over a table its predecessor published): move the
+        // cursor there, or every look would read the published history again until a new row came.
+        if (settledRead?.complete && settledRead.rows.length === 0) this.#cursor = Math.max(this.#cursor, this.#settled);
         const horizon = settledRead?.complete ? { upTo: this.#settled, held: false } : await this.#horizon(em);
         this.#held = horizon.held;
         const rows = settledRead?.complete ? settledRead.rows : horizon.upTo > this.#cursor ? await this.#scan(em, this.#cursor, horizon.upTo, new Date(0), batch) : [];

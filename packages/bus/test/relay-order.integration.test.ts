@@ -402,6 +402,30 @@ describe('the commit horizon', () => {
     }
   });
 
+  it('after taking over a table its predecessor published, reads on from its end, not from the start at every look', async () => {
+    const [alpha] = contracts('takeover');
+    const entity = crypto.randomUUID();
+    const first = relay({ nc: fixture.nc, logger: capturingLogger().logger });
+    await first.start();
+    await expectEventually(() => expect(first.status().active).toBe(true));
+    await orm.em.fork().transactional(async (tx) => {
+      for (let i = 0; i < 3; i++) appendEvent(tx, alpha!, payload(entity, `-${i}`), { entityId: entity });
+    });
+    await expectEventually(async () => expect(await readStream(nats.url, 'RESOLUTIONS', alpha!.subject)).toHaveLength(3));
+    await first.stop();
+    const [row] = await db.query<{ id: string }>(`select max(id) as id from ${schema}.event_log`);
+    const next = relay({ nc: fixture.nc, logger: capturingLogger().logger });
+    await next.start();
+    try {
+      // Nothing left to publish: its cursor moves to the horizon instead of staying at 0 (where every look would
+      // read the whole published history again).
+      await expectEventually(() => expect(next.status()).toMatchObject({ active: true, horizon: { settled: Number(row!.id), cursor: Number(row!.id) } }));
+      expect(await readStream(nats.url, 'RESOLUTIONS', alpha!.subject)).toHaveLength(3);
+    } finally {
+      await next.stop();
+    }
+  });
+
   it('waits for an open transaction that holds a lower id: its event is published before the later one', async () => {
     const [alpha] = contracts('horizon');
     const entity = crypto.randomUUID();
