@@ -4,8 +4,10 @@
 // batch's JSON document as a literal and parses and plans the statement afresh on every call: pg_stat_statements put
 // planning at about a fifth of the services' statement time. `query(em, sql, params)` sends the parameters bound
 // instead, as a named prepared statement: each pooled connection parses a statement once (pg keeps the names per
-// connection), PostgreSQL may keep its plan, and nothing is formatted in JavaScript. It runs in the entity manager's
-// transaction when there is one, like em.execute.
+// connection) and nothing is formatted in JavaScript. Each execution is still planned for its own values
+// (`plan_cache_mode = force_custom_plan`, set per connection in index.ts): what is saved is the parse, not the plan.
+// It runs in the entity manager's transaction when there is one, like em.execute (without the ORM's query log and
+// exception mapping: errors are pg's own).
 //
 // The SQL is written with `?` placeholders, as for em.execute (no `?` may appear inside a string literal or as a jsonb
 // operator in these statements); they become $1, $2, ... once per distinct text.
@@ -25,8 +27,11 @@ function toNumbered(sql: string): string {
   if (text === undefined) {
     let n = 0;
     text = sql.replace(/\?/g, () => `$${++n}`);
-    converted.set(sql, text);
-    if (names.size < MAX_NAMED) names.set(text, `domiq_${names.size + 1}`);
+    // Bounded like the names: SQL built from data would otherwise grow both maps for ever.
+    if (converted.size < MAX_NAMED * 2) converted.set(sql, text);
+    // Two `?` texts can give one `$n` text (one written with `$1` already): it keeps its first name, and no name is
+    // ever given twice (pg refuses a second statement of the same name on a connection).
+    if (!names.has(text) && names.size < MAX_NAMED) names.set(text, `domiq_${names.size + 1}`);
   }
   return text;
 }

@@ -24,6 +24,18 @@ describe('query (hot-path SQL as named prepared statements)', () => {
     expect({ ...row, t: new Date(row!.t) }).toEqual({ s: tricky, j: doc, n: null, t: at });
   });
 
+  it('gives two texts that become the same numbered text one name, and a later text a name of its own', async () => {
+    await orm.em.fork().transactional(async (tx) => {
+      await query(tx, 'select ?::int as a, 1 as dup_check', [1]);
+      await query(tx, 'select $1::int as a, 1 as dup_check', [1]);
+      // Named after both: with the first name given again, pg would refuse it on this connection.
+      const [row] = await query<{ v: number }>(tx, 'select ?::int as v, 2 as dup_check', [7]);
+      expect(row!.v).toBe(7);
+      const prepared = await tx.execute<Array<{ name: string }>>(`select name from pg_prepared_statements where statement like '%dup_check%'`);
+      expect(new Set(prepared.map((p) => p.name)).size).toBe(prepared.length);
+    });
+  });
+
   it('is parsed once per connection as a named statement, and runs inside the entity manager\'s transaction', async () => {
     const sql = 'select pg_backend_pid() as pid, now() as tx_time, ?::int + 1 as v';
     await orm.em.fork().transactional(async (tx) => {
