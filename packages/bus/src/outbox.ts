@@ -530,28 +530,22 @@ export class OutboxRelay {
         }
         this.#woken = false;
         // One statement when the rows after the horizon are all there (the usual case); the full look otherwise.
-        const settledRead = this.#candidates.length === 0 && this.#overtaken.size === 0 ? await this.#readContiguous(em, batch) : undefined;
-        if (settledRead && !settledRead.complete && settledRead.rows.length > 0) {
-          for (const row of settledRead.rows) {
-            if (!this.#mayGoOn(run)) break;
-            this.#issue(run, row);
-            this.#cursor = Number(row.id);
-          }
-          continue;
-        }
+        const read = this.#candidates.length === 0 && this.#overtaken.size === 0 ? await this.#readContiguous(em, batch) : undefined;
         // Nothing unpublished up to the horizon (e.g. after taking over a table its predecessor published): move the
         // cursor there, or every look would read the published history again until a new row came.
-        if (settledRead?.complete && settledRead.rows.length === 0) this.#cursor = Math.max(this.#cursor, this.#settled);
-        const horizon = settledRead?.complete ? { upTo: this.#settled, held: false } : await this.#horizon(em);
+        if (read?.complete && read.rows.length === 0) this.#cursor = Math.max(this.#cursor, this.#settled);
+        // Rows before a gap go now; those after it wait for the full look (the next round).
+        const beforeGap = read !== undefined && !read.complete && read.rows.length > 0;
+        const horizon = read?.complete || beforeGap ? { upTo: this.#settled, held: false } : await this.#horizon(em);
         this.#held = horizon.held;
-        const rows = settledRead?.complete ? settledRead.rows : horizon.upTo > this.#cursor ? await this.#scan(em, this.#cursor, horizon.upTo, new Date(0), batch) : [];
+        const rows = read?.complete || beforeGap ? read!.rows : horizon.upTo > this.#cursor ? await this.#scan(em, this.#cursor, horizon.upTo, new Date(0), batch) : [];
         for (const row of rows) {
           if (!this.#mayGoOn(run)) break;
           this.#issue(run, row);
           this.#cursor = Number(row.id);
         }
-        // A full read: more may be waiting.
-        if (rows.length === batch) continue;
+        // A full read, or rows before a gap: more may be waiting.
+        if (rows.length === batch || beforeGap) continue;
         if (horizon.held) this.#holdTick = Math.min(50, this.#holdTick * 2);
         else this.#holdTick = 2;
         if (this.#inFlight === 0 && !horizon.held && !this.#woken) break;

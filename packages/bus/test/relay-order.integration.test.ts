@@ -374,11 +374,26 @@ describe('the publish window', () => {
 });
 
 describe('the commit horizon', () => {
+  /** A relay of this file's schema, started and holding the relay lock. */
+  async function activeRelay(): Promise<OutboxRelay> {
+    const r = relay({ nc: fixture.nc, logger: capturingLogger().logger });
+    await r.start();
+    await expectEventually(() => expect(r.status().active).toBe(true));
+    return r;
+  }
+
+  /** Three events of one entity in one transaction, then until the stream holds `total` on the contract's subject. */
+  async function commitThree(contract: EventContract<ResolutionOpened>, entity: string, tag: string, total: number): Promise<void> {
+    await orm.em.fork().transactional(async (tx) => {
+      for (let i = 0; i < 3; i++) appendEvent(tx, contract, payload(entity, `-${tag}-${i}`), { entityId: entity });
+    });
+    await expectEventually(async () => expect(await readStream(nats.url, 'RESOLUTIONS', contract.subject)).toHaveLength(total));
+  }
+
   it('takes the horizon from the rows themselves while their ids have no gap: one statement a look, no look at the locks', async () => {
     const [alpha] = contracts('contiguous');
     const entity = crypto.randomUUID();
-    const r = relay({ nc: fixture.nc, logger: capturingLogger().logger });
-    await r.start();
+    const r = await activeRelay();
     try {
       // Taking over, it looks from the start (past rows earlier tests published: gaps, so it looks at the locks).
       await expectEventually(() => expect(r.status()).toMatchObject({ active: true, held: false, inFlight: 0 }));
@@ -387,12 +402,7 @@ describe('the commit horizon', () => {
         expect(r.status().horizon.settled).toBe(Number(row!.id));
       });
       const before = r.status().horizonLooks;
-      for (let t = 0; t < 5; t++) {
-        await orm.em.fork().transactional(async (tx) => {
-          for (let i = 0; i < 3; i++) appendEvent(tx, alpha!, payload(entity, `-${t}-${i}`), { entityId: entity });
-        });
-        await expectEventually(async () => expect(await readStream(nats.url, 'RESOLUTIONS', alpha!.subject)).toHaveLength(3 * (t + 1)));
-      }
+      for (let t = 0; t < 5; t++) await commitThree(alpha!, entity, String(t), 3 * (t + 1));
       const after = r.status().horizonLooks;
       expect(after.locks).toBe(before.locks);
       expect(after.contiguous).toBeGreaterThanOrEqual(before.contiguous + 5);
@@ -405,13 +415,8 @@ describe('the commit horizon', () => {
   it('after taking over a table its predecessor published, reads on from its end, not from the start at every look', async () => {
     const [alpha] = contracts('takeover');
     const entity = crypto.randomUUID();
-    const first = relay({ nc: fixture.nc, logger: capturingLogger().logger });
-    await first.start();
-    await expectEventually(() => expect(first.status().active).toBe(true));
-    await orm.em.fork().transactional(async (tx) => {
-      for (let i = 0; i < 3; i++) appendEvent(tx, alpha!, payload(entity, `-${i}`), { entityId: entity });
-    });
-    await expectEventually(async () => expect(await readStream(nats.url, 'RESOLUTIONS', alpha!.subject)).toHaveLength(3));
+    const first = await activeRelay();
+    await commitThree(alpha!, entity, 'first', 3);
     await first.stop();
     const [row] = await db.query<{ id: string }>(`select max(id) as id from ${schema}.event_log`);
     const next = relay({ nc: fixture.nc, logger: capturingLogger().logger });
@@ -429,9 +434,7 @@ describe('the commit horizon', () => {
   it('waits for an open transaction that holds a lower id: its event is published before the later one', async () => {
     const [alpha] = contracts('horizon');
     const entity = crypto.randomUUID();
-    const r = relay({ nc: fixture.nc, logger: capturingLogger().logger });
-    await r.start();
-    await expectEventually(() => expect(r.status().active).toBe(true));
+    const r = await activeRelay();
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     // The first transaction takes the lower id and stays open; a second one commits a higher id meanwhile.
