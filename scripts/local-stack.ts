@@ -1,7 +1,7 @@
 // `npm start`: every service and simulator as a child process on the default ports, a demo seeded through
 // the public APIs, a little demo traffic, and a summary of where to look. Ctrl-C stops everything cleanly.
 import {
-  DEFAULT_PORTS, DEMO, OtlpCollector, SERVICES, isPortOpen, resmanSimProcess, seedDemo, serviceProcess, expectEventually, type ServiceProcess,
+  DEFAULT_PORTS, DEMO, OtlpCollector, SERVICES, isPortOpen, resmanSimProcess, seedDemo, serviceProcess, expectEventually, warmCompileCache, type ServiceProcess,
 } from '@domiq/testkit';
 import { sendInboundSms } from '@domiq/twilio-sim';
 import { createClient } from '@domiq/grpc';
@@ -63,6 +63,8 @@ export async function runLocalStack(opts: { databaseUrl: string; natsUrl?: strin
   process.on('SIGTERM', () => void stopAll(0));
 
   try {
+    // Every module's stripped source into Node's compile cache first: no service then loads the TypeScript stripper.
+    warmCompileCache();
     const sim = resmanSimProcess(ports.resmanSim, echo('resman-sim'));
     procs.push(sim);
     await sim.start();

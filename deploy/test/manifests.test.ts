@@ -484,6 +484,9 @@ describe('deploy/Dockerfile and deploy/compose.yaml', () => {
     expect(dockerfile).toContain('CMD ["node", "--max-semi-space-size=4", "--heap-growing-percent=20", "--import", "@domiq/telemetry/register", "src/main.ts"]');
     // The services' memory settings, as the testkit and each package.json "start" run them.
     expect(dockerfile).toMatch(/^ENV MALLOC_ARENA_MAX=2$/m);
+    // The compile cache is filled after USER (its folder is named after the user id) for the image's service.
+    expect(dockerfile).toMatch(/^ENV NODE_COMPILE_CACHE=\/app\/\.cache\/node-compile$/m);
+    expect(dockerfile.indexOf('RUN node /app/scripts/compile-cache.ts "${SERVICE}"')).toBeGreaterThan(dockerfile.search(/^USER 1000:1000$/m));
   });
 
   it('compose runs the six services on the README ports plus postgres:15, NATS with JetStream and the ResMan simulator', () => {

@@ -3,7 +3,7 @@ export { freePort, isPortOpen } from './ports.ts';
 export { createTestDatabase, type TestDatabase } from './database.ts';
 export { NatsServerProcess, natsServerBinary, adminConnectOptions } from './nats-server.ts';
 export { OtlpCollector, type CollectedSpan } from './otlp-collector.ts';
-export { ServiceProcess, repoRoot, type ServiceProcessOptions } from './service-process.ts';
+export { ServiceProcess, repoRoot, COMPILE_CACHE_DIR, SERVICE_ENV, SERVICE_NODE_FLAGS, warmCompileCache, type ServiceProcessOptions } from './service-process.ts';
 export { registerTestSecret, registerEnvSecrets, testLogDir, readRegisteredSecrets, secretsInEnv, isSecretEnvName, type RegisteredSecret } from './test-logs.ts';
 export { scanLogDir, secretNeedles, secretsIn, maskSecret, builtInSecrets, type SecretFinding } from './log-scan.ts';
 export { SERVICES, DEFAULT_PORTS, randomPorts, serviceEnv, serviceProcess, resmanSimProcess, type ServiceName, type StackPorts, type StackEnvOptions } from './local-stack.ts';

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
@@ -10,12 +10,26 @@ export const repoRoot = join(import.meta.dirname, '..', '..', '..');
 /** V8 flags every service runs with, as in each service's package.json "start" and deploy/Dockerfile's CMD. */
 export const SERVICE_NODE_FLAGS = ['--max-semi-space-size=4', '--heap-growing-percent=20'] as const;
 
+/** Node's compile cache for the processes the testkit starts (NODE_COMPILE_CACHE when set). scripts/compile-cache.ts. */
+export const COMPILE_CACHE_DIR = process.env.NODE_COMPILE_CACHE ?? join(repoRoot, '.data', 'compile-cache');
+
 /**
  * Environment every service runs with, as in each service's package.json "start" and deploy/Dockerfile's ENV: two
  * glibc malloc arenas instead of one per thread that allocates (V8's GC helpers, libuv's pool), ~10 MB less resident
- * memory per process for no measurable CPU (docs/hot-path.md, memory).
+ * memory per process for no measurable CPU; and Node's compile cache, which holds every module's stripped source so
+ * that the process never loads the TypeScript stripper (10-25 MB; scripts/compile-cache.ts fills it). docs/hot-path.md,
+ * memory.
  */
-export const SERVICE_ENV = { MALLOC_ARENA_MAX: '2' } as const;
+export const SERVICE_ENV = { MALLOC_ARENA_MAX: '2', NODE_COMPILE_CACHE: COMPILE_CACHE_DIR } as const;
+
+/**
+ * Fills the compile cache for every service (scripts/compile-cache.ts), so that the services started next load no
+ * TypeScript stripper. Quick when the cache is already full (the sources are read and hashed, nothing is stripped).
+ */
+export function warmCompileCache(): void {
+  const r = spawnSync(process.execPath, [join(repoRoot, 'scripts', 'compile-cache.ts')], { cwd: repoRoot, env: { ...process.env, ...SERVICE_ENV }, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`scripts/compile-cache.ts failed (${r.status ?? r.signal}): ${r.stderr}`);
+}
 
 export interface ServiceProcessOptions {
   /** Folder under services/ (or a path relative to the repo root for anything else). */
@@ -33,7 +47,7 @@ export interface ServiceProcessOptions {
 
 /**
  * One real service process, startable, killable (SIGKILL for crash tests) and restartable with the same env.
- * Its output lines are kept in `lines` (the last 5,000) and, in a test run, all of them are appended to
+ * Its output lines are kept in `lines` (the last 20,000) and, in a test run, all of them are appended to
  * `$DOMIQ_TEST_LOG_DIR/<test file>-<name>.log`, which the run's secret scan reads (see test-logs.ts).
  */
 export class ServiceProcess {
@@ -72,7 +86,7 @@ export class ServiceProcess {
       // Synchronous, so nothing is lost when the test worker ends right after the process.
       if (logFd !== undefined) writeSync(logFd, complete.join('\n') + '\n');
       for (const line of complete) {
-        if (this.lines.length > 5000) this.lines.shift();
+        if (this.lines.length > 20_000) this.lines.shift();
         this.lines.push(line);
         opts.onLine?.(line);
       }

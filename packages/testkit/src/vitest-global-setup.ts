@@ -1,10 +1,11 @@
-// vitest globalSetup (vitest.config.ts): gives the run a log directory, and at teardown scans every service log
+// vitest globalSetup (vitest.config.ts): fills the compile cache, gives the run a log directory, and at teardown scans every service log
 // line the run wrote for every secret the run used. A leak fails the run: the offending file:line (the secret
 // masked) goes to stderr and teardown throws.
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { builtInSecrets, scanLogDir } from './log-scan.ts';
 import { readRegisteredSecrets, secretsInEnv, type RegisteredSecret } from './test-logs.ts';
+import { warmCompileCache } from './service-process.ts';
 
 const repoRoot = join(import.meta.dirname, '..', '..', '..');
 /** Runs started by `vitest` directly (not `npm test`) keep their logs in run-* folders; the newest few are kept. */
@@ -30,6 +31,9 @@ export default function setup(): () => void {
   }
   mkdirSync(dir, { recursive: true });
   const logDir = dir;
+  // Every service the tests start then loads its modules from Node's compile cache: no TypeScript stripper in any
+  // of them, and less compiling at each start (scripts/compile-cache.ts).
+  warmCompileCache();
 
   return function teardown(): void {
     const secrets: RegisteredSecret[] = [...builtInSecrets(), ...secretsInEnv(process.env, 'vitest env'), ...readRegisteredSecrets(logDir)];

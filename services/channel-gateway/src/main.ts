@@ -9,58 +9,64 @@ import { createInboundCommitter, createWebhookServer } from './http/webhook.http
 import { WebhookRateLimiter } from './http/webhook-rate-limit.ts';
 import { createProviderRegistry } from './providers/registry.ts';
 
-const platform = await Platform.start({
-  name: 'channel-gateway',
-  config: {
-    HTTP_PORT: port(8080),
-    PUBLIC_BASE_URL: url(['http', 'https']).default('http://127.0.0.1:8080'),
-    DOMIQ_ENCRYPTION_KEY: base64Key32(DEV_ENCRYPTION_KEY),
-    DOMIQ_ENCRYPTION_KEYS: encryptionKeysConfig(),
-    // Webhook requests per minute (in memory, so per replica; see http/webhook-rate-limit.ts): per client address
-    // (generous: providers send every tenant's webhooks from a few shared addresses), failed ones (4xx) per client
-    // address (strict: unknown keys, bad or missing signatures, malformed requests), verified ones per channel key.
-    WEBHOOK_RATE_LIMIT_PER_SOURCE: z.coerce.number().int().min(1).default(6000),
-    WEBHOOK_FAILURE_LIMIT_PER_SOURCE: z.coerce.number().int().min(1).default(60),
-    WEBHOOK_RATE_LIMIT_PER_CHANNEL: z.coerce.number().int().min(1).default(6000),
-    // Group commit of verified inbound webhooks (http/group-commit.ts): up to MAX_SIZE messages, or whatever was
-    // queued MAX_WAIT_MS after the first, in one transaction (one commit, one fsync); at most CONCURRENCY groups
-    // committing at once, each holding one of the DB_POOL_MAX connections (keep it well below that).
-    WEBHOOK_GROUP_COMMIT_MAX_SIZE: z.coerce.number().int().min(1).max(500).default(50),
-    WEBHOOK_GROUP_COMMIT_MAX_WAIT_MS: z.coerce.number().int().min(0).max(1000).default(2),
-    WEBHOOK_GROUP_COMMIT_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(2),
-    // Reverse proxies in front that append to X-Forwarded-For; 0 ignores the header (anyone can send it).
-    TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
-  },
-  entities: database.entities,
-  migrationsPath: database.migrationsPath,
-});
-const { config, logger } = platform;
-const box = SecretBox.fromConfig(config);
-const channels = new ChannelDirectory(platform.orm, box);
-const providers = createProviderRegistry();
-await platform.serveGrpc([channelGatewayGrpcService(platform.orm, box, channels, providers, logger)]);
-const rateLimiter = new WebhookRateLimiter({
-  perSourcePerMinute: config.WEBHOOK_RATE_LIMIT_PER_SOURCE,
-  failuresPerSourcePerMinute: config.WEBHOOK_FAILURE_LIMIT_PER_SOURCE,
-  perChannelPerMinute: config.WEBHOOK_RATE_LIMIT_PER_CHANNEL,
-  trustProxyHops: config.TRUST_PROXY_HOPS,
-});
-const inbound = createInboundCommitter(platform.orm, {
-  maxSize: config.WEBHOOK_GROUP_COMMIT_MAX_SIZE,
-  maxWaitMs: config.WEBHOOK_GROUP_COMMIT_MAX_WAIT_MS,
-  maxInFlight: config.WEBHOOK_GROUP_COMMIT_CONCURRENCY,
-});
-const http = createWebhookServer({ logger, channels, providers, publicBaseUrl: config.PUBLIC_BASE_URL, rateLimiter, inbound });
-platform.trackHttp(http);
-// Shutdown stops the webhook server (which waits for the requests in flight) before these hooks run; this commits
-// anything still queued, before the outbox's last flush and the ORM closing.
-platform.onStop(() => inbound.close());
-const httpPort = await new Promise<number>((resolve, reject) => {
-  http.once('error', reject);
-  http.listen(config.HTTP_PORT, config.BIND_HOST, () => {
-    http.off('error', reject);
-    const address = http.address();
-    resolve(typeof address === 'object' && address ? address.port : config.HTTP_PORT);
+// `node src/main.ts` starts the service. Imported by anything else (scripts/compile-cache.ts, which fills Node's
+// compile cache with every module's stripped source), it starts nothing.
+if (import.meta.main) await main();
+
+async function main(): Promise<void> {
+  const platform = await Platform.start({
+    name: 'channel-gateway',
+    config: {
+      HTTP_PORT: port(8080),
+      PUBLIC_BASE_URL: url(['http', 'https']).default('http://127.0.0.1:8080'),
+      DOMIQ_ENCRYPTION_KEY: base64Key32(DEV_ENCRYPTION_KEY),
+      DOMIQ_ENCRYPTION_KEYS: encryptionKeysConfig(),
+      // Webhook requests per minute (in memory, so per replica; see http/webhook-rate-limit.ts): per client address
+      // (generous: providers send every tenant's webhooks from a few shared addresses), failed ones (4xx) per client
+      // address (strict: unknown keys, bad or missing signatures, malformed requests), verified ones per channel key.
+      WEBHOOK_RATE_LIMIT_PER_SOURCE: z.coerce.number().int().min(1).default(6000),
+      WEBHOOK_FAILURE_LIMIT_PER_SOURCE: z.coerce.number().int().min(1).default(60),
+      WEBHOOK_RATE_LIMIT_PER_CHANNEL: z.coerce.number().int().min(1).default(6000),
+      // Group commit of verified inbound webhooks (http/group-commit.ts): up to MAX_SIZE messages, or whatever was
+      // queued MAX_WAIT_MS after the first, in one transaction (one commit, one fsync); at most CONCURRENCY groups
+      // committing at once, each holding one of the DB_POOL_MAX connections (keep it well below that).
+      WEBHOOK_GROUP_COMMIT_MAX_SIZE: z.coerce.number().int().min(1).max(500).default(50),
+      WEBHOOK_GROUP_COMMIT_MAX_WAIT_MS: z.coerce.number().int().min(0).max(1000).default(2),
+      WEBHOOK_GROUP_COMMIT_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(2),
+      // Reverse proxies in front that append to X-Forwarded-For; 0 ignores the header (anyone can send it).
+      TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
+    },
+    entities: database.entities,
+    migrationsPath: database.migrationsPath,
   });
-});
-platform.ready({ http_port: httpPort, public_base_url: config.PUBLIC_BASE_URL });
+  const { config, logger } = platform;
+  const box = SecretBox.fromConfig(config);
+  const channels = new ChannelDirectory(platform.orm, box);
+  const providers = createProviderRegistry();
+  await platform.serveGrpc([channelGatewayGrpcService(platform.orm, box, channels, providers, logger)]);
+  const rateLimiter = new WebhookRateLimiter({
+    perSourcePerMinute: config.WEBHOOK_RATE_LIMIT_PER_SOURCE,
+    failuresPerSourcePerMinute: config.WEBHOOK_FAILURE_LIMIT_PER_SOURCE,
+    perChannelPerMinute: config.WEBHOOK_RATE_LIMIT_PER_CHANNEL,
+    trustProxyHops: config.TRUST_PROXY_HOPS,
+  });
+  const inbound = createInboundCommitter(platform.orm, {
+    maxSize: config.WEBHOOK_GROUP_COMMIT_MAX_SIZE,
+    maxWaitMs: config.WEBHOOK_GROUP_COMMIT_MAX_WAIT_MS,
+    maxInFlight: config.WEBHOOK_GROUP_COMMIT_CONCURRENCY,
+  });
+  const http = createWebhookServer({ logger, channels, providers, publicBaseUrl: config.PUBLIC_BASE_URL, rateLimiter, inbound });
+  platform.trackHttp(http);
+  // Shutdown stops the webhook server (which waits for the requests in flight) before these hooks run; this commits
+  // anything still queued, before the outbox's last flush and the ORM closing.
+  platform.onStop(() => inbound.close());
+  const httpPort = await new Promise<number>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(config.HTTP_PORT, config.BIND_HOST, () => {
+      http.off('error', reject);
+      const address = http.address();
+      resolve(typeof address === 'object' && address ? address.port : config.HTTP_PORT);
+    });
+  });
+  platform.ready({ http_port: httpPort, public_base_url: config.PUBLIC_BASE_URL });
+}

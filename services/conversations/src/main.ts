@@ -5,13 +5,19 @@ import { database } from './db/conversations.database.ts';
 import { conversationsGrpcService } from './grpc/conversations.server.ts';
 import { messageReceivedConsumer } from './events/message-received.consumer.ts';
 
-const platform = await Platform.start({
-  name: 'conversations',
-  config: {},
-  entities: database.entities,
-  migrationsPath: database.migrationsPath,
-});
-const identity = platform.peerClient(IdentityServiceClient, 'identity');
-await platform.serveGrpc([conversationsGrpcService(platform.orm)]);
-await platform.consume([messageReceivedConsumer(identity.client)]);
-platform.ready();
+// `node src/main.ts` starts the service. Imported by anything else (scripts/compile-cache.ts, which fills Node's
+// compile cache with every module's stripped source), it starts nothing.
+if (import.meta.main) await main();
+
+async function main(): Promise<void> {
+  const platform = await Platform.start({
+    name: 'conversations',
+    config: {},
+    entities: database.entities,
+    migrationsPath: database.migrationsPath,
+  });
+  const identity = platform.peerClient(IdentityServiceClient, 'identity');
+  await platform.serveGrpc([conversationsGrpcService(platform.orm)]);
+  await platform.consume([messageReceivedConsumer(identity.client)]);
+  platform.ready();
+}
