@@ -10,6 +10,7 @@ import { parseAllDocuments } from 'yaml';
 import { helmAuthorizationValues, natsUserNames, nkeyEnvVar } from '@domiq/bus/nats-auth';
 import { HELM_NKEYS_SECRET, updateHelmValues } from '../../scripts/nats-config.ts';
 import { registry } from '@domiq/proto/services';
+import { SERVICE_ENV, SERVICE_NODE_FLAGS } from '@domiq/testkit';
 
 const deployDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const repoRoot = resolve(deployDir, '..');
@@ -483,10 +484,21 @@ describe('deploy/Dockerfile and deploy/compose.yaml', () => {
     expect(dockerfile).toMatch(/^STOPSIGNAL SIGTERM$/m);
     expect(dockerfile).toContain('CMD ["node", "--max-semi-space-size=4", "--heap-growing-percent=20", "--import", "@domiq/telemetry/register", "src/main.ts"]');
     // The services' memory settings, as the testkit and each package.json "start" run them.
-    expect(dockerfile).toMatch(/^ENV MALLOC_ARENA_MAX=2$/m);
+    for (const [name, value] of Object.entries(SERVICE_ENV)) {
+      if (name === 'NODE_COMPILE_CACHE') continue; // the image's own folder, checked below
+      expect(dockerfile).toMatch(new RegExp(`^(ENV |    )${name}=${value}( \\\\)?$`, 'm'));
+    }
     // The compile cache is filled after USER (its folder is named after the user id) for the image's service.
     expect(dockerfile).toMatch(/^ENV NODE_COMPILE_CACHE=\/app\/\.cache\/node-compile$/m);
     expect(dockerfile.indexOf('RUN node /app/scripts/compile-cache.ts "${SERVICE}"')).toBeGreaterThan(dockerfile.search(/^USER 1000:1000$/m));
+  });
+
+  it("each service's package.json start runs it as the testkit and the image do", () => {
+    const env = Object.entries({ ...SERVICE_ENV, NODE_COMPILE_CACHE: '../../.data/compile-cache' }).map(([k, v]) => `${k}=${v}`);
+    for (const name of SERVICES) {
+      const pkg = JSON.parse(readFileSync(join(repoRoot, 'services', name, 'package.json'), 'utf8')) as { scripts: { start: string } };
+      expect(pkg.scripts.start, name).toBe([...env, 'node', ...SERVICE_NODE_FLAGS, '--import', '@domiq/telemetry/register', 'src/main.ts'].join(' '));
+    }
   });
 
   it('compose runs the six services on the README ports plus postgres:15, NATS with JetStream and the ResMan simulator', () => {
