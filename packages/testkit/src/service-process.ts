@@ -16,12 +16,13 @@ export const COMPILE_CACHE_DIR = process.env.NODE_COMPILE_CACHE ?? join(repoRoot
 /**
  * Environment every service runs with, as in each service's package.json "start" and deploy/Dockerfile's ENV: two
  * glibc malloc arenas instead of one per thread that allocates (V8's GC helpers, libuv's pool), ~10 MB less resident
- * memory per process for no measurable CPU; fixed mmap and trim thresholds (glibc raises both after freeing a large
- * block, and then keeps what a burst freed: 5-20 MB more after load in channel-gateway and resman-connector); and
+ * memory per process for no measurable CPU; fixed mmap and trim thresholds, so blocks of 32 KiB and more (the JIT
+ * compilers' scratch memory) go back to the system when freed (glibc's default raises both after freeing a large
+ * block and keeps what a burst freed: 10-20 MB more after load in channel-gateway and conversations); and
  * Node's compile cache, which holds every module's stripped source so that the process never loads the TypeScript
  * stripper (10-25 MB; scripts/compile-cache.ts fills it). docs/hot-path.md, memory.
  */
-export const SERVICE_ENV = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072', MALLOC_TRIM_THRESHOLD_: '262144', NODE_COMPILE_CACHE: COMPILE_CACHE_DIR } as const;
+export const SERVICE_ENV = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '32768', MALLOC_TRIM_THRESHOLD_: '65536', NODE_COMPILE_CACHE: COMPILE_CACHE_DIR } as const;
 
 /**
  * Fills the compile cache for every service (scripts/compile-cache.ts), so that the services started next load no
