@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { collectDefaultMetrics, register } from 'prom-client';
 
 export type ReadinessCheck = () => Promise<void> | void;
@@ -11,6 +11,9 @@ export async function startOpsServer(opts: { host: string; port: number; checks:
     collectDefaultMetrics();
     defaultMetrics = true;
   }
+  // Not `import { createServer } from 'node:http'`: an ES import of node:http builds its namespace from every export,
+  // and reading http.WebSocket loads Node's bundled undici (~13 MB resident, docs/hot-path.md, memory).
+  const { createServer } = process.getBuiltinModule('node:http');
   const server = createServer(async (req, res) => {
     if (req.url === '/healthz') {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');

@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { inTransaction, type EventActor } from '@domiq/bus';
 import type { MikroORM } from '@domiq/db';
 import type { Logger } from '@domiq/logging';
@@ -244,6 +244,8 @@ export function createWebhookServer(opts: WebhookServerOptions): Server {
     sendReply(res, adapter.reply.inbound);
   }
 
+  // process.getBuiltinModule, not an ES import of node:http (which loads Node's bundled undici: ops.server.ts says why).
+  const { createServer } = process.getBuiltinModule('node:http');
   const server = createServer((req, res) => {
     const admitted: { source?: string } = {};
     handle(req, res, admitted).catch((err: unknown) => {
