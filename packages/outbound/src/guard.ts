@@ -3,8 +3,8 @@
 // resolves the host itself, checks every address, and hands exactly those addresses to the socket, so a DNS
 // answer that changes between the check and the connect (rebinding) cannot reach a refused address.
 import { lookup as dnsLookup } from 'node:dns/promises';
-import { isIP, type LookupFunction } from 'node:net';
-import { Agent, buildConnector, request as undiciRequest } from 'undici';
+import type { Agent as HttpAgent, AgentOptions, ClientRequestArgs, IncomingMessage } from 'node:http';
+import { isIP, type LookupFunction, type Socket } from 'node:net';
 import { classifyAddress, isIpLiteral } from './address.ts';
 import { allowsAddress, allowsName, normaliseHost, parseAllowedTargets, type AllowList } from './allow-list.ts';
 
@@ -44,6 +44,47 @@ export interface CheckedTarget {
 const defaultResolve: Resolver = (host) => dnsLookup(host, { all: true, verbatim: true });
 const defaultPort = (protocol: string) => (protocol === 'https:' ? 443 : 80);
 
+// Node's own HTTP client, not undici: under the connector's load undici's pools and buffers kept 10-20 MB more
+// resident (issue 7's memory target) for no CPU saved (docs/hot-path.md, memory). process.getBuiltinModule rather
+// than an ES import of node:http, which would load Node's bundled undici (runtime/src/ops.server.ts says why).
+const http = process.getBuiltinModule('node:http');
+const https = process.getBuiltinModule('node:https');
+
+type Checker = (host: string, port: number, protocol: 'http:' | 'https:') => Promise<CheckedTarget>;
+type CreateConnection = (options: ClientRequestArgs, callback: (err: Error | null, socket?: Socket) => void) => Socket | undefined;
+
+/**
+ * A keep-alive agent whose every new connection is checked first and dialled only to the addresses just checked: the
+ * socket asks our lookup (never DNS) for the host's addresses. TLS still verifies the certificate against the host
+ * name (the agent sets servername from the URL's host). A connection not made within `connectTimeoutMs` is destroyed.
+ */
+function guardedAgent(protocol: 'http:' | 'https:', check: Checker, connectTimeoutMs: number, ca: string | string[] | undefined): HttpAgent {
+  const options: AgentOptions & { ca?: string | string[] } = { keepAlive: true, scheduling: 'lifo', ...(ca ? { ca } : {}) };
+  const agent = protocol === 'https:' ? new https.Agent(options) : new http.Agent(options);
+  const connect = (agent as unknown as { createConnection: CreateConnection }).createConnection.bind(agent);
+  (agent as unknown as { createConnection: CreateConnection }).createConnection = (opts, callback) => {
+    const port = opts.port ? Number(opts.port) : defaultPort(protocol);
+    check(opts.host ?? opts.hostname ?? '', port, protocol).then(
+      (checked) => {
+        const lookup: LookupFunction = (_host, lookupOptions, cb) => {
+          const list = checked.addresses;
+          if ((lookupOptions as { all?: boolean }).all) (cb as unknown as (e: null, a: typeof list) => void)(null, list);
+          else cb(null, list[0]!.address, list[0]!.family);
+        };
+        const socket = connect({ ...opts, lookup } as ClientRequestArgs, () => undefined)!;
+        const timer = setTimeout(() => socket.destroy(Object.assign(new Error(`connect timeout after ${connectTimeoutMs} ms`), { code: 'ETIMEDOUT' })), connectTimeoutMs);
+        timer.unref();
+        socket.once(protocol === 'https:' ? 'secureConnect' : 'connect', () => clearTimeout(timer));
+        socket.once('close', () => clearTimeout(timer));
+        callback(null, socket);
+      },
+      (err: unknown) => callback(err as Error),
+    );
+    return undefined;
+  };
+  return agent;
+}
+
 /** An answer of `OutboundGuard.request`. */
 export interface OutboundAnswer {
   status: number;
@@ -57,7 +98,7 @@ export class OutboundGuard {
   readonly #resolve: Resolver;
   readonly #connectTimeoutMs: number;
   readonly #ca: string | string[] | undefined;
-  #agent: Agent | undefined;
+  readonly #agents = new Map<'http:' | 'https:', HttpAgent>();
 
   constructor(opts: OutboundGuardOptions = {}) {
     this.allowList = typeof opts.allowedTargets === 'object' ? opts.allowedTargets : parseAllowedTargets(opts.allowedTargets);
@@ -99,53 +140,43 @@ export class OutboundGuard {
     return { host, port, protocol, addresses };
   }
 
-  /** An undici dispatcher whose every new connection is checked and dialled only to checked addresses. */
-  get dispatcher(): Agent {
-    this.#agent ??= new Agent({
-      connect: (opts, callback) => {
-        const protocol = opts.protocol === 'https:' ? 'https:' : 'http:';
-        const port = opts.port ? Number(opts.port) : defaultPort(protocol);
-        this.checkHost(opts.hostname, port, protocol).then(
-          (checked) => {
-            // The socket asks this lookup (never DNS) for the host's addresses: exactly the ones just checked.
-            const lookup: LookupFunction = (_host, options, cb) => {
-              const list = checked.addresses;
-              if ((options as { all?: boolean }).all) (cb as unknown as (e: null, a: typeof list) => void)(null, list);
-              else cb(null, list[0]!.address, list[0]!.family);
-            };
-            const connector = buildConnector({ timeout: this.#connectTimeoutMs, lookup, ...(this.#ca ? { ca: this.#ca } : {}) } as buildConnector.BuildOptions);
-            connector(opts, callback);
-          },
-          (err: unknown) => callback(err as Error, null),
-        );
-      },
-    });
-    return this.#agent;
+  /** The keep-alive agent for `protocol` whose every new connection is checked and dialled only to checked addresses. */
+  agent(protocol: 'http:' | 'https:'): HttpAgent {
+    let agent = this.#agents.get(protocol);
+    if (!agent) {
+      agent = guardedAgent(protocol, (host, port, p) => this.checkHost(host, port, p), this.#connectTimeoutMs, this.#ca);
+      this.#agents.set(protocol, agent);
+    }
+    return agent;
   }
 
   /**
-   * One request through the guard, the answer's body read whole: every new connection is checked (see `dispatcher`),
-   * a refusal rejects with the OutboundTargetRefusedError itself (not a generic network error), and redirects are not
-   * followed (a 3xx comes back as it is, so a redirect cannot lead anywhere unchecked). undici's own request API, not
-   * fetch: the WHATWG Request/Response/stream objects were most of the connector's HTTP CPU.
+   * One request through the guard, the answer's body read whole: every new connection is checked (see `agent`), a
+   * refusal rejects with the OutboundTargetRefusedError itself, and redirects are not followed (a 3xx comes back as it
+   * is, so a redirect cannot lead anywhere unchecked). An aborted `signal` rejects with an AbortError.
    */
   async request(input: string | URL, init: { method: 'GET' | 'POST'; headers?: Record<string, string>; body?: string; signal?: AbortSignal }): Promise<OutboundAnswer> {
     const url = typeof input === 'string' ? new URL(input) : input;
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new OutboundTargetRefusedError(url.origin, `${url.protocol} is not http or https`);
-    try {
-      const res = await undiciRequest(url, { method: init.method, headers: init.headers, body: init.body, signal: init.signal, dispatcher: this.dispatcher });
-      const text = await res.body.text();
-      return { status: res.statusCode, header: (name) => { const v = res.headers[name.toLowerCase()]; return Array.isArray(v) ? v.join(', ') : v ?? null; }, text };
-    } catch (err) {
-      if (err instanceof OutboundTargetRefusedError) throw err;
-      const cause = (err as { cause?: unknown }).cause;
-      if (cause instanceof OutboundTargetRefusedError) throw cause;
-      throw err;
-    }
+    const protocol = url.protocol;
+    const client = protocol === 'https:' ? https : http;
+    return new Promise<OutboundAnswer>((resolve, reject) => {
+      const req = client.request(url, { method: init.method, headers: init.headers, signal: init.signal, agent: this.agent(protocol) }, (res: IncomingMessage) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('error', reject);
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          resolve({ status: res.statusCode ?? 0, header: (name) => { const v = res.headers[name.toLowerCase()]; return Array.isArray(v) ? v.join(', ') : v ?? null; }, text });
+        });
+      });
+      req.on('error', reject);
+      req.end(init.body);
+    });
   }
 
   async close(): Promise<void> {
-    await this.#agent?.close();
-    this.#agent = undefined;
+    for (const agent of this.#agents.values()) agent.destroy();
+    this.#agents.clear();
   }
 }

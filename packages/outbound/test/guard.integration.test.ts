@@ -2,13 +2,12 @@
 // address that was checked (not to a second DNS answer), and https still verifies the certificate by host name.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import { createServer as createTlsServer } from 'node:https';
+import { createServer, get as httpGet, type Server } from 'node:http';
+import { createServer as createTlsServer, get as httpsGet } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { fetch as undiciFetch } from 'undici';
 import { OutboundGuard, OutboundTargetRefusedError, type Resolver } from '../src/index.ts';
 
 let server: Server;
@@ -33,6 +32,13 @@ beforeEach(() => {
   connections = 0;
 });
 
+/** A request made straight on the guard's agent (no URL check first): http.get with `agent`. */
+const getThrough = (guard: OutboundGuard, url: string) => new Promise<void>((resolve, reject) => {
+  const protocol = new URL(url).protocol as 'http:' | 'https:';
+  const get = protocol === 'https:' ? httpsGet : httpGet;
+  get(url, { agent: guard.agent(protocol) }, (res) => res.resume().on('end', resolve)).on('error', reject);
+});
+
 const refusal = async (p: Promise<unknown>): Promise<OutboundTargetRefusedError> => {
   const err = await p.then(() => null, (e: unknown) => e);
   const refused = err instanceof OutboundTargetRefusedError ? err : (err as { cause?: unknown } | null)?.cause;
@@ -45,9 +51,9 @@ describe('OutboundGuard at connect time', () => {
     const guard = new OutboundGuard({ allowedTargets: '' });
     const err = await refusal(guard.request(`https://localhost:${port}/`, { method: 'GET' }));
     expect(err.reason).toMatch(/127\.0\.0\.1 \(loopback\)|::1 \(loopback\)/);
-    // The connector itself refuses too, when the URL check is skipped (a request made straight on the dispatcher).
-    await refusal(undiciFetch(`https://localhost:${port}/`, { dispatcher: guard.dispatcher }));
-    await refusal(undiciFetch(`http://127.0.0.1:${port}/`, { dispatcher: guard.dispatcher }));
+    // The agent itself refuses too, when the URL check is skipped (a request made straight on the agent).
+    await refusal(getThrough(guard, `https://localhost:${port}/`));
+    await refusal(getThrough(guard, `http://127.0.0.1:${port}/`));
     expect(connections).toBe(0);
     await guard.close();
   });
