@@ -38,7 +38,9 @@ export async function startFullStack(opts: { senders: number; drainTimeoutMs: nu
   warmCompileCache();
   // Unthrottled webhooks (thousands from one address), and logs at warn (the suite logs at trace).
   const stack = await startTestStack({
-    services: SERVICE_NAMES, resmanSim: true, env: { ...UNTHROTTLED_WEBHOOKS, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn', ...opts.env },
+    services: SERVICE_NAMES, resmanSim: true,
+    // BENCH_SERVICE_ENV: a JSON object of extra variables for every service (experiments: settings, batch sizes).
+    env: { ...UNTHROTTLED_WEBHOOKS, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn', ...(JSON.parse(process.env.BENCH_SERVICE_ENV ?? '{}') as Record<string, string>), ...opts.env },
   });
   const nc = await stack.nats.connectAdmin();
   try {
