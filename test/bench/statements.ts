@@ -11,7 +11,7 @@
 //   ... node test/bench/statements.ts ...
 //   psql -h 127.0.0.1 -U postgres -c "alter system reset shared_preload_libraries" -c "alter system reset pg_stat_statements.track_planning"
 //   pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main restart
-// Diagnostic only: it asserts nothing. docs/hot-path.md ("Still to come") has what it showed.
+// The figures cover every database of the server: run it with nothing else using PostgreSQL. Diagnostic only: it asserts nothing. docs/hot-path.md ("Still to come") has what it showed.
 import pg from 'pg';
 import { startFullStack } from './full-stack.ts';
 import { burst, knob } from './measure.ts';
@@ -20,7 +20,7 @@ const messages = knob('STATEMENTS_MESSAGES', 2000);
 const top = knob('STATEMENTS_TOP', 45);
 const admin = new pg.Client({ connectionString: process.env.DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' });
 await admin.connect();
-const loaded = await admin.query<{ on: boolean }>(`select 'pg_stat_statements' = any(string_to_array(current_setting('shared_preload_libraries'), ', ')) as on`);
+const loaded = await admin.query<{ on: boolean }>(`select 'pg_stat_statements' = any(regexp_split_to_array(current_setting('shared_preload_libraries'), '\\s*,\\s*')) as on`);
 if (!loaded.rows[0]?.on) {
   process.stderr.write('pg_stat_statements is not in shared_preload_libraries: see the recipe at the top of test/bench/statements.ts\n');
   await admin.end();

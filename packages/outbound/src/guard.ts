@@ -53,32 +53,64 @@ const https = process.getBuiltinModule('node:https');
 type Checker = (host: string, port: number, protocol: 'http:' | 'https:') => Promise<CheckedTarget>;
 type CreateConnection = (options: ClientRequestArgs, callback: (err: Error | null, socket?: Socket) => void) => Socket | undefined;
 
+/** Idle keep-alive sockets are closed after this (a server's shorter `Keep-Alive: timeout` hint wins). */
+const IDLE_SOCKET_MS = 4_000;
+
+const timeoutError = (ms: number) => Object.assign(new Error(`connect timeout after ${ms} ms`), { code: 'ETIMEDOUT' });
+
 /**
  * A keep-alive agent whose every new connection is checked first and dialled only to the addresses just checked: the
- * socket asks our lookup (never DNS) for the host's addresses. TLS still verifies the certificate against the host
- * name (the agent sets servername from the URL's host). A connection not made within `connectTimeoutMs` is destroyed.
+ * socket asks our lookup (never DNS) for the host's addresses. TLS verifies the certificate against the servername
+ * the request gives (`request` sets it from the URL's host). `connectTimeoutMs` covers the check (name resolution
+ * included) and the connect; when it runs out during the check, or the request's signal was aborted meanwhile, nothing
+ * is dialled.
  */
 function guardedAgent(protocol: 'http:' | 'https:', check: Checker, connectTimeoutMs: number, ca: string | string[] | undefined): HttpAgent {
-  const options: AgentOptions & { ca?: string | string[] } = { keepAlive: true, scheduling: 'lifo', ...(ca ? { ca } : {}) };
+  const options: AgentOptions & { ca?: string | string[] } = { keepAlive: true, scheduling: 'lifo', timeout: IDLE_SOCKET_MS, ...(ca ? { ca } : {}) };
   const agent = protocol === 'https:' ? new https.Agent(options) : new http.Agent(options);
   const connect = (agent as unknown as { createConnection: CreateConnection }).createConnection.bind(agent);
   (agent as unknown as { createConnection: CreateConnection }).createConnection = (opts, callback) => {
+    let socket: Socket | undefined;
+    let settled = false;
+    const fail = (err: Error) => {
+      if (settled) return;
+      settled = true;
+      callback(err);
+    };
+    const timer = setTimeout(() => (socket ? socket.destroy(timeoutError(connectTimeoutMs)) : fail(timeoutError(connectTimeoutMs))), connectTimeoutMs);
+    timer.unref();
     const port = opts.port ? Number(opts.port) : defaultPort(protocol);
     check(opts.host ?? opts.hostname ?? '', port, protocol).then(
       (checked) => {
-        const lookup: LookupFunction = (_host, lookupOptions, cb) => {
-          const list = checked.addresses;
-          if ((lookupOptions as { all?: boolean }).all) (cb as unknown as (e: null, a: typeof list) => void)(null, list);
-          else cb(null, list[0]!.address, list[0]!.family);
-        };
-        const socket = connect({ ...opts, lookup } as ClientRequestArgs, () => undefined)!;
-        const timer = setTimeout(() => socket.destroy(Object.assign(new Error(`connect timeout after ${connectTimeoutMs} ms`), { code: 'ETIMEDOUT' })), connectTimeoutMs);
-        timer.unref();
-        socket.once(protocol === 'https:' ? 'secureConnect' : 'connect', () => clearTimeout(timer));
-        socket.once('close', () => clearTimeout(timer));
-        callback(null, socket);
+        if (settled) return; // timed out during the check: nothing is dialled
+        const aborted = (opts as { abortDial?: AbortSignal }).abortDial;
+        if (aborted?.aborted) {
+          clearTimeout(timer);
+          fail(Object.assign(new Error('the request was aborted'), { name: 'AbortError' }));
+          return;
+        }
+        try {
+          const lookup: LookupFunction = (_host, lookupOptions, cb) => {
+            const list = checked.addresses;
+            if ((lookupOptions as { all?: boolean }).all) (cb as unknown as (e: null, a: typeof list) => void)(null, list);
+            else cb(null, list[0]!.address, list[0]!.family);
+          };
+          const dialled = connect({ ...opts, lookup } as ClientRequestArgs, () => undefined);
+          if (!dialled) throw new Error('the agent returned no socket');
+          socket = dialled;
+          dialled.once(protocol === 'https:' ? 'secureConnect' : 'connect', () => clearTimeout(timer));
+          dialled.once('close', () => clearTimeout(timer));
+          settled = true;
+          callback(null, dialled);
+        } catch (err) {
+          clearTimeout(timer);
+          fail(err as Error);
+        }
       },
-      (err: unknown) => callback(err as Error),
+      (err: unknown) => {
+        clearTimeout(timer);
+        fail(err as Error);
+      },
     );
     return undefined;
   };
@@ -153,28 +185,50 @@ export class OutboundGuard {
   /**
    * One request through the guard, the answer's body read whole: every new connection is checked (see `agent`), a
    * refusal rejects with the OutboundTargetRefusedError itself, and redirects are not followed (a 3xx comes back as it
-   * is, so a redirect cannot lead anywhere unchecked). An aborted `signal` rejects with an AbortError.
+   * is, so a redirect cannot lead anywhere unchecked). An aborted `signal` rejects at once, with the signal's reason
+   * (AbortSignal.timeout's is a TimeoutError) or an AbortError, whatever the request was waiting for (the check too).
    */
   async request(input: string | URL, init: { method: 'GET' | 'POST'; headers?: Record<string, string>; body?: string; signal?: AbortSignal }): Promise<OutboundAnswer> {
     const url = typeof input === 'string' ? new URL(input) : input;
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new OutboundTargetRefusedError(url.origin, `${url.protocol} is not http or https`);
     const protocol = url.protocol;
     const client = protocol === 'https:' ? https : http;
+    const { signal } = init;
+    signal?.throwIfAborted();
+    // The certificate is checked against the URL's host, never against a Host header the caller may have set.
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    const tls = protocol === 'https:' ? { servername: isIP(host) ? '' : host } : {};
     return new Promise<OutboundAnswer>((resolve, reject) => {
-      const req = client.request(url, { method: init.method, headers: init.headers, signal: init.signal, agent: this.agent(protocol) }, (res: IncomingMessage) => {
+      // abortDial: Node hands a request's options on to the agent's createConnection, which dials nothing for a
+      // request aborted while its connection was being checked.
+      const options: ClientRequestArgs & { abortDial?: AbortSignal } = { method: init.method, headers: init.headers, agent: this.agent(protocol), ...tls, abortDial: signal };
+      const req = client.request(url, options, (res: IncomingMessage) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('error', reject);
+        res.on('error', done);
         res.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8');
-          resolve({ status: res.statusCode ?? 0, header: (name) => { const v = res.headers[name.toLowerCase()]; return Array.isArray(v) ? v.join(', ') : v ?? null; }, text });
+          done(null, { status: res.statusCode ?? 0, header: (name) => { const v = res.headers[name.toLowerCase()]; return Array.isArray(v) ? v.join(', ') : v ?? null; }, text });
         });
       });
-      req.on('error', reject);
+      const onAbort = () => {
+        const reason: unknown = signal?.reason;
+        const err = reason instanceof Error ? reason : Object.assign(new Error('the request was aborted'), { name: 'AbortError' });
+        req.destroy(err);
+        done(err);
+      };
+      function done(err: Error | null, answer?: OutboundAnswer): void {
+        signal?.removeEventListener('abort', onAbort);
+        if (err) reject(err);
+        else resolve(answer!);
+      }
+      signal?.addEventListener('abort', onAbort, { once: true });
+      req.on('error', done);
       req.end(init.body);
     });
   }
 
+  /** Destroys the agents and their sockets, requests in flight included: call it once nothing uses the guard. */
   async close(): Promise<void> {
     for (const agent of this.#agents.values()) agent.destroy();
     this.#agents.clear();

@@ -87,6 +87,54 @@ describe('OutboundGuard at connect time', () => {
   });
 });
 
+describe('OutboundGuard: aborts, timeouts, idle sockets', () => {
+  /** A resolver that answers only when released (the check is then still pending as long as the test wants). */
+  const held = () => {
+    let release: () => void = () => undefined;
+    const answer = new Promise<void>((r) => (release = r));
+    const resolve: Resolver = async () => {
+      await answer;
+      return [{ address: '127.0.0.1', family: 4 }];
+    };
+    return { resolve, release: () => release() };
+  };
+
+  it('an aborted signal rejects at once, while the connect-time check is still resolving the name', async () => {
+    const dns = held();
+    const guard = new OutboundGuard({ allowedTargets: `127.0.0.1:${port}`, resolve: dns.resolve });
+    const abort = new AbortController();
+    const pending = guard.request(`http://slow-dns.invalid:${port}/`, { method: 'GET', signal: abort.signal });
+    abort.abort(Object.assign(new Error('gave up'), { name: 'TimeoutError' }));
+    const err = await pending.then(() => null, (e: unknown) => e as Error);
+    expect(err?.name).toBe('TimeoutError');
+    // When the name resolves after all, the aborted request's connection is not dialled.
+    dns.release();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(connections).toBe(0);
+    await guard.close();
+  });
+
+  it('the connect timeout covers the check: nothing is dialled once it ran out', async () => {
+    const dns = held();
+    const guard = new OutboundGuard({ allowedTargets: `127.0.0.1:${port}`, resolve: dns.resolve, connectTimeoutMs: 50 });
+    const err = await guard.request(`http://slow-dns.invalid:${port}/`, { method: 'GET' }).then(() => null, (e: unknown) => e as { code?: string });
+    expect(err?.code).toBe('ETIMEDOUT');
+    dns.release();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(connections).toBe(0);
+    await guard.close();
+  });
+
+  it('keeps an idle keep-alive socket at most 4 s, even when the server would keep it longer', async () => {
+    const guard = new OutboundGuard({ allowedTargets: `127.0.0.1:${port}` });
+    expect((await guard.request(`http://127.0.0.1:${port}/`, { method: 'GET' })).text).toBe('hello');
+    const free = Object.values(guard.agent('http:').freeSockets).flat();
+    expect(free).toHaveLength(1);
+    expect(free[0]!.timeout).toBe(4000);
+    await guard.close();
+  });
+});
+
 describe('OutboundGuard over https', () => {
   let dir: string | undefined;
   let haveOpenssl = true;
@@ -116,6 +164,9 @@ describe('OutboundGuard over https', () => {
       const byIp = new OutboundGuard({ allowedTargets: `127.0.0.1:${tlsPort}`, ca: readFileSync(cert, 'utf8') });
       const err = await byIp.request(`https://127.0.0.1:${tlsPort}/`, { method: 'GET' }).then(() => null, (e: unknown) => e as { code?: string; cause?: { code?: string } });
       expect(err?.code ?? err?.cause?.code).toBe('ERR_TLS_CERT_ALTNAME_INVALID');
+      // A Host header naming the certificate's host does not make the IP's connection pass as that host.
+      const hostHeader = await byIp.request(`https://127.0.0.1:${tlsPort}/`, { method: 'GET', headers: { host: 'localhost' } }).then(() => null, (e: unknown) => e as { code?: string });
+      expect(hostHeader?.code).toBe('ERR_TLS_CERT_ALTNAME_INVALID');
       await byIp.close();
     } finally {
       await new Promise<void>((r) => tls.close(() => r()));

@@ -25,12 +25,15 @@ export const COMPILE_CACHE_DIR = process.env.NODE_COMPILE_CACHE ?? join(repoRoot
 export const SERVICE_ENV = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '32768', MALLOC_TRIM_THRESHOLD_: '65536', NODE_COMPILE_CACHE: COMPILE_CACHE_DIR } as const;
 
 /**
- * Fills the compile cache for every service (scripts/compile-cache.ts), so that the services started next load no
- * TypeScript stripper. Quick when the cache is already full (the sources are read and hashed, nothing is stripped).
+ * Fills the compile cache for every service (scripts/compile-cache.ts, run with the services' flags and environment
+ * plus `env`, so it fills the folder they read), so that the services started next load no TypeScript stripper.
+ * Quick when the cache is already full (the sources are read and hashed, nothing is stripped).
  */
-export function warmCompileCache(): void {
-  const r = spawnSync(process.execPath, [join(repoRoot, 'scripts', 'compile-cache.ts')], { cwd: repoRoot, env: { ...process.env, ...SERVICE_ENV }, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`scripts/compile-cache.ts failed (${r.status ?? r.signal}): ${r.stderr}`);
+export function warmCompileCache(env: Record<string, string> = {}): void {
+  const r = spawnSync(process.execPath, [...SERVICE_NODE_FLAGS, join(repoRoot, 'scripts', 'compile-cache.ts')], {
+    cwd: repoRoot, env: { ...process.env, ...SERVICE_ENV, ...env }, encoding: 'utf8', timeout: 120_000,
+  });
+  if (r.status !== 0) throw new Error(`scripts/compile-cache.ts failed (${r.error?.message ?? r.status ?? r.signal}): ${r.stderr}`);
 }
 
 export interface ServiceProcessOptions {
