@@ -28,9 +28,10 @@ function ensureTooling() {
   }
 }
 
-const major = Number(process.versions.node.split('.')[0]);
+const [major, minor] = process.versions.node.split('.').map(Number);
 ensureTooling();
-const node = major === 24 ? process.execPath : toolNode;
+// 24.2 or later: the services' main.ts start under `import.meta.main` (24.2+); anything else runs the pinned Node.
+const node = major === 24 && minor >= 2 ? process.execPath : toolNode;
 const env = {
   ...process.env,
   PATH: [dirname(node), pnpmBin, process.env.PATH].join(':'),
