@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { twilioSignature } from '@domiq/webhook-signatures';
+import type { TwilioSimAccount, TwilioSimFaultSpec, TwilioSimMessage } from './twilio-sim.server.ts';
 
 /**
  * Plays Twilio's side of an inbound SMS: the exact form fields Twilio posts to a messaging webhook,
@@ -46,4 +47,56 @@ export async function sendInboundSms(webhookUrl: string, authToken: string, sms:
     body: new URLSearchParams(form).toString(),
   });
   return { status: res.status, body: await res.text(), messageSid: form.MessageSid! };
+}
+
+// --- The Programmable Messaging simulator (outbound SMS): server, types and client helpers for tests. ---------------
+
+export {
+  rfc2822, segmentCount, startTwilioSim, TWILIO_API_VERSION, TWILIO_SIM_DEFAULT_CALLBACK_DELAY_MS,
+  TWILIO_SIM_DEFAULT_CALLBACK_TIMEOUT_MS, TWILIO_SIM_DEFAULT_HOST, TWILIO_SIM_DEFAULT_PORT, TWILIO_SIM_DEFAULT_TIMEOUT_HOLD_MS,
+  TWILIO_SIM_FAULT_KINDS,
+} from './twilio-sim.server.ts';
+export type {
+  TwilioApiError, TwilioMessageList, TwilioMessageResource, TwilioMessageStatus, TwilioSim, TwilioSimAccount,
+  TwilioSimCallback, TwilioSimFault, TwilioSimFaultKind, TwilioSimFaultSpec, TwilioSimMessage, TwilioSimOptions,
+} from './twilio-sim.server.ts';
+
+async function simCall(simUrl: string, method: string, path: string, body?: unknown): Promise<unknown> {
+  const res = await fetch(`${simUrl.replace(/\/+$/, '')}${path}`, {
+    method,
+    ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`twilio-sim ${method} ${path}: HTTP ${res.status} ${text}`);
+  return text === '' ? undefined : JSON.parse(text);
+}
+
+/** Registers (or replaces) an account the simulator accepts: Basic auth AccountSid:authToken. */
+export async function registerTwilioSimAccount(simUrl: string, account: TwilioSimAccount): Promise<void> {
+  await simCall(simUrl, 'POST', '/_sim/accounts', account);
+}
+
+/** Installs a fault for the next matching sends; returns its id. */
+export async function addTwilioSimFault(simUrl: string, spec: TwilioSimFaultSpec): Promise<{ id: string }> {
+  return (await simCall(simUrl, 'POST', '/_sim/faults', spec)) as { id: string };
+}
+
+export async function clearTwilioSimFaults(simUrl: string): Promise<void> {
+  await simCall(simUrl, 'DELETE', '/_sim/faults');
+}
+
+/** Every message the simulator accepted (oldest first), with its status and the callbacks it made. */
+export async function twilioSimMessages(simUrl: string, filter: { to?: string } = {}): Promise<TwilioSimMessage[]> {
+  const query = filter.to === undefined ? '' : `?${new URLSearchParams({ to: filter.to }).toString()}`;
+  return ((await simCall(simUrl, 'GET', `/_sim/messages${query}`)) as { messages: TwilioSimMessage[] }).messages;
+}
+
+/** Puts a number on the opt-out list: sends to it answer 21610. */
+export async function addTwilioSimOptOut(simUrl: string, to: string): Promise<void> {
+  await simCall(simUrl, 'POST', '/_sim/opt-outs', { to });
+}
+
+/** Clears messages, faults and opt-outs (accounts stay). */
+export async function resetTwilioSim(simUrl: string): Promise<void> {
+  await simCall(simUrl, 'POST', '/_sim/reset');
 }
