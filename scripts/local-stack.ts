@@ -1,7 +1,8 @@
 // `npm start`: every service and simulator as a child process on the default ports, a demo seeded through
 // the public APIs, a little demo traffic, and a summary of where to look. Ctrl-C stops everything cleanly.
 import {
-  DEFAULT_PORTS, DEMO, OtlpCollector, SERVICES, isPortOpen, resmanSimProcess, seedDemo, serviceProcess, expectEventually, warmCompileCache, type ServiceProcess,
+  DEFAULT_PORTS, DEMO, OtlpCollector, SERVICES, isPortOpen, resmanSimProcess, seedDemo, serviceProcess, expectEventually, simulatorTargets, twilioSimProcess, warmCompileCache,
+  type ServiceProcess,
 } from '@domiq/testkit';
 import { sendInboundSms } from '@domiq/twilio-sim';
 import { createClient } from '@domiq/grpc';
@@ -22,7 +23,7 @@ const say = (msg: string) => process.stdout.write(`${msg}\n`);
  */
 export async function runLocalStack(opts: { databaseUrl: string; natsUrl?: string; natsServerBin?: string }): Promise<void> {
   const ports = DEFAULT_PORTS;
-  const busy = [...SERVICES.flatMap((s) => [s.grpc, s.ops]), ports.gatewayHttp, ports.resmanSim];
+  const busy = [...SERVICES.flatMap((s) => [s.grpc, s.ops]), ports.gatewayHttp, ports.resmanSim, ports.twilioSim];
   for (const port of busy) {
     if (await isPortOpen(port)) {
       say(`port ${port} is already in use: is another DomIQ stack running? Stop it first.`);
@@ -46,7 +47,10 @@ export async function runLocalStack(opts: { databaseUrl: string; natsUrl?: strin
   const keys = await writeDevKeys();
   const signingKey = readSigningKey(keys.signingKey);
   const authEnv = (service: string) => ({ DOMIQ_JWKS: keys.jwks, DOMIQ_SERVICE_TOKEN_FILE: keys.tokenFile(service) });
-  const envOpts = { authEnv, ports, databaseUrl: opts.databaseUrl, natsUrl: nats.url, natsEnv: nats.natsEnv, otlpEndpoint, extra: { RESMAN_BASE_URL: `http://127.0.0.1:${ports.resmanSim}`, DOMIQ_ALLOWED_TARGETS: `127.0.0.1:${ports.resmanSim}`, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' } };
+  const envOpts = { authEnv, ports, databaseUrl: opts.databaseUrl, natsUrl: nats.url, natsEnv: nats.natsEnv, otlpEndpoint, extra: {
+    RESMAN_BASE_URL: `http://127.0.0.1:${ports.resmanSim}`, TWILIO_API_BASE_URL: `http://127.0.0.1:${ports.twilioSim}`, DOMIQ_ALLOWED_TARGETS: simulatorTargets(ports),
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+  } };
   const procs: ServiceProcess[] = [];
   let stopping = false;
   const stopAll = async (code: number) => {
@@ -68,6 +72,10 @@ export async function runLocalStack(opts: { databaseUrl: string; natsUrl?: strin
     const sim = resmanSimProcess(ports.resmanSim, echo('resman-sim'));
     procs.push(sim);
     await sim.start();
+    // The demo channel's Twilio account, so replies sent from the demo are accepted (and its status callbacks signed).
+    const twilio = twilioSimProcess(ports.twilioSim, echo('twilio-sim'), { TWILIO_SIM_ACCOUNTS: `${DEMO.twilioAccountSid}:${twilioToken}` });
+    procs.push(twilio);
+    await twilio.start();
     for (const s of SERVICES) {
       const proc = serviceProcess(s.name, envOpts, echo(s.name));
       procs.push(proc);
@@ -106,6 +114,9 @@ DomIQ Omnichannel is running (Ctrl-C stops everything).
                        auth token (DOMIQ_DEMO_TWILIO_AUTH_TOKEN): ${twilioToken}, AccountSid ${demo.twilioAccountSid}
   Demo account         ${demo.accountId} (property ${demo.propertyId}); ${convs.length} demo conversations
   ResMan simulator     http://127.0.0.1:${ports.resmanSim}/_sim/prospects   (guest cards and events the connector wrote)
+  Twilio simulator     http://127.0.0.1:${ports.twilioSim}/_sim/messages    (replies the gateway sent, with their status callbacks)
+                       reply: grpcurl ... -d '{"account_id":"${demo.accountId}","conversation_id":"<id>","content":"Hi!","idempotency_key":"<uuid>"}' \
+                         127.0.0.1:${ports.services.conversations.grpc} domiq.conversations.v1.ConversationsService/SendReply
   Traces               ${collector ? `http://127.0.0.1:${collector.port}/traces` : `exported to ${otlpEndpoint ?? '(none)'}`}
   NATS                 ${nats.url}   ${nats.own ? '(its own nats-server, nkey auth: config and seeds in .data/nats, log .data/nats/nats-server.log)' : '(NATS_URL)'}
   gRPC (reflection on) ${SERVICES.map((s) => `${s.name} :${s.grpc}`).join(', ')}

@@ -38,7 +38,8 @@ export const registry: Record<ServiceName, ServiceEntry> = {
     name: 'identity', grpcPort: 50051, opsPort: 9101, addrVar: 'IDENTITY_GRPC_ADDR', grpcService: 'domiq.identity.v1.IdentityService', consumers: [], calls: [],
   }),
   conversations: entry({
-    name: 'conversations', grpcPort: 50052, opsPort: 9102, addrVar: 'CONVERSATIONS_GRPC_ADDR', grpcService: 'domiq.conversations.v1.ConversationsService', consumers: [{ durable: 'conversations-message-received', event: 'gatewayMessageReceived' }], calls: ['identity'],
+    name: 'conversations', grpcPort: 50052, opsPort: 9102, addrVar: 'CONVERSATIONS_GRPC_ADDR', grpcService: 'domiq.conversations.v1.ConversationsService', consumers: [{ durable: 'conversations-message-received', event: 'gatewayMessageReceived' }, { durable: 'conversations-delivery-updated', event: 'gatewayMessageDeliveryUpdated' }],
+    calls: ['identity'],
   }),
   'routing-sla': entry({
     name: 'routing-sla', grpcPort: 50053, opsPort: 9103, addrVar: 'ROUTING_SLA_GRPC_ADDR', grpcService: 'domiq.routing_sla.v1.RoutingSlaService',
@@ -52,7 +53,8 @@ export const registry: Record<ServiceName, ServiceEntry> = {
     name: 'resman-connector', grpcPort: 50055, opsPort: 9105, addrVar: 'RESMAN_CONNECTOR_GRPC_ADDR', grpcService: 'domiq.resman_connector.v1.ResmanConnectorService', consumers: [{ durable: 'resman-connector-message-created', event: 'messageCreated' }], calls: ['identity'],
   }),
   'channel-gateway': entry({
-    name: 'channel-gateway', grpcPort: 50056, opsPort: 9106, addrVar: 'CHANNEL_GATEWAY_GRPC_ADDR', grpcService: 'domiq.channel_gateway.v1.ChannelGatewayService', consumers: [], calls: [],
+    name: 'channel-gateway', grpcPort: 50056, opsPort: 9106, addrVar: 'CHANNEL_GATEWAY_GRPC_ADDR', grpcService: 'domiq.channel_gateway.v1.ChannelGatewayService',
+    consumers: [{ durable: 'channel-gateway-reply-requested', event: 'replyRequested' }], calls: [],
   }),
 };
 

@@ -4,7 +4,7 @@ import type { EntitySchema } from '@mikro-orm/core';
 
 export { defineEntity, p } from '@mikro-orm/core';
 export type { EntityManager, MikroORM };
-export { appendOnlySql, pgTextArray, updatedAtTriggerSql } from './sql.ts';
+export { appendOnlySql, pgTextArray, rowDate, updatedAtTriggerSql } from './sql.ts';
 export { applySqlMigrations, type SqlMigration, type SqlMigrationSet } from './sql-migrations.ts';
 import { applySqlMigrations, type SqlMigrationSet } from './sql-migrations.ts';
 import { PreparingClient, query } from './prepared.ts';

@@ -45,3 +45,13 @@ end $$`,
 export function pgTextArray(values: ReadonlyArray<string | null>): string {
   return `{${values.map((v) => (v === null ? 'NULL' : `"${v.replace(/["\\]/g, (c) => `\\${c}`)}"`)).join(',')}}`;
 }
+
+/**
+ * A timestamp column of a row read with `query()` (outside the ORM): the pool hands timestamps over as text
+ * (MikroORM's type parsers), the ORM's entities as Date.
+ */
+export function rowDate(value: Date | string): Date;
+export function rowDate(value: Date | string | null): Date | null;
+export function rowDate(value: Date | string | null): Date | null {
+  return value === null ? null : value instanceof Date ? value : new Date(value);
+}

@@ -2,3 +2,4 @@ export { classifyAddress, canonicalAddress, isIpLiteral, type AddressClass } fro
 export { parseAllowedTargets, allowsAddress, allowsName, type AllowEntry, type AllowList } from './allow-list.ts';
 export { OutboundGuard, OutboundTargetRefusedError, type CheckedTarget, type OutboundAnswer, type OutboundGuardOptions, type Resolver } from './guard.ts';
 export { allowedTargetsConfig } from './config.ts';
+export { retryDelayMs, type BackoffPolicy } from './backoff.ts';

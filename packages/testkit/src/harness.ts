@@ -1,7 +1,7 @@
 import { createTestDatabase, type TestDatabase } from './database.ts';
 import { NatsServerProcess } from './nats-server.ts';
 import { OtlpCollector } from './otlp-collector.ts';
-import { randomPorts, serviceProcess, resmanSimProcess, SERVICES, type ServiceName, type StackPorts } from './local-stack.ts';
+import { randomPorts, serviceProcess, resmanSimProcess, simulatorTargets, twilioSimProcess, SERVICES, type ServiceName, type StackPorts } from './local-stack.ts';
 import { ServiceProcess } from './service-process.ts';
 import { freePort } from './ports.ts';
 import { TestAuthority, type TestCaller } from './auth.ts';
@@ -16,6 +16,9 @@ export interface TestStack {
   ports: StackPorts;
   services: Partial<Record<ServiceName, ServiceProcess>>;
   resmanSim: ServiceProcess | undefined;
+  /** The Twilio simulator's process and URL (with `twilioSim: true`); the gateway's TWILIO_API_BASE_URL points at it. */
+  twilioSim: ServiceProcess | undefined;
+  twilioSimUrl: string;
   grpcAddr(name: ServiceName): string;
   /** Mints tokens for this stack's services to verify. */
   auth: TestAuthority;
@@ -49,7 +52,7 @@ const isUuidLike = (v: unknown) => typeof v === 'string' && /^[0-9a-f-]{36}$/i.t
  * Real infrastructure for one test file: a fresh database, a private nats-server, optionally an OTLP
  * collector and the ResMan simulator, and whichever services the test names, each a real process.
  */
-export async function startTestStack(opts: { services: ServiceName[]; traces?: boolean; resmanSim?: boolean; env?: Record<string, string>; echo?: boolean }): Promise<TestStack> {
+export async function startTestStack(opts: { services: ServiceName[]; traces?: boolean; resmanSim?: boolean; twilioSim?: boolean; env?: Record<string, string>; echo?: boolean }): Promise<TestStack> {
   const db = await createTestDatabase();
   const nats = await NatsServerProcess.start();
   const collector = opts.traces ? await OtlpCollector.start() : undefined;
@@ -66,8 +69,8 @@ export async function startTestStack(opts: { services: ServiceName[]; traces?: b
     extra: {
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'trace',
       RESMAN_BASE_URL: `http://127.0.0.1:${ports.resmanSim}`,
-      // The simulator is plain http on loopback: only an allow-list entry lets the connector reach it.
-      DOMIQ_ALLOWED_TARGETS: `127.0.0.1:${ports.resmanSim}`,
+      TWILIO_API_BASE_URL: `http://127.0.0.1:${ports.twilioSim}`,
+      DOMIQ_ALLOWED_TARGETS: simulatorTargets(ports),
       ...opts.env,
     },
   };
@@ -79,6 +82,12 @@ export async function startTestStack(opts: { services: ServiceName[]; traces?: b
     resmanSim = resmanSimProcess(ports.resmanSim, echo);
     await resmanSim.start();
   }
+  let twilioSim: ServiceProcess | undefined;
+  if (opts.twilioSim) {
+    // Status callbacks come at once, like Twilio's own within a second or so.
+    twilioSim = twilioSimProcess(ports.twilioSim, echo, { TWILIO_SIM_CALLBACK_DELAY_MS: '20' });
+    await twilioSim.start();
+  }
   const stack: TestStack = {
     db,
     nats,
@@ -86,6 +95,8 @@ export async function startTestStack(opts: { services: ServiceName[]; traces?: b
     ports,
     services,
     resmanSim,
+    twilioSim,
+    twilioSimUrl: `http://127.0.0.1:${ports.twilioSim}`,
     grpcAddr: (name) => `127.0.0.1:${ports.services[name].grpc}`,
     auth,
     token: (caller) => auth.token(caller),
@@ -147,6 +158,7 @@ export async function startTestStack(opts: { services: ServiceName[]; traces?: b
       for (const c of clients) c.close();
       await Promise.all([...Object.values(services), ...replicas].map((s) => s?.stop()));
       await resmanSim?.stop();
+      await twilioSim?.stop();
       await collector?.close();
       await nats.destroy();
       await db.drop();

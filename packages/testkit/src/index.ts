@@ -6,7 +6,7 @@ export { OtlpCollector, type CollectedSpan } from './otlp-collector.ts';
 export { ServiceProcess, repoRoot, COMPILE_CACHE_DIR, SERVICE_ENV, SERVICE_NODE_FLAGS, warmCompileCache, type ServiceProcessOptions } from './service-process.ts';
 export { registerTestSecret, registerEnvSecrets, testLogDir, readRegisteredSecrets, secretsInEnv, isSecretEnvName, type RegisteredSecret } from './test-logs.ts';
 export { scanLogDir, secretNeedles, secretsIn, maskSecret, builtInSecrets, type SecretFinding } from './log-scan.ts';
-export { SERVICES, DEFAULT_PORTS, randomPorts, serviceEnv, serviceProcess, resmanSimProcess, type ServiceName, type StackPorts, type StackEnvOptions } from './local-stack.ts';
+export { SERVICES, DEFAULT_PORTS, randomPorts, serviceEnv, serviceProcess, resmanSimProcess, twilioSimProcess, simulatorTargets, type ServiceName, type StackPorts, type StackEnvOptions } from './local-stack.ts';
 export { startTestStack, type TestStack } from './harness.ts';
 export { publishTestEvent, publishTestEventRetrying, readStream, consumerIdle } from './events.ts';
 export { seedDemo, DEMO, type DemoAddresses } from './demo.ts';

@@ -11,18 +11,20 @@ export interface StackPorts {
   services: Record<ServiceName, { grpc: number; ops: number }>;
   gatewayHttp: number;
   resmanSim: number;
+  twilioSim: number;
 }
 
 export const DEFAULT_PORTS: StackPorts = {
   services: Object.fromEntries(SERVICES.map((s) => [s.name, { grpc: s.grpc, ops: s.ops }])) as StackPorts['services'],
   gatewayHttp: 8080,
   resmanSim: 8090,
+  twilioSim: 8091,
 };
 
 export async function randomPorts(): Promise<StackPorts> {
   const services = {} as StackPorts['services'];
   for (const s of SERVICES) services[s.name] = { grpc: await freePort(), ops: await freePort() };
-  return { services, gatewayHttp: await freePort(), resmanSim: await freePort() };
+  return { services, gatewayHttp: await freePort(), resmanSim: await freePort(), twilioSim: await freePort() };
 }
 
 export interface StackEnvOptions {
@@ -86,4 +88,22 @@ export function resmanSimProcess(port: number, onLine?: (line: string) => void):
     withTelemetry: false,
     onLine,
   });
+}
+
+/** The Twilio simulator (packages/twilio-sim): Twilio's Messages API, status callbacks and an inspection endpoint. */
+export function twilioSimProcess(port: number, onLine?: (line: string) => void, env: Record<string, string> = {}): ServiceProcess {
+  return new ServiceProcess({
+    name: 'twilio-sim',
+    cwd: join(repoRoot, 'packages', 'twilio-sim'),
+    entry: 'src/main.ts',
+    env: { PORT: String(port), ...env },
+    readyUrl: `http://127.0.0.1:${port}/_sim/messages`,
+    withTelemetry: false,
+    onLine,
+  });
+}
+
+/** The simulators are plain http on loopback: only allow-list entries let the services reach them. */
+export function simulatorTargets(ports: Pick<StackPorts, 'resmanSim' | 'twilioSim'>): string {
+  return `127.0.0.1:${ports.resmanSim},127.0.0.1:${ports.twilioSim}`;
 }

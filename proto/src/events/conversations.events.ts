@@ -1,5 +1,5 @@
 // Events conversations owns (stream CONVERSATIONS).
-import { ConversationCreated, ConversationEscalated, ConversationStateChanged, MessageCreated } from '../../gen/domiq/conversations/v1/events.ts';
+import { ConversationCreated, ConversationEscalated, ConversationStateChanged, MessageCreated, ReplyRequested } from '../../gen/domiq/conversations/v1/events.ts';
 import { ownedEvents } from '../event-contract.ts';
 
 const event = ownedEvents('conversations');
@@ -9,4 +9,5 @@ export const conversationsEvents = {
   conversationEscalated: event('conversation.escalated', 'conversation', ConversationEscalated),
   conversationStateChanged: event('conversation.state_changed', 'conversation', ConversationStateChanged),
   messageCreated: event('message.created', 'message', MessageCreated),
+  replyRequested: event('message.reply_requested', 'message', ReplyRequested),
 } as const;

@@ -5,7 +5,10 @@ import { DEV_ENCRYPTION_KEY, encryptionKeysConfig, SecretBox } from '@domiq/secr
 import { database } from './db/channel-gateway.database.ts';
 import { ChannelDirectory } from './db/channel-directory.ts';
 import { channelGatewayGrpcService } from './grpc/channel-gateway.server.ts';
-import { createInboundCommitter, createWebhookServer } from './http/webhook.http.ts';
+import { createInboundCommitter, createReceiptRecorder, createWebhookServer } from './http/webhook.http.ts';
+import { OutboundGuard, allowedTargetsConfig } from '@domiq/outbound';
+import { replyRequestedConsumer } from './events/reply-requested.consumer.ts';
+import { OutboundDeliveryRunner } from './queue/outbound-delivery.runner.ts';
 import { WebhookRateLimiter } from './http/webhook-rate-limit.ts';
 import { createProviderRegistry } from './providers/registry.ts';
 
@@ -35,6 +38,18 @@ async function main(): Promise<void> {
       WEBHOOK_GROUP_COMMIT_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(2),
       // Reverse proxies in front that append to X-Forwarded-For; 0 ignores the header (anyone can send it).
       TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
+      // Replies (queue/outbound-delivery.runner.ts): Twilio's REST API (the simulator's URL in tests and `npm start`;
+      // an http or private address must also be in DOMIQ_ALLOWED_TARGETS), per-request timeout, attempts in flight per
+      // process, attempts before a reply fails, backoff between them, the claim's lease (longer than two requests).
+      TWILIO_API_BASE_URL: url(['http', 'https']).default('https://api.twilio.com'),
+      DOMIQ_ALLOWED_TARGETS: allowedTargetsConfig(),
+      OUTBOUND_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+      OUTBOUND_WORKERS: z.coerce.number().int().min(0).max(64).default(8),
+      OUTBOUND_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(12),
+      OUTBOUND_RETRY_INITIAL_MS: z.coerce.number().int().min(10).default(1000),
+      OUTBOUND_RETRY_MAX_MS: z.coerce.number().int().min(10).default(300_000),
+      OUTBOUND_LEASE_MS: z.coerce.number().int().min(1000).default(60_000),
+      OUTBOUND_POLL_MS: z.coerce.number().int().min(10).default(1000),
     },
     entities: database.entities,
     migrationsPath: database.migrationsPath,
@@ -42,7 +57,8 @@ async function main(): Promise<void> {
   const { config, logger } = platform;
   const box = SecretBox.fromConfig(config);
   const channels = new ChannelDirectory(platform.orm, box);
-  const providers = createProviderRegistry();
+  const outboundHttp = new OutboundGuard({ allowedTargets: config.DOMIQ_ALLOWED_TARGETS, connectTimeoutMs: config.OUTBOUND_TIMEOUT_MS });
+  const providers = createProviderRegistry({ twilio: { apiBaseUrl: config.TWILIO_API_BASE_URL, http: outboundHttp, timeoutMs: config.OUTBOUND_TIMEOUT_MS } });
   await platform.serveGrpc([channelGatewayGrpcService(platform.orm, box, channels, providers, logger)]);
   const rateLimiter = new WebhookRateLimiter({
     perSourcePerMinute: config.WEBHOOK_RATE_LIMIT_PER_SOURCE,
@@ -55,7 +71,21 @@ async function main(): Promise<void> {
     maxWaitMs: config.WEBHOOK_GROUP_COMMIT_MAX_WAIT_MS,
     maxInFlight: config.WEBHOOK_GROUP_COMMIT_CONCURRENCY,
   });
-  const http = createWebhookServer({ logger, channels, providers, publicBaseUrl: config.PUBLIC_BASE_URL, rateLimiter, inbound });
+  const http = createWebhookServer({ logger, channels, providers, publicBaseUrl: config.PUBLIC_BASE_URL, rateLimiter, inbound, receipts: createReceiptRecorder(platform.orm) });
+  const runner = new OutboundDeliveryRunner({
+    orm: platform.orm, databaseUrl: config.DATABASE_URL, logger, workers: config.OUTBOUND_WORKERS, leaseMs: config.OUTBOUND_LEASE_MS, pollMs: config.OUTBOUND_POLL_MS,
+    deps: {
+      orm: platform.orm, channels, providers, publicBaseUrl: config.PUBLIC_BASE_URL, maxAttempts: config.OUTBOUND_MAX_ATTEMPTS, logger,
+      backoff: { initialDelayMs: config.OUTBOUND_RETRY_INITIAL_MS, maxDelayMs: config.OUTBOUND_RETRY_MAX_MS },
+    },
+  });
+  await platform.consume([replyRequestedConsumer()]);
+  runner.start();
+  // Before the ORM closes: attempts in flight record their outcome (or their lease runs out for the next claimer).
+  platform.onStop(async () => {
+    await runner.stop();
+    await outboundHttp.close();
+  });
   platform.trackHttp(http);
   // Shutdown stops the webhook server (which waits for the requests in flight) before these hooks run; this commits
   // anything still queued, before the outbox's last flush and the ORM closing.

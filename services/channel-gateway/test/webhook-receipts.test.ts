@@ -4,8 +4,9 @@ import { ChannelGatewayServiceClient } from '@domiq/proto/channel-gateway';
 import { expectEventually, registerTestSecret, type TestStack } from '@domiq/testkit';
 import { accountSid, gatewayWithSmsChannel, inboundSms, messageSid, postWebhook } from './twilio.fixtures.ts';
 
-// The provider-neutral webhook server's other routes: delivery receipts (`/webhooks/<provider>/<key>/status`,
-// verified and logged, not stored: there is no receipt table yet) and unknown providers.
+// The provider-neutral webhook server's other routes: delivery receipts (`/webhooks/<provider>/<key>/status`: verified,
+// stored once, published as delivery updates of the replies they are about; test/e2e/reply-path.e2e.test.ts covers
+// replies) and unknown providers.
 const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>';
 const TOKEN = registerTestSecret('0a1b2c3d4e5f60718293a4b5c6d7e8f9', 'Twilio auth token (webhook-receipts.test.ts)');
 
@@ -39,7 +40,7 @@ const storedAnything = async (sid: string) => (await stack.db.query<{ n: number 
         + (select count(*) from channel_gateway.event_log where payload::text like '%' || $1 || '%') as n`, [sid]))[0]!.n;
 
 describe('POST /webhooks/{provider}/{channelKey}/status (delivery receipts)', () => {
-  it('verifies a signed Twilio status callback, logs it as a neutral receipt, answers empty TwiML, stores and publishes nothing', async () => {
+  it('verifies a signed Twilio status callback, stores it once as a neutral receipt waiting for its reply, answers empty TwiML, publishes nothing', async () => {
     const params = statusCallback({ MessageStatus: 'undelivered', ErrorCode: '30003' });
     const res = await postWebhook(base, 'receipts-sms', params, { token: TOKEN, path: STATUS_PATH });
     expect(res.status).toBe(200);
@@ -51,6 +52,11 @@ describe('POST /webhooks/{provider}/{channelKey}/status (delivery receipts)', ()
     });
     expect(line).toMatchObject({ provider: 'twilio', channel_key: 'receipts-sms', channel_id: channelId, status: 'undelivered', provider_status: 'undelivered', error_code: '30003' });
     expect(Number(await storedAnything(params.MessageSid!))).toBe(0);
+    // Twilio's retry of the same callback: the same answer, still one receipt; none is applied (no reply has that sid).
+    expect((await postWebhook(base, 'receipts-sms', params, { token: TOKEN, path: STATUS_PATH })).status).toBe(200);
+    const receipts = await stack.db.query<{ status: string; provider_status: string; error_code: string; applied: boolean; account_id: string; channel_id: string }>(
+      `select status, provider_status, error_code, applied, account_id, channel_id from channel_gateway.delivery_receipts where provider_message_id = $1`, [params.MessageSid]);
+    expect(receipts).toEqual([{ status: 'undelivered', provider_status: 'undelivered', error_code: '30003', applied: false, account_id: accountId, channel_id: channelId }]);
   });
 
   it('refuses a wrong or missing signature, a signature over the inbound URL, and another Twilio account with 403', async () => {

@@ -4,6 +4,7 @@ import { Platform } from '@domiq/runtime';
 import { database } from './db/conversations.database.ts';
 import { conversationsGrpcService } from './grpc/conversations.server.ts';
 import { messageReceivedConsumer } from './events/message-received.consumer.ts';
+import { deliveryUpdatedConsumer } from './events/delivery-updated.consumer.ts';
 
 // `node src/main.ts` starts the service. Imported by anything else (scripts/compile-cache.ts, which fills Node's
 // compile cache with every module's stripped source), it starts nothing.
@@ -18,6 +19,6 @@ async function main(): Promise<void> {
   });
   const identity = platform.peerClient(IdentityServiceClient, 'identity');
   await platform.serveGrpc([conversationsGrpcService(platform.orm)]);
-  await platform.consume([messageReceivedConsumer(identity.client)]);
+  await platform.consume([messageReceivedConsumer(identity.client), deliveryUpdatedConsumer()]);
   platform.ready();
 }

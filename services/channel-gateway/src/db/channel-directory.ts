@@ -35,6 +35,12 @@ export class ChannelDirectory {
     return value;
   }
 
+  /** A channel by id within its account, for sending (cached like byKey, under its key). */
+  async byId(accountId: string, channelId: string): Promise<ResolvedChannel | null> {
+    const channel = await this.#orm.em.fork({ clear: true }).findOne(Channel, { id: channelId, accountId }, { fields: ['channelKey'] });
+    return channel ? this.byKey(channel.channelKey) : null;
+  }
+
   invalidate(channelKey: string): void {
     this.#entries.delete(channelKey);
   }

@@ -6,7 +6,7 @@ export const database = {
   name: 'channel-gateway',
   entities: channelGatewayEntities,
   migrationsPath: fileURLToPath(new URL('./migrations', import.meta.url)),
-  updatedAtTables: ['channels'],
+  updatedAtTables: ['channels', 'outbound_messages'],
 };
 
 /** Columns holding SecretBox ciphertexts (re-encrypted under the current key by `npm run rotate-secrets`). */

@@ -4,6 +4,7 @@ import type { MikroORM } from '@domiq/db';
 import type { Logger } from '@domiq/logging';
 import { Counter } from 'prom-client';
 import { acceptInboundMessages, type AcceptedInboundMessage, type AcceptInboundMessageInput } from '../app/accept-inbound-messages.ts';
+import { recordReceipts, type ReceiptsOutcome } from '../app/record-receipts.ts';
 import type { ChannelDirectory } from '../db/channel-directory.ts';
 import { isDatabaseUnavailable } from '../db/database-errors.ts';
 import { isChannelKey } from '../domain/channel.ts';
@@ -23,9 +24,16 @@ const PROVIDER_WEBHOOK: EventActor = { actorType: 'system', actorId: null };
 
 const receiptsReceived = new Counter({
   name: 'domiq_delivery_receipts_total',
-  help: 'Verified provider delivery receipts (status callbacks), by provider and neutral status; not stored yet',
+  help: 'Verified provider delivery receipts (status callbacks), by provider and neutral status (duplicates included)',
   labelNames: ['provider', 'status'],
 });
+
+/** Stores a verified status webhook's receipts and publishes those of known replies (app/record-receipts.ts). */
+export type ReceiptRecorder = (channel: { accountId: string; channelId: string }, adapter: ProviderAdapter, receipts: readonly DeliveryReceipt[]) => Promise<ReceiptsOutcome>;
+
+export function createReceiptRecorder(orm: MikroORM): ReceiptRecorder {
+  return (channel, adapter, receipts) => inTransaction(orm, PROVIDER_WEBHOOK, (uow) => recordReceipts(uow, channel, adapter, receipts));
+}
 
 /** Verified inbound messages, committed in groups (one transaction for many concurrent webhooks). */
 export type InboundCommitter = GroupCommitter<Omit<AcceptInboundMessageInput, 'emit'>, AcceptedInboundMessage>;
@@ -62,6 +70,8 @@ export interface WebhookServerOptions {
    * group's transaction), with the provider's answer for a stored message and for a duplicate alike.
    */
   inbound: InboundCommitter;
+  /** Where verified delivery receipts go; the request is answered once they are stored. */
+  receipts: ReceiptRecorder;
 }
 
 /** Answered with 429 and Retry-After by the server's error path. */
@@ -150,12 +160,12 @@ type Parsed = { kind: 'inbound'; items: ProviderInboundMessage[] } | { kind: 're
 
 /**
  * Every provider's webhooks: `POST /webhooks/{provider}/{channelKey}` (inbound messages: stored once, published
- * once) and `POST /webhooks/{provider}/{channelKey}/status` (delivery receipts: verified and logged, not stored
- * yet). Checks the request, verifies the provider's signature with the channel's credentials, and answers what
+ * once) and `POST /webhooks/{provider}/{channelKey}/status` (delivery receipts: stored once, published as delivery
+ * updates of the replies they are about). Checks the request, verifies the provider's signature with the channel's credentials, and answers what
  * the provider expects (a duplicate gets the same answer, so the provider stops retrying).
  */
 export function createWebhookServer(opts: WebhookServerOptions): Server {
-  const { logger, channels, rateLimiter, providers, inbound } = opts;
+  const { logger, channels, rateLimiter, providers, inbound, receipts } = opts;
   const base = opts.publicBaseUrl.replace(/\/+$/, '');
 
   /**
@@ -219,12 +229,13 @@ export function createWebhookServer(opts: WebhookServerOptions): Server {
     }
 
     if (payload.kind === 'receipt') {
-      // No receipt table yet (there is no outbound path to match them to): logged and counted, then acknowledged.
+      // Stored (once) before the answer: a provider that gets no 2xx may send it again, which changes nothing.
+      const outcome = await receipts({ accountId: channel.accountId, channelId: channel.id }, adapter, payload.items);
       for (const receipt of payload.items) {
         receiptsReceived.inc({ provider: adapter.id, status: receipt.status });
         logger.info({
           provider: adapter.id, channel_key: channelKey, channel_id: channel.id, provider_message_id: receipt.providerMessageId,
-          status: receipt.status, provider_status: receipt.providerStatus, error_code: receipt.errorCode,
+          status: receipt.status, provider_status: receipt.providerStatus, error_code: receipt.errorCode, stored: outcome.stored, applied: outcome.applied,
         }, 'delivery receipt received');
       }
       sendReply(res, adapter.reply.receipt);

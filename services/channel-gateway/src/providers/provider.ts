@@ -97,12 +97,25 @@ export class ProviderDeliveryError extends Error {
   readonly code: string | undefined;
   /** Worth sending again later (rate limited, provider-side failure, no answer); otherwise fix the message. */
   readonly retryable: boolean;
-  constructor(message: string, status: number, code: string | undefined, retryable: boolean) {
+  /**
+   * The request may have reached the provider (no answer after it was sent: a timeout, a reset connection): the
+   * message may be on its way to the customer, so look (`findSent`) before sending it again.
+   */
+  readonly outcomeUnknown: boolean;
+  constructor(message: string, status: number, code: string | undefined, retryable: boolean, outcomeUnknown = false) {
     super(message);
     this.status = status;
     this.code = code;
     this.retryable = retryable;
+    this.outcomeUnknown = outcomeUnknown;
   }
+}
+
+/** A message the provider holds (what `findSent` finds). */
+export interface SentMessage {
+  providerMessageId: string;
+  status: DeliveryStatus;
+  providerStatus: string;
 }
 
 export interface ProviderAdapter<P extends ProviderId = ProviderId> {
@@ -128,6 +141,14 @@ export interface ProviderAdapter<P extends ProviderId = ProviderId> {
   parseReceipt(request: WebhookRequest): DeliveryReceipt[];
   /** Sends one message; resolves to the provider's message id, throws ProviderDeliveryError. */
   deliver(credentials: ProviderTypes[P]['credentials'], outbound: OutboundMessage): Promise<{ providerMessageId: string }>;
+  /**
+   * After an attempt whose outcome is unknown: the message the provider accepted from `from` to `to` with this body
+   * since `since`, or null when it has none (then sending again cannot duplicate it). Throws ProviderDeliveryError
+   * when it cannot tell (then nothing may be sent yet).
+   */
+  findSent(credentials: ProviderTypes[P]['credentials'], outbound: OutboundMessage, since: Date): Promise<SentMessage | null>;
+  /** What one of the provider's error codes means, in words an agent understands (undefined for a code it does not know). */
+  errorReason(code: string): string | undefined;
 }
 
 /** Exhaustive: a provider added to ProviderTypes needs its adapter here. */

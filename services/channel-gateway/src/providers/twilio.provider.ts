@@ -1,5 +1,6 @@
 // Twilio Programmable Messaging (SMS, MMS, WhatsApp through Twilio): inbound and status-callback webhooks
 // (form-encoded, X-Twilio-Signature), credentials (Account SID + auth token), and the REST send.
+import { OutboundGuard, OutboundTargetRefusedError } from '@domiq/outbound';
 import { verifyTwilioSignature } from '@domiq/webhook-signatures';
 import { InvalidChannelError } from '../domain/channel.ts';
 import { parseFormBody, requiredField, singleField, type FormParams } from './form-body.ts';
@@ -106,16 +107,74 @@ export function validateTwilioStatus(params: FormParams): TwilioStatusCallback {
   return { messageSid, accountSid, messageStatus, errorCode };
 }
 
+/**
+ * Twilio's error codes a reply most often meets (https://www.twilio.com/docs/api/errors), with Twilio's own words:
+ * the agent sees them beside a failed reply.
+ */
+export const TWILIO_ERROR_REASONS: Readonly<Record<string, string>> = {
+  '21211': "Invalid 'To' phone number",
+  '21408': 'Permission to send an SMS has not been enabled for the region',
+  '21610': 'Attempt to send to unsubscribed recipient (the customer replied STOP)',
+  '21612': "The 'To' phone number is not currently reachable via SMS",
+  '21614': "'To' number is not a valid mobile number",
+  '21617': 'The concatenated message body exceeds the 1600 character limit',
+  '30001': 'Queue overflow',
+  '30002': 'Account suspended',
+  '30003': 'Unreachable destination handset',
+  '30004': 'Message blocked',
+  '30005': 'Unknown destination handset',
+  '30006': 'Landline or unreachable carrier',
+  '30007': 'Message filtered by the carrier',
+  '30008': 'Unknown error',
+  '30009': 'Missing segment',
+  '30010': 'Message price exceeds max price',
+};
+
 /** Twilio reads the answer as TwiML; an empty Response means "no reply from the webhook". */
 export const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>';
 
 export interface TwilioProviderOptions {
-  /** Twilio's REST API (tests point it at a local fake). */
+  /** Twilio's REST API (TWILIO_API_BASE_URL; tests and `npm start` point it at the simulator). */
   apiBaseUrl?: string;
-  fetch?: typeof fetch;
-  /** Per send request. */
+  /**
+   * The HTTP client (an OutboundGuard's `request`). By default a guard that allows the API's own host: it is the
+   * operator's configuration, not a tenant's input, so a simulator on loopback over http is reachable.
+   */
+  http?: Pick<OutboundGuard, 'request'>;
+  /** Per request. */
   timeoutMs?: number;
 }
+
+/** Errors that prove the request never reached Twilio (nothing can have been sent). */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT']);
+
+/** A transport failure: retryable; its outcome unknown unless the request provably never left (refused, no such host). */
+function noAnswer(err: unknown): ProviderDeliveryError {
+  const code = (err as { code?: unknown }).code;
+  const notSent = err instanceof OutboundTargetRefusedError || (typeof code === 'string' && NOT_SENT_CODES.has(code));
+  const what = err instanceof Error ? (typeof code === 'string' ? code : err.name) : 'error';
+  return new ProviderDeliveryError(`twilio: no answer (${what})`, 0, undefined, true, !notSent);
+}
+
+/** Twilio's JSON answer (an error's body has code and message; a page of messages has `messages`). */
+function parseAnswer(text: string): Record<string, unknown> {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed === 'object' && parsed !== null) return parsed as Record<string, unknown>;
+  } catch {
+    // A proxy's HTML error page: the status says enough.
+  }
+  return {};
+}
+
+function twilioError(status: number, answer: Record<string, unknown>): ProviderDeliveryError {
+  const code = typeof answer.code === 'number' || typeof answer.code === 'string' ? String(answer.code) : undefined;
+  const detail = typeof answer.message === 'string' ? answer.message.slice(0, 300) : `HTTP ${status}`;
+  return new ProviderDeliveryError(`twilio: ${status} ${detail}`, status, code, status === 429 || status >= 500);
+}
+
+/** YYYY-MM-DD of a UTC day (Twilio's DateSent filters are by day). */
+const utcDay = (d: Date) => d.toISOString().slice(0, 10);
 
 /** A request's form, parsed once: verify and parseInbound / parseReceipt both read it (the body is never changed). */
 const forms = new WeakMap<Uint8Array, FormParams>();
@@ -127,9 +186,23 @@ const form = (request: WebhookRequest): FormParams => {
 
 export function createTwilioProvider(opts: TwilioProviderOptions = {}): ProviderAdapter<'twilio'> {
   const apiBaseUrl = (opts.apiBaseUrl ?? 'https://api.twilio.com').replace(/\/+$/, '');
-  const fetchImpl = opts.fetch ?? fetch;
+  const http = opts.http ?? new OutboundGuard({ allowedTargets: new URL(apiBaseUrl).host });
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const twiml = { status: 200, contentType: 'text/xml; charset=utf-8', body: EMPTY_TWIML };
+
+  /** One REST call under the account's basic auth; transport failures become ProviderDeliveryError (no answer). */
+  async function call(credentials: TwilioChannelCredentials, method: 'GET' | 'POST', resource: string, body?: string) {
+    const url = `${apiBaseUrl}/2010-04-01/Accounts/${encodeURIComponent(credentials.account_sid)}/${resource}`;
+    const auth = Buffer.from(`${credentials.account_sid}:${credentials.auth_token}`, 'utf8').toString('base64');
+    const headers: Record<string, string> = { authorization: `Basic ${auth}`, accept: 'application/json' };
+    if (body !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
+    try {
+      const res = await http.request(url, { method, headers, ...(body !== undefined ? { body } : {}), signal: AbortSignal.timeout(timeoutMs) });
+      return { status: res.status, answer: parseAnswer(res.text) };
+    } catch (err) {
+      throw noAnswer(err);
+    }
+  }
 
   return {
     id: 'twilio',
@@ -140,6 +213,7 @@ export function createTwilioProvider(opts: TwilioProviderOptions = {}): Provider
     validateCredentials: validateTwilioCredentials,
     parseCredentials: parseTwilioCredentials,
     accountOf: (credentials) => credentials.account_sid,
+    errorReason: (code) => TWILIO_ERROR_REASONS[code],
 
     verify(request, credentials, publicUrl) {
       const signature = request.headers['x-twilio-signature'];
@@ -177,40 +251,32 @@ export function createTwilioProvider(opts: TwilioProviderOptions = {}): Provider
 
     // POST /2010-04-01/Accounts/{AccountSid}/Messages.json, form-encoded, basic auth (Account SID : auth token).
     async deliver(credentials, outbound) {
-      const url = `${apiBaseUrl}/2010-04-01/Accounts/${encodeURIComponent(credentials.account_sid)}/Messages.json`;
       const body = new URLSearchParams({ To: outbound.to, From: outbound.from, Body: outbound.body });
       if (outbound.statusCallbackUrl) body.set('StatusCallback', outbound.statusCallbackUrl);
-      const auth = Buffer.from(`${credentials.account_sid}:${credentials.auth_token}`, 'utf8').toString('base64');
-      let res: Response;
-      let text: string;
-      try {
-        res = await fetchImpl(url, {
-          method: 'POST',
-          headers: { authorization: `Basic ${auth}`, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-          body: body.toString(),
-          redirect: 'error',
-          signal: AbortSignal.timeout(timeoutMs),
-        });
-        text = await res.text();
-      } catch (err) {
-        throw new ProviderDeliveryError(`twilio: no answer (${err instanceof Error ? err.name : 'error'})`, 0, undefined, true);
-      }
-      let answer: { sid?: unknown; code?: unknown; message?: unknown } = {};
-      try {
-        const parsed: unknown = JSON.parse(text);
-        if (typeof parsed === 'object' && parsed !== null) answer = parsed;
-      } catch {
-        // A proxy's HTML error page: the status says enough.
-      }
-      if (!res.ok) {
-        const code = typeof answer.code === 'number' || typeof answer.code === 'string' ? String(answer.code) : undefined;
-        const detail = typeof answer.message === 'string' ? answer.message.slice(0, 300) : res.statusText;
-        throw new ProviderDeliveryError(`twilio: ${res.status} ${detail}`, res.status, code, res.status === 429 || res.status >= 500);
-      }
+      const { status, answer } = await call(credentials, 'POST', 'Messages.json', body.toString());
+      if (status < 200 || status >= 300) throw twilioError(status, answer);
       if (typeof answer.sid !== 'string' || !MESSAGE_SID.test(answer.sid)) {
-        throw new ProviderDeliveryError('twilio: answer without a message sid', res.status, undefined, false);
+        throw new ProviderDeliveryError('twilio: answer without a message sid', status, undefined, false);
       }
       return { providerMessageId: answer.sid };
+    },
+
+    // GET .../Messages.json?To=&From=&DateSent>=day: the account's messages between the two numbers since that day
+    // (newest first; one page of up to 1000 holds any realistic number of messages to one customer in a day or two).
+    async findSent(credentials, outbound, since) {
+      const query = new URLSearchParams({ To: outbound.to, From: outbound.from, 'DateSent>': utcDay(new Date(since.getTime() - 86_400_000)), PageSize: '1000' });
+      const { status, answer } = await call(credentials, 'GET', `Messages.json?${query.toString()}`);
+      if (status !== 200) throw twilioError(status, answer);
+      if (!Array.isArray(answer.messages)) throw new ProviderDeliveryError('twilio: message list without messages', status, undefined, true);
+      // Clocks differ: anything created up to a minute before the attempt counts.
+      const from = since.getTime() - 60_000;
+      for (const m of answer.messages as Array<Record<string, unknown>>) {
+        const created = typeof m.date_created === 'string' ? Date.parse(m.date_created) : NaN;
+        if (typeof m.sid !== 'string' || m.body !== outbound.body || !(created >= from)) continue;
+        const providerStatus = typeof m.status === 'string' ? m.status : 'queued';
+        return { providerMessageId: m.sid, providerStatus, status: STATUS[providerStatus] ?? 'unknown' };
+      }
+      return null;
     },
   };
 }

@@ -86,6 +86,8 @@ export const Message = defineEntity({
     aiAnnotations: p.json<Record<string, unknown>>().defaultRaw(`'{}'`),
     status: p.string().length(20).default('sent'),
     errorMessage: p.text().nullable(),
+    /** An agent reply's client-chosen key (SendReply): unique per account (partial index), so a retried call sends once. */
+    idempotencyKey: p.string().length(100).nullable(),
     /** When the message happened (for inbound: when DomIQ received it); the timeline is ordered by it. */
     createdAt: p.datetime().defaultRaw('now()').onCreate(() => new Date()).index('idx_messages_created'),
     /** When this service stored it; stored_at - created_at is the ingest lag. Set by the database. */

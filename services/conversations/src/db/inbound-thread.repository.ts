@@ -2,7 +2,7 @@
 // of every inbound message), outside the unit of work. None opens a transaction: they run in the caller's. Many
 // values travel as one JSON parameter read with json_to_recordset (the driver would expand a JS array into a list of
 // scalars; a JSON array becomes a text[] column).
-import { pgTextArray, query, type EntityManager } from '@domiq/db';
+import { pgTextArray, query, rowDate, type EntityManager } from '@domiq/db';
 import type { Channel, ConversationState, SlaTier } from '@domiq/proto/vocabulary';
 
 const S = '"conversations"';
@@ -42,13 +42,12 @@ interface ConversationSqlRow {
   created_at: Date;
 }
 
-const date = (v: Date | string | null): Date | null => (v === null ? null : v instanceof Date ? v : new Date(v));
 
 function toConversation(r: ConversationSqlRow): ThreadConversation {
   return {
     id: r.id, accountId: r.account_id, propertyId: r.property_id, customerId: r.customer_id, state: r.state, previousState: r.previous_state,
     initialChannel: r.initial_channel, currentChannel: r.current_channel, channelsUsed: r.channels_used, slaTier: r.sla_tier,
-    lastMessageAt: date(r.last_message_at), resolvedAt: date(r.resolved_at), reopenedAt: date(r.reopened_at), createdAt: date(r.created_at)!,
+    lastMessageAt: rowDate(r.last_message_at), resolvedAt: rowDate(r.resolved_at), reopenedAt: rowDate(r.reopened_at), createdAt: rowDate(r.created_at),
   };
 }
 

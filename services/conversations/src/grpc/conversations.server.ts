@@ -1,12 +1,14 @@
 import type { MikroORM } from '@domiq/db';
 import { inTransaction, readModel } from '@domiq/bus';
 import { ConversationsServiceService, type ConversationsServiceServer, type Conversation as ConversationMsg, type Message as MessageMsg } from '@domiq/proto/conversations';
-import { defineGrpcService, requireEnum, requireString, requireUuid, optionalUuid, type AccessGrant, type AccessTable, type GrpcService } from '@domiq/grpc';
+import { defineGrpcService, InvalidArgumentError, requireEnum, requireString, requireUuid, optionalUuid, type AccessGrant, type AccessTable, type GrpcService } from '@domiq/grpc';
 import { channels, conversationStates, issueTypes, severities } from '@domiq/proto/vocabulary';
 import { auditActor } from '@domiq/auth';
 import type { ConversationRow, MessageRow } from '../db/conversations.entities.ts';
 import { getConversation, listConversations, listMessages, type ReadScope } from '../app/conversation.queries.ts';
 import { escalateConversation } from '../app/escalate-conversation.ts';
+import { sendReply } from '../app/send-reply.ts';
+import { isIdempotencyKeyConflict } from '../db/database-errors.ts';
 
 function toConversationMsg(c: ConversationRow): ConversationMsg {
   return {
@@ -21,6 +23,7 @@ function toMessageMsg(m: MessageRow): MessageMsg {
   return {
     id: m.id, conversationId: m.conversation.id, channel: m.channel === 'internal' ? 'CHANNEL_UNSPECIFIED' : channels.toProto(m.channel), direction: m.direction, senderType: m.senderType,
     content: m.content, channelMessageId: m.channelMessageId ?? '', status: m.status, createdAt: m.createdAt.toISOString(),
+    errorMessage: m.errorMessage ?? '', deliveredAt: m.deliveredAt?.toISOString() ?? '', readAt: m.readAt?.toISOString() ?? '', senderId: m.senderId ?? '',
   };
 }
 
@@ -32,7 +35,13 @@ export const conversationsAccess: AccessTable<ConversationsServiceServer> = {
   listConversations: { roles: ['admin', 'supervisor', 'agent', 'property_manager'] },
   listMessages: { roles: ['admin', 'supervisor', 'agent', 'engineer', 'property_manager'] },
   escalateConversation: { roles: ['admin', 'supervisor', 'agent'] },
+  // Property managers answer their properties' prospects (checked on the conversation's row); services never reply.
+  sendReply: { roles: ['admin', 'supervisor', 'agent', 'property_manager'] },
 };
+
+/** A reply: plain text, within what every SMS provider accepts (1600 characters). */
+export const MAX_REPLY_CHARS = 1600;
+const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,100}$/;
 
 export function conversationsGrpcService(orm: MikroORM): GrpcService {
   return defineGrpcService<ConversationsServiceServer>({
@@ -66,6 +75,28 @@ export function conversationsGrpcService(orm: MikroORM): GrpcService {
       const conversation = await inTransaction(orm, auditActor(ctx.caller), (uow) =>
         escalateConversation(uow, { accountId: ctx.accountId, conversationId, issueType, severity, reason }));
       return { conversation: toConversationMsg(conversation) };
+    },
+
+    async sendReply(req, ctx) {
+      const conversationId = requireUuid(req.conversationId, 'conversation_id');
+      // Not trimmed: what the agent wrote is sent as written (only an all-blank reply is refused).
+      const content = req.content ?? '';
+      if (!content.trim()) throw new InvalidArgumentError('content', 'is required');
+      if (content.length > MAX_REPLY_CHARS) throw new InvalidArgumentError('content', `must be at most ${MAX_REPLY_CHARS} characters`);
+      const idempotencyKey = req.idempotencyKey ?? '';
+      if (!idempotencyKey) throw new InvalidArgumentError('idempotency_key', 'is required');
+      if (!IDEMPOTENCY_KEY.test(idempotencyKey)) throw new InvalidArgumentError('idempotency_key', 'must be 1-100 characters of A-Z, a-z, 0-9, _ . : -');
+      if (ctx.caller.kind !== 'user') throw new InvalidArgumentError('authorization', 'a reply is sent by a user');
+      const senderId = ctx.caller.subject;
+      try {
+        const { message, created } = await inTransaction(orm, auditActor(ctx.caller), (uow) =>
+          sendReply(uow, { scope: readScope(ctx), conversationId, senderId, content, idempotencyKey }));
+        return { message: toMessageMsg(message), created };
+      } catch (err) {
+        // The same key at once on another conversation (a replay of the same reply waits on the row lock instead).
+        if (isIdempotencyKeyConflict(err)) throw new InvalidArgumentError('idempotency_key', 'was already used for a different reply');
+        throw err;
+      }
     },
     },
   });

@@ -1,6 +1,6 @@
 // The lead-sync queue's rules (lead_sync_queue, resman-lead-sync.md): what a queued push is worth, when a failed
 // attempt is tried again, and when it is given up. Pure: the worker (src/app/push-queued-leads.ts) applies them.
-import { ExponentialBackoff, halfJitterGenerator } from 'cockatiel';
+import { retryDelayMs } from '@domiq/outbound';
 
 /** The seed's priorities: 1 low, 2 medium, 3 high. */
 export type QueuePriority = 1 | 2 | 3;
@@ -17,16 +17,8 @@ export interface RetryPolicy {
   maxRetries: number;
 }
 
-/**
- * How long to wait before retry number `retry` (1 for the first): exponential from `initialDelayMs`, capped at
- * `maxDelayMs`, with half jitter (between half the step and the step), so a crowd of rows that failed together in an
- * outage does not come back at the same instant.
- */
-export function retryDelayMs(retry: number, policy: Pick<RetryPolicy, 'initialDelayMs' | 'maxDelayMs'>): number {
-  let backoff = new ExponentialBackoff({ generator: halfJitterGenerator, initialDelay: policy.initialDelayMs, maxDelay: policy.maxDelayMs }).next();
-  for (let n = 1; n < retry; n++) backoff = backoff.next(undefined);
-  return backoff.duration;
-}
+/** How long to wait before retry number `retry` (1 for the first): @domiq/outbound's jittered exponential backoff. */
+export { retryDelayMs };
 
 /**
  * Why an attempt did not go through. `permanent`: sending the same thing again cannot help (ResMan refused it, the

@@ -40,6 +40,32 @@ export interface ChannelUpserted {
   credentialsChanged: boolean;
 }
 
+/**
+ * channel-gateway.message.delivery_updated: what happened to a reply the gateway sends (conversations.message.
+ * reply_requested): accepted by the provider (status "queued", provider_message_id known), then the provider's
+ * receipts ("sent", "delivered", "read"), or "failed" / "undelivered" with the provider's code and our reason. Statuses
+ * may arrive out of order (providers do not order their callbacks): consumers only move a message forward.
+ */
+export interface MessageDeliveryUpdated {
+  accountId: string;
+  conversationId: string;
+  /** The conversations message the reply is. */
+  messageId: string;
+  channelId: string;
+  provider: string;
+  providerMessageId: string;
+  /** queued, sent, delivered, read, undelivered, failed, canceled, unknown. */
+  status: string;
+  /** The provider's own word (Twilio's MessageStatus); empty when the gateway decided (e.g. given up). */
+  providerStatus: string;
+  /** The provider's error code (Twilio's ErrorCode, e.g. "30003"), or the gateway's ("domiq.retries_exhausted"). */
+  errorCode: string;
+  /** Human-readable reason for a failure, shown to the agent. */
+  errorMessage: string;
+  /** When it happened (the provider's time where it says; else when the gateway learnt it). */
+  occurredAt: string;
+}
+
 function createBaseMessageReceived(): MessageReceived {
   return {
     inboundId: "",
@@ -544,6 +570,283 @@ export const ChannelUpserted: MessageFns<ChannelUpserted> = {
     message.name = object.name ?? "";
     message.created = object.created ?? false;
     message.credentialsChanged = object.credentialsChanged ?? false;
+    return message;
+  },
+};
+
+function createBaseMessageDeliveryUpdated(): MessageDeliveryUpdated {
+  return {
+    accountId: "",
+    conversationId: "",
+    messageId: "",
+    channelId: "",
+    provider: "",
+    providerMessageId: "",
+    status: "",
+    providerStatus: "",
+    errorCode: "",
+    errorMessage: "",
+    occurredAt: "",
+  };
+}
+
+export const MessageDeliveryUpdated: MessageFns<MessageDeliveryUpdated> = {
+  encode(message: MessageDeliveryUpdated, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accountId !== "") {
+      writer.uint32(10).string(message.accountId);
+    }
+    if (message.conversationId !== "") {
+      writer.uint32(18).string(message.conversationId);
+    }
+    if (message.messageId !== "") {
+      writer.uint32(26).string(message.messageId);
+    }
+    if (message.channelId !== "") {
+      writer.uint32(34).string(message.channelId);
+    }
+    if (message.provider !== "") {
+      writer.uint32(42).string(message.provider);
+    }
+    if (message.providerMessageId !== "") {
+      writer.uint32(50).string(message.providerMessageId);
+    }
+    if (message.status !== "") {
+      writer.uint32(58).string(message.status);
+    }
+    if (message.providerStatus !== "") {
+      writer.uint32(66).string(message.providerStatus);
+    }
+    if (message.errorCode !== "") {
+      writer.uint32(74).string(message.errorCode);
+    }
+    if (message.errorMessage !== "") {
+      writer.uint32(82).string(message.errorMessage);
+    }
+    if (message.occurredAt !== "") {
+      writer.uint32(90).string(message.occurredAt);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MessageDeliveryUpdated {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMessageDeliveryUpdated();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.conversationId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.messageId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.channelId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.provider = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.providerMessageId = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.providerStatus = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.errorCode = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.errorMessage = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.occurredAt = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MessageDeliveryUpdated {
+    return {
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+      conversationId: isSet(object.conversationId)
+        ? globalThis.String(object.conversationId)
+        : isSet(object.conversation_id)
+        ? globalThis.String(object.conversation_id)
+        : "",
+      messageId: isSet(object.messageId)
+        ? globalThis.String(object.messageId)
+        : isSet(object.message_id)
+        ? globalThis.String(object.message_id)
+        : "",
+      channelId: isSet(object.channelId)
+        ? globalThis.String(object.channelId)
+        : isSet(object.channel_id)
+        ? globalThis.String(object.channel_id)
+        : "",
+      provider: isSet(object.provider) ? globalThis.String(object.provider) : "",
+      providerMessageId: isSet(object.providerMessageId)
+        ? globalThis.String(object.providerMessageId)
+        : isSet(object.provider_message_id)
+        ? globalThis.String(object.provider_message_id)
+        : "",
+      status: isSet(object.status) ? globalThis.String(object.status) : "",
+      providerStatus: isSet(object.providerStatus)
+        ? globalThis.String(object.providerStatus)
+        : isSet(object.provider_status)
+        ? globalThis.String(object.provider_status)
+        : "",
+      errorCode: isSet(object.errorCode)
+        ? globalThis.String(object.errorCode)
+        : isSet(object.error_code)
+        ? globalThis.String(object.error_code)
+        : "",
+      errorMessage: isSet(object.errorMessage)
+        ? globalThis.String(object.errorMessage)
+        : isSet(object.error_message)
+        ? globalThis.String(object.error_message)
+        : "",
+      occurredAt: isSet(object.occurredAt)
+        ? globalThis.String(object.occurredAt)
+        : isSet(object.occurred_at)
+        ? globalThis.String(object.occurred_at)
+        : "",
+    };
+  },
+
+  toJSON(message: MessageDeliveryUpdated): unknown {
+    const obj: any = {};
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    if (message.conversationId !== "") {
+      obj.conversationId = message.conversationId;
+    }
+    if (message.messageId !== "") {
+      obj.messageId = message.messageId;
+    }
+    if (message.channelId !== "") {
+      obj.channelId = message.channelId;
+    }
+    if (message.provider !== "") {
+      obj.provider = message.provider;
+    }
+    if (message.providerMessageId !== "") {
+      obj.providerMessageId = message.providerMessageId;
+    }
+    if (message.status !== "") {
+      obj.status = message.status;
+    }
+    if (message.providerStatus !== "") {
+      obj.providerStatus = message.providerStatus;
+    }
+    if (message.errorCode !== "") {
+      obj.errorCode = message.errorCode;
+    }
+    if (message.errorMessage !== "") {
+      obj.errorMessage = message.errorMessage;
+    }
+    if (message.occurredAt !== "") {
+      obj.occurredAt = message.occurredAt;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MessageDeliveryUpdated>): MessageDeliveryUpdated {
+    return MessageDeliveryUpdated.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MessageDeliveryUpdated>): MessageDeliveryUpdated {
+    const message = createBaseMessageDeliveryUpdated();
+    message.accountId = object.accountId ?? "";
+    message.conversationId = object.conversationId ?? "";
+    message.messageId = object.messageId ?? "";
+    message.channelId = object.channelId ?? "";
+    message.provider = object.provider ?? "";
+    message.providerMessageId = object.providerMessageId ?? "";
+    message.status = object.status ?? "";
+    message.providerStatus = object.providerStatus ?? "";
+    message.errorCode = object.errorCode ?? "";
+    message.errorMessage = object.errorMessage ?? "";
+    message.occurredAt = object.occurredAt ?? "";
     return message;
   },
 };

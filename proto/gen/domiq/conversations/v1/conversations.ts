@@ -65,8 +65,15 @@ export interface Message {
   senderType: string;
   content: string;
   channelMessageId: string;
+  /** pending, sent, delivered, read, failed. */
   status: string;
   createdAt: string;
+  /** Why a reply failed, as the provider said it (e.g. "30003: Unreachable destination handset"). */
+  errorMessage: string;
+  deliveredAt: string;
+  readAt: string;
+  /** The agent who wrote it (empty for a customer's or the system's). */
+  senderId: string;
 }
 
 export interface GetConversationRequest {
@@ -108,6 +115,23 @@ export interface EscalateConversationRequest {
 
 export interface EscalateConversationResponse {
   conversation?: Conversation | undefined;
+}
+
+export interface SendReplyRequest {
+  accountId: string;
+  conversationId: string;
+  /** Plain text, at most 1600 characters (an SMS provider's limit; longer replies are split by the provider). */
+  content: string;
+  /** Chosen by the client, unique per reply (e.g. a UUID); 1-100 characters of [A-Za-z0-9_.:-]. */
+  idempotencyKey: string;
+}
+
+export interface SendReplyResponse {
+  message?:
+    | Message
+    | undefined;
+  /** False when the idempotency key had already been used: `message` is that first reply. */
+  created: boolean;
 }
 
 function createBaseConversation(): Conversation {
@@ -396,6 +420,10 @@ function createBaseMessage(): Message {
     channelMessageId: "",
     status: "",
     createdAt: "",
+    errorMessage: "",
+    deliveredAt: "",
+    readAt: "",
+    senderId: "",
   };
 }
 
@@ -427,6 +455,18 @@ export const Message: MessageFns<Message> = {
     }
     if (message.createdAt !== "") {
       writer.uint32(74).string(message.createdAt);
+    }
+    if (message.errorMessage !== "") {
+      writer.uint32(82).string(message.errorMessage);
+    }
+    if (message.deliveredAt !== "") {
+      writer.uint32(90).string(message.deliveredAt);
+    }
+    if (message.readAt !== "") {
+      writer.uint32(98).string(message.readAt);
+    }
+    if (message.senderId !== "") {
+      writer.uint32(106).string(message.senderId);
     }
     return writer;
   },
@@ -516,6 +556,38 @@ export const Message: MessageFns<Message> = {
             message.createdAt = reader.string();
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.errorMessage = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.deliveredAt = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.readAt = reader.string();
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.senderId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -555,6 +627,26 @@ export const Message: MessageFns<Message> = {
         : isSet(object.created_at)
         ? globalThis.String(object.created_at)
         : "",
+      errorMessage: isSet(object.errorMessage)
+        ? globalThis.String(object.errorMessage)
+        : isSet(object.error_message)
+        ? globalThis.String(object.error_message)
+        : "",
+      deliveredAt: isSet(object.deliveredAt)
+        ? globalThis.String(object.deliveredAt)
+        : isSet(object.delivered_at)
+        ? globalThis.String(object.delivered_at)
+        : "",
+      readAt: isSet(object.readAt)
+        ? globalThis.String(object.readAt)
+        : isSet(object.read_at)
+        ? globalThis.String(object.read_at)
+        : "",
+      senderId: isSet(object.senderId)
+        ? globalThis.String(object.senderId)
+        : isSet(object.sender_id)
+        ? globalThis.String(object.sender_id)
+        : "",
     };
   },
 
@@ -587,6 +679,18 @@ export const Message: MessageFns<Message> = {
     if (message.createdAt !== "") {
       obj.createdAt = message.createdAt;
     }
+    if (message.errorMessage !== "") {
+      obj.errorMessage = message.errorMessage;
+    }
+    if (message.deliveredAt !== "") {
+      obj.deliveredAt = message.deliveredAt;
+    }
+    if (message.readAt !== "") {
+      obj.readAt = message.readAt;
+    }
+    if (message.senderId !== "") {
+      obj.senderId = message.senderId;
+    }
     return obj;
   },
 
@@ -604,6 +708,10 @@ export const Message: MessageFns<Message> = {
     message.channelMessageId = object.channelMessageId ?? "";
     message.status = object.status ?? "";
     message.createdAt = object.createdAt ?? "";
+    message.errorMessage = object.errorMessage ?? "";
+    message.deliveredAt = object.deliveredAt ?? "";
+    message.readAt = object.readAt ?? "";
+    message.senderId = object.senderId ?? "";
     return message;
   },
 };
@@ -1332,6 +1440,222 @@ export const EscalateConversationResponse: MessageFns<EscalateConversationRespon
   },
 };
 
+function createBaseSendReplyRequest(): SendReplyRequest {
+  return { accountId: "", conversationId: "", content: "", idempotencyKey: "" };
+}
+
+export const SendReplyRequest: MessageFns<SendReplyRequest> = {
+  encode(message: SendReplyRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accountId !== "") {
+      writer.uint32(10).string(message.accountId);
+    }
+    if (message.conversationId !== "") {
+      writer.uint32(18).string(message.conversationId);
+    }
+    if (message.content !== "") {
+      writer.uint32(26).string(message.content);
+    }
+    if (message.idempotencyKey !== "") {
+      writer.uint32(34).string(message.idempotencyKey);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SendReplyRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSendReplyRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.conversationId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.content = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.idempotencyKey = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SendReplyRequest {
+    return {
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+      conversationId: isSet(object.conversationId)
+        ? globalThis.String(object.conversationId)
+        : isSet(object.conversation_id)
+        ? globalThis.String(object.conversation_id)
+        : "",
+      content: isSet(object.content) ? globalThis.String(object.content) : "",
+      idempotencyKey: isSet(object.idempotencyKey)
+        ? globalThis.String(object.idempotencyKey)
+        : isSet(object.idempotency_key)
+        ? globalThis.String(object.idempotency_key)
+        : "",
+    };
+  },
+
+  toJSON(message: SendReplyRequest): unknown {
+    const obj: any = {};
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    if (message.conversationId !== "") {
+      obj.conversationId = message.conversationId;
+    }
+    if (message.content !== "") {
+      obj.content = message.content;
+    }
+    if (message.idempotencyKey !== "") {
+      obj.idempotencyKey = message.idempotencyKey;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SendReplyRequest>): SendReplyRequest {
+    return SendReplyRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SendReplyRequest>): SendReplyRequest {
+    const message = createBaseSendReplyRequest();
+    message.accountId = object.accountId ?? "";
+    message.conversationId = object.conversationId ?? "";
+    message.content = object.content ?? "";
+    message.idempotencyKey = object.idempotencyKey ?? "";
+    return message;
+  },
+};
+
+function createBaseSendReplyResponse(): SendReplyResponse {
+  return { message: undefined, created: false };
+}
+
+export const SendReplyResponse: MessageFns<SendReplyResponse> = {
+  encode(message: SendReplyResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.message !== undefined) {
+      Message.encode(message.message, writer.uint32(10).fork()).join();
+    }
+    if (message.created !== false) {
+      writer.uint32(16).bool(message.created);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SendReplyResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSendReplyResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.message = Message.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.created = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SendReplyResponse {
+    return {
+      message: isSet(object.message) ? Message.fromJSON(object.message) : undefined,
+      created: isSet(object.created) ? globalThis.Boolean(object.created) : false,
+    };
+  },
+
+  toJSON(message: SendReplyResponse): unknown {
+    const obj: any = {};
+    if (message.message !== undefined) {
+      obj.message = Message.toJSON(message.message);
+    }
+    if (message.created !== false) {
+      obj.created = message.created;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SendReplyResponse>): SendReplyResponse {
+    return SendReplyResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SendReplyResponse>): SendReplyResponse {
+    const message = createBaseSendReplyResponse();
+    message.message = (object.message !== undefined && object.message !== null)
+      ? Message.fromPartial(object.message)
+      : undefined;
+    message.created = object.created ?? false;
+    return message;
+  },
+};
+
 /** Conversations owns conversations, messages and the unified timeline. */
 export type ConversationsServiceService = typeof ConversationsServiceService;
 export const ConversationsServiceService = {
@@ -1379,6 +1703,21 @@ export const ConversationsServiceService = {
       Buffer.from(EscalateConversationResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): EscalateConversationResponse => EscalateConversationResponse.decode(value),
   },
+  /**
+   * An agent's reply (the token's user is the sender), sent back through the channel the customer last wrote on:
+   * stored as an outbound message with status "pending" and delivered by channel-gateway; its status then follows the
+   * provider's receipts (sent, delivered, read, or failed with the provider's reason in error_message). The same
+   * idempotency_key again returns the first reply and sends nothing.
+   */
+  sendReply: {
+    path: "/domiq.conversations.v1.ConversationsService/SendReply" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SendReplyRequest): Buffer => Buffer.from(SendReplyRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SendReplyRequest => SendReplyRequest.decode(value),
+    responseSerialize: (value: SendReplyResponse): Buffer => Buffer.from(SendReplyResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SendReplyResponse => SendReplyResponse.decode(value),
+  },
 } as const;
 
 export interface ConversationsServiceServer extends UntypedServiceImplementation {
@@ -1387,6 +1726,13 @@ export interface ConversationsServiceServer extends UntypedServiceImplementation
   listMessages: handleUnaryCall<ListMessagesRequest, ListMessagesResponse>;
   /** Marks a conversation escalated; resolutions opens a resolution for it. */
   escalateConversation: handleUnaryCall<EscalateConversationRequest, EscalateConversationResponse>;
+  /**
+   * An agent's reply (the token's user is the sender), sent back through the channel the customer last wrote on:
+   * stored as an outbound message with status "pending" and delivered by channel-gateway; its status then follows the
+   * provider's receipts (sent, delivered, read, or failed with the provider's reason in error_message). The same
+   * idempotency_key again returns the first reply and sends nothing.
+   */
+  sendReply: handleUnaryCall<SendReplyRequest, SendReplyResponse>;
 }
 
 export interface ConversationsServiceClient extends Client {
@@ -1450,6 +1796,27 @@ export interface ConversationsServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: EscalateConversationResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * An agent's reply (the token's user is the sender), sent back through the channel the customer last wrote on:
+   * stored as an outbound message with status "pending" and delivered by channel-gateway; its status then follows the
+   * provider's receipts (sent, delivered, read, or failed with the provider's reason in error_message). The same
+   * idempotency_key again returns the first reply and sends nothing.
+   */
+  sendReply(
+    request: SendReplyRequest,
+    callback: (error: ServiceError | null, response: SendReplyResponse) => void,
+  ): ClientUnaryCall;
+  sendReply(
+    request: SendReplyRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SendReplyResponse) => void,
+  ): ClientUnaryCall;
+  sendReply(
+    request: SendReplyRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SendReplyResponse) => void,
   ): ClientUnaryCall;
 }
 

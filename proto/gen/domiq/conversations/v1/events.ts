@@ -85,6 +85,28 @@ export interface ConversationStateChanged {
   changedAt: string;
 }
 
+/**
+ * conversations.message.reply_requested: an agent's reply stored as an outbound message ("pending"), for
+ * channel-gateway to deliver through the channel the customer wrote on. At most once to the customer: the gateway
+ * keys its delivery on message_id.
+ */
+export interface ReplyRequested {
+  accountId: string;
+  propertyId: string;
+  conversationId: string;
+  customerId: string;
+  messageId: string;
+  channel: Channel;
+  /** channel-gateway's channel the customer last wrote to (it sends from that channel's address). */
+  channelId: string;
+  /** The customer's address on that channel (for SMS their E.164 number). */
+  toAddress: string;
+  content: string;
+  /** The agent (the token's user). */
+  senderId: string;
+  requestedAt: string;
+}
+
 function createBaseConversationCreated(): ConversationCreated {
   return {
     accountId: "",
@@ -966,6 +988,283 @@ export const ConversationStateChanged: MessageFns<ConversationStateChanged> = {
     message.previousState = object.previousState ?? ConversationState.CONVERSATION_STATE_UNSPECIFIED;
     message.newState = object.newState ?? ConversationState.CONVERSATION_STATE_UNSPECIFIED;
     message.changedAt = object.changedAt ?? "";
+    return message;
+  },
+};
+
+function createBaseReplyRequested(): ReplyRequested {
+  return {
+    accountId: "",
+    propertyId: "",
+    conversationId: "",
+    customerId: "",
+    messageId: "",
+    channel: Channel.CHANNEL_UNSPECIFIED,
+    channelId: "",
+    toAddress: "",
+    content: "",
+    senderId: "",
+    requestedAt: "",
+  };
+}
+
+export const ReplyRequested: MessageFns<ReplyRequested> = {
+  encode(message: ReplyRequested, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accountId !== "") {
+      writer.uint32(10).string(message.accountId);
+    }
+    if (message.propertyId !== "") {
+      writer.uint32(18).string(message.propertyId);
+    }
+    if (message.conversationId !== "") {
+      writer.uint32(26).string(message.conversationId);
+    }
+    if (message.customerId !== "") {
+      writer.uint32(34).string(message.customerId);
+    }
+    if (message.messageId !== "") {
+      writer.uint32(42).string(message.messageId);
+    }
+    if (message.channel !== Channel.CHANNEL_UNSPECIFIED) {
+      writer.uint32(48).int32(channelToNumber(message.channel));
+    }
+    if (message.channelId !== "") {
+      writer.uint32(58).string(message.channelId);
+    }
+    if (message.toAddress !== "") {
+      writer.uint32(66).string(message.toAddress);
+    }
+    if (message.content !== "") {
+      writer.uint32(74).string(message.content);
+    }
+    if (message.senderId !== "") {
+      writer.uint32(82).string(message.senderId);
+    }
+    if (message.requestedAt !== "") {
+      writer.uint32(90).string(message.requestedAt);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReplyRequested {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReplyRequested();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.propertyId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.conversationId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.customerId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.messageId = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.channel = channelFromJSON(reader.int32());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.channelId = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.toAddress = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.content = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.senderId = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.requestedAt = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReplyRequested {
+    return {
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+      propertyId: isSet(object.propertyId)
+        ? globalThis.String(object.propertyId)
+        : isSet(object.property_id)
+        ? globalThis.String(object.property_id)
+        : "",
+      conversationId: isSet(object.conversationId)
+        ? globalThis.String(object.conversationId)
+        : isSet(object.conversation_id)
+        ? globalThis.String(object.conversation_id)
+        : "",
+      customerId: isSet(object.customerId)
+        ? globalThis.String(object.customerId)
+        : isSet(object.customer_id)
+        ? globalThis.String(object.customer_id)
+        : "",
+      messageId: isSet(object.messageId)
+        ? globalThis.String(object.messageId)
+        : isSet(object.message_id)
+        ? globalThis.String(object.message_id)
+        : "",
+      channel: isSet(object.channel) ? channelFromJSON(object.channel) : Channel.CHANNEL_UNSPECIFIED,
+      channelId: isSet(object.channelId)
+        ? globalThis.String(object.channelId)
+        : isSet(object.channel_id)
+        ? globalThis.String(object.channel_id)
+        : "",
+      toAddress: isSet(object.toAddress)
+        ? globalThis.String(object.toAddress)
+        : isSet(object.to_address)
+        ? globalThis.String(object.to_address)
+        : "",
+      content: isSet(object.content) ? globalThis.String(object.content) : "",
+      senderId: isSet(object.senderId)
+        ? globalThis.String(object.senderId)
+        : isSet(object.sender_id)
+        ? globalThis.String(object.sender_id)
+        : "",
+      requestedAt: isSet(object.requestedAt)
+        ? globalThis.String(object.requestedAt)
+        : isSet(object.requested_at)
+        ? globalThis.String(object.requested_at)
+        : "",
+    };
+  },
+
+  toJSON(message: ReplyRequested): unknown {
+    const obj: any = {};
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    if (message.propertyId !== "") {
+      obj.propertyId = message.propertyId;
+    }
+    if (message.conversationId !== "") {
+      obj.conversationId = message.conversationId;
+    }
+    if (message.customerId !== "") {
+      obj.customerId = message.customerId;
+    }
+    if (message.messageId !== "") {
+      obj.messageId = message.messageId;
+    }
+    if (message.channel !== Channel.CHANNEL_UNSPECIFIED) {
+      obj.channel = channelToJSON(message.channel);
+    }
+    if (message.channelId !== "") {
+      obj.channelId = message.channelId;
+    }
+    if (message.toAddress !== "") {
+      obj.toAddress = message.toAddress;
+    }
+    if (message.content !== "") {
+      obj.content = message.content;
+    }
+    if (message.senderId !== "") {
+      obj.senderId = message.senderId;
+    }
+    if (message.requestedAt !== "") {
+      obj.requestedAt = message.requestedAt;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReplyRequested>): ReplyRequested {
+    return ReplyRequested.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReplyRequested>): ReplyRequested {
+    const message = createBaseReplyRequested();
+    message.accountId = object.accountId ?? "";
+    message.propertyId = object.propertyId ?? "";
+    message.conversationId = object.conversationId ?? "";
+    message.customerId = object.customerId ?? "";
+    message.messageId = object.messageId ?? "";
+    message.channel = object.channel ?? Channel.CHANNEL_UNSPECIFIED;
+    message.channelId = object.channelId ?? "";
+    message.toAddress = object.toAddress ?? "";
+    message.content = object.content ?? "";
+    message.senderId = object.senderId ?? "";
+    message.requestedAt = object.requestedAt ?? "";
     return message;
   },
 };

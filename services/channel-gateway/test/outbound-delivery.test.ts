@@ -1,0 +1,117 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ChannelGatewayServiceClient } from '@domiq/proto/channel-gateway';
+import { events } from '@domiq/proto/events';
+import { expectEventually, publishTestEvent, readStream, registerTestSecret, startTestStack, type TestStack } from '@domiq/testkit';
+import { addTwilioSimFault, newAccountSid, registerTwilioSimAccount, twilioSimMessages } from '@domiq/twilio-sim';
+
+// The reply-delivery queue when a gateway dies mid-attempt: the claim committed before the provider was called, so
+// the row is found `sending` with its lease run out, and the next claimer looks at what the provider holds before it
+// sends anything (test/e2e/reply-path.e2e.test.ts covers the path through conversations).
+const TOKEN = registerTestSecret('9b74c9897bac770ffc029102a200c5de', 'Twilio auth token (outbound-delivery.test.ts)');
+const FROM = '+14155550110';
+
+let stack: TestStack;
+let accountId: string;
+let channelId: string;
+let twilioAccount: string;
+let n = 0;
+
+beforeAll(async () => {
+  stack = await startTestStack({
+    services: ['channel-gateway'], twilioSim: true,
+    env: { OUTBOUND_LEASE_MS: '1500', OUTBOUND_TIMEOUT_MS: '20000', OUTBOUND_RETRY_INITIAL_MS: '50', OUTBOUND_RETRY_MAX_MS: '200', OUTBOUND_POLL_MS: '100' },
+  });
+  accountId = crypto.randomUUID();
+  twilioAccount = newAccountSid();
+  await registerTwilioSimAccount(stack.twilioSimUrl, { accountSid: twilioAccount, authToken: TOKEN });
+  const gateway = stack.adminClient(ChannelGatewayServiceClient, 'channel-gateway');
+  const { channel } = await gateway.upsertChannel({
+    accountId, propertyId: crypto.randomUUID(), channelKey: 'outbound-sms', type: 'CHANNEL_SMS', name: 'Outbound line', address: FROM,
+    credentials: { $case: 'twilio', value: { accountSid: twilioAccount, authToken: TOKEN } },
+  });
+  channelId = channel!.id;
+}, 120_000);
+afterAll(async () => stack?.stop());
+
+const customer = () => `+1415555${String(3000 + n++).padStart(4, '0')}`;
+
+function replyRequested(to: string, body: string) {
+  return {
+    accountId, propertyId: '', conversationId: crypto.randomUUID(), customerId: crypto.randomUUID(), messageId: crypto.randomUUID(), channel: 'CHANNEL_SMS' as const,
+    channelId, toAddress: to, content: body, senderId: crypto.randomUUID(), requestedAt: new Date().toISOString(),
+  };
+}
+
+async function row(messageId: string) {
+  const [r] = await stack.db.query<{ state: string; attempts: number; provider_message_id: string | null; outcome_unknown: boolean }>(
+    `select state, attempts, provider_message_id, outcome_unknown from channel_gateway.outbound_messages where message_id = $1`, [messageId]);
+  return r;
+}
+
+async function deliveryUpdates(messageId: string): Promise<Array<{ status: string; providerMessageId: string }>> {
+  const published = await readStream(stack.nats.url, 'CHANNEL_GATEWAY');
+  return published.filter((m) => m.subject === events.gatewayMessageDeliveryUpdated.subject && (m.data as { messageId?: string }).messageId === messageId)
+    .map((m) => m.data as { status: string; providerMessageId: string });
+}
+
+describe('reply delivery across a gateway crash', () => {
+  it('adopts what a dead worker already sent (found at Twilio) instead of sending it again', async () => {
+    const to = customer();
+    const reply = replyRequested(to, 'Sent just before the crash');
+    // A dead worker's attempt: the row says `sending` with its lease run out, and Twilio has the message.
+    const res = await fetch(`${stack.twilioSimUrl}/2010-04-01/Accounts/${twilioAccount}/Messages.json`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(`${twilioAccount}:${TOKEN}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ To: to, From: FROM, Body: reply.content }).toString(),
+    });
+    expect(res.status).toBe(201);
+    const { sid } = (await res.json()) as { sid: string };
+    await stack.db.query(
+      `insert into channel_gateway.outbound_messages (account_id, channel_id, conversation_id, message_id, to_address, body, state, attempts, locked_until, last_attempt_at, created_at)
+       values ($1, $2, $3, $4, $5, $6, 'sending', 1, now() - interval '1 second', now() - interval '2 seconds', now() - interval '3 seconds')`,
+      [accountId, channelId, reply.conversationId, reply.messageId, to, reply.content]);
+    await expectEventually(async () => expect(await row(reply.messageId)).toMatchObject({ state: 'accepted', attempts: 2, provider_message_id: sid }));
+    expect(await twilioSimMessages(stack.twilioSimUrl, { to })).toHaveLength(1);
+    const updates = await expectEventually(async () => {
+      const u = await deliveryUpdates(reply.messageId);
+      expect(u.length).toBeGreaterThan(0);
+      return u;
+    });
+    expect(updates[0]).toMatchObject({ providerMessageId: sid });
+  });
+
+  it('a SIGKILL while Twilio holds the request: after the restart the reply is looked up, then sent once', async () => {
+    const to = customer();
+    const reply = replyRequested(to, 'Held while the gateway died');
+    await addTwilioSimFault(stack.twilioSimUrl, { kind: 'timeout', to, times: 1 });
+    await publishTestEvent(stack.nats.url, events.replyRequested, reply);
+    await expectEventually(async () => expect(await row(reply.messageId)).toMatchObject({ state: 'sending', attempts: 1 }));
+    await stack.services['channel-gateway']!.kill('SIGKILL');
+    await stack.start('channel-gateway');
+    await expectEventually(async () => expect(await row(reply.messageId)).toMatchObject({ state: 'accepted', attempts: 2 }), { timeoutMs: 20_000 });
+    const sent = await twilioSimMessages(stack.twilioSimUrl, { to });
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.body).toBe(reply.content);
+  });
+
+  it('gives a reply up after the attempts allowed when Twilio keeps failing, with the last reason', async () => {
+    await stack.services['channel-gateway']!.stop();
+    stack.services['channel-gateway']!.opts.env.OUTBOUND_MAX_ATTEMPTS = '3';
+    await stack.start('channel-gateway');
+    const to = customer();
+    await addTwilioSimFault(stack.twilioSimUrl, { kind: 'http503', to, times: 5 });
+    const reply = replyRequested(to, 'Never makes it');
+    await publishTestEvent(stack.nats.url, events.replyRequested, reply);
+    await expectEventually(async () => expect(await row(reply.messageId)).toMatchObject({ state: 'failed', attempts: 3 }));
+    const [failed] = await stack.db.query<{ error_code: string; error_message: string }>(`select error_code, error_message from channel_gateway.outbound_messages where message_id = $1`, [reply.messageId]);
+    expect(failed).toMatchObject({ error_code: 'domiq.retries_exhausted' });
+    expect(failed!.error_message).toMatch(/gave up after 3 attempts; last: .*503/);
+    const updates = await expectEventually(async () => {
+      const u = await deliveryUpdates(reply.messageId);
+      expect(u.map((x) => x.status)).toEqual(['failed']);
+      return u;
+    });
+    expect(updates).toHaveLength(1);
+    expect(await twilioSimMessages(stack.twilioSimUrl, { to })).toHaveLength(0);
+  });
+});
