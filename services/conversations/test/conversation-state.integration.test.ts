@@ -134,6 +134,30 @@ describe('conversation state changes', () => {
     expect(changes[1]).toMatchObject({ actor_type: 'system', causation_msg_id: eventId });
   });
 
+  it('resolves and reopens over gRPC, each change with previous_state, its time and one state_changed event by the agent', async () => {
+    const id = await receive('+14155550306', 'my key fob does not work');
+    const { conversation: resolved } = await conversations.resolveConversation({ accountId, conversationId: id });
+    expect(resolved).toMatchObject({ state: S('resolved'), previousState: S('open') });
+    expect(resolved!.resolvedAt).not.toBe('');
+    // Resolving again is refused (someone else resolved it first), and nothing is written.
+    await expect(conversations.resolveConversation({ accountId, conversationId: id })).rejects.toMatchObject({ code: status.FAILED_PRECONDITION });
+    const { conversation: reopened } = await conversations.reopenConversation({ accountId, conversationId: id });
+    expect(reopened).toMatchObject({ state: S('reopened'), previousState: S('resolved') });
+    expect(reopened!.reopenedAt).not.toBe('');
+    // Only a resolved conversation can be reopened.
+    await expect(conversations.reopenConversation({ accountId, conversationId: id })).rejects.toMatchObject({ code: status.FAILED_PRECONDITION, details: expect.stringContaining('reopened') });
+    const changes = await stateEvents(id);
+    expect(changes.map((e) => [e.previous, e.next, e.actor_type, e.actor_id])).toEqual([
+      [S('open'), S('resolved'), 'user', agentId], [S('resolved'), S('reopened'), 'user', agentId],
+    ]);
+    expect(await conversationRow(id)).toMatchObject({ state: 'reopened', previous_state: 'resolved' });
+    // Another account's agent cannot see it.
+    const otherAccount = crypto.randomUUID();
+    const outsider = await stack.client(ConversationsServiceClient, 'conversations', { accountId: otherAccount, role: 'agent' });
+    await expect(outsider.resolveConversation({ accountId: otherAccount, conversationId: id })).rejects.toMatchObject({ code: status.NOT_FOUND });
+    await expect(conversations.resolveConversation({ accountId, conversationId: 'nope' })).rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringContaining('conversation_id') });
+  });
+
   it('the database refuses a state change without its event at commit, and keeps other updates', async () => {
     const id = await receive('+14155550305', 'raw sql target');
     await expect(stack.db.query(`update conversations.conversations set state = 'resolved' where id = $1`, [id]))

@@ -1,3 +1,4 @@
+import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@domiq/db';
 import { NotFoundError } from '@domiq/grpc';
 import { Conversation, Message, type ConversationRow, type MessageRow } from '../db/conversations.entities.ts';
@@ -26,4 +27,14 @@ export async function listConversations(em: EntityManager, scope: ReadScope, fil
 export async function listMessages(em: EntityManager, scope: ReadScope, conversationId: string): Promise<MessageRow[]> {
   if (!(await em.count(Conversation, { id: conversationId, ...scoped(scope) }))) throw new NotFoundError(`conversation ${conversationId} not found`);
   return em.find(Message, { accountId: scope.accountId, conversation: conversationId }, { orderBy: { createdAt: 'asc', id: 'asc' } });
+}
+
+/**
+ * The conversation row-locked until the transaction ends (a message being threaded into it meanwhile changes it after
+ * us, from our state); NotFoundError when the caller cannot see it.
+ */
+export async function lockConversation(em: EntityManager, scope: ReadScope, conversationId: string): Promise<ConversationRow> {
+  const c = await em.findOne(Conversation, { id: conversationId, ...scoped(scope) }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+  if (!c) throw new NotFoundError(`conversation ${conversationId} not found`);
+  return c;
 }

@@ -1,9 +1,8 @@
-import { LockMode } from '@mikro-orm/core';
 import type { UnitOfWork } from '@domiq/bus';
-import { NotFoundError } from '@domiq/grpc';
 import { events } from '@domiq/proto/events';
 import { issueTypes, severities, type IssueType, type Severity } from '@domiq/proto/vocabulary';
-import { Conversation, type ConversationRow } from '../db/conversations.entities.ts';
+import type { ConversationRow } from '../db/conversations.entities.ts';
+import { lockConversation } from './conversation.queries.ts';
 import { changeConversationState } from './change-conversation-state.ts';
 
 export interface EscalateConversationInput {
@@ -20,9 +19,7 @@ export interface EscalateConversationInput {
  */
 export async function escalateConversation(uow: UnitOfWork, input: EscalateConversationInput): Promise<ConversationRow> {
   const { accountId, conversationId } = input;
-  // Row lock: a message being threaded into it meanwhile changes state after us, from our state.
-  const c = await uow.em.findOne(Conversation, { id: conversationId, accountId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-  if (!c) throw new NotFoundError(`conversation ${conversationId} not found`);
+  const c = await lockConversation(uow.em, { accountId, propertyScope: null }, conversationId);
   const escalatedAt = new Date();
   changeConversationState(uow, c, 'escalate', escalatedAt);
   c.severity = input.severity;

@@ -1,11 +1,10 @@
-import { LockMode } from '@mikro-orm/core';
 import type { UnitOfWork } from '@domiq/bus';
-import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from '@domiq/grpc';
+import { FailedPreconditionError, InvalidArgumentError } from '@domiq/grpc';
 import { events } from '@domiq/proto/events';
 import { channels, type Channel } from '@domiq/proto/vocabulary';
-import { Conversation, Message, type ConversationRow, type MessageRow } from '../db/conversations.entities.ts';
+import { Message, type ConversationRow, type MessageRow } from '../db/conversations.entities.ts';
 import { replyTargetOf, type ReplyTarget } from '../db/reply-target.repository.ts';
-import type { ReadScope } from './conversation.queries.ts';
+import { lockConversation, type ReadScope } from './conversation.queries.ts';
 import { changeConversationState } from './change-conversation-state.ts';
 
 export interface SendReplyInput {
@@ -33,9 +32,7 @@ export interface SendReplyResult {
  */
 export async function sendReply(uow: UnitOfWork, input: SendReplyInput): Promise<SendReplyResult> {
   const { scope, conversationId } = input;
-  const propertyFilter = scope.propertyScope ? { propertyId: { $in: [...scope.propertyScope] } } : {};
-  const c = await uow.em.findOne(Conversation, { id: conversationId, accountId: scope.accountId, ...propertyFilter }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-  if (!c) throw new NotFoundError(`conversation ${conversationId} not found`);
+  const c = await lockConversation(uow.em, scope, conversationId);
 
   const earlier = await uow.em.findOne(Message, { accountId: scope.accountId, idempotencyKey: input.idempotencyKey });
   if (earlier) {

@@ -8,6 +8,7 @@ import type { ConversationRow, MessageRow } from '../db/conversations.entities.t
 import { getConversation, listConversations, listMessages, type ReadScope } from '../app/conversation.queries.ts';
 import { escalateConversation } from '../app/escalate-conversation.ts';
 import { sendReply } from '../app/send-reply.ts';
+import { resolveConversation } from '../app/resolve-conversation.ts';
 import { isIdempotencyKeyConflict } from '../db/database-errors.ts';
 
 function toConversationMsg(c: ConversationRow): ConversationMsg {
@@ -16,6 +17,8 @@ function toConversationMsg(c: ConversationRow): ConversationMsg {
     initialChannel: channels.toProto(c.initialChannel), currentChannel: c.currentChannel ? channels.toProto(c.currentChannel) : 'CHANNEL_UNSPECIFIED',
     messageCount: c.messageCount, lastMessageAt: c.lastMessageAt?.toISOString() ?? '', createdAt: c.createdAt.toISOString(),
     severity: c.severity ? severities.toProto(c.severity) : 'SEVERITY_UNSPECIFIED',
+    previousState: c.previousState ? conversationStates.toProto(c.previousState) : 'CONVERSATION_STATE_UNSPECIFIED',
+    firstResponseAt: c.firstResponseAt?.toISOString() ?? '', resolvedAt: c.resolvedAt?.toISOString() ?? '', reopenedAt: c.reopenedAt?.toISOString() ?? '',
   };
 }
 
@@ -37,6 +40,8 @@ export const conversationsAccess: AccessTable<ConversationsServiceServer> = {
   escalateConversation: { roles: ['admin', 'supervisor', 'agent'] },
   // Property managers answer their properties' prospects (checked on the conversation's row); services never reply.
   sendReply: { roles: ['admin', 'supervisor', 'agent', 'property_manager'] },
+  resolveConversation: { roles: ['admin', 'supervisor', 'agent', 'property_manager'] },
+  reopenConversation: { roles: ['admin', 'supervisor', 'agent', 'property_manager'] },
 };
 
 /** A reply: plain text, within what every SMS provider accepts (1600 characters). */
@@ -97,6 +102,18 @@ export function conversationsGrpcService(orm: MikroORM): GrpcService {
         if (isIdempotencyKeyConflict(err)) throw new InvalidArgumentError('idempotency_key', 'was already used for a different reply');
         throw err;
       }
+    },
+
+    async resolveConversation(req, ctx) {
+      const conversationId = requireUuid(req.conversationId, 'conversation_id');
+      const c = await inTransaction(orm, auditActor(ctx.caller), (uow) => resolveConversation(uow, readScope(ctx), conversationId, 'resolve'));
+      return { conversation: toConversationMsg(c) };
+    },
+
+    async reopenConversation(req, ctx) {
+      const conversationId = requireUuid(req.conversationId, 'conversation_id');
+      const c = await inTransaction(orm, auditActor(ctx.caller), (uow) => resolveConversation(uow, readScope(ctx), conversationId, 'reopen'));
+      return { conversation: toConversationMsg(c) };
     },
     },
   });

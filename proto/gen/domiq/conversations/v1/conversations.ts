@@ -54,6 +54,11 @@ export interface Conversation {
   createdAt: string;
   /** Unspecified until the conversation is escalated or annotated. */
   severity: Severity;
+  /** The state before the last change (unspecified before the first). */
+  previousState: ConversationState;
+  firstResponseAt: string;
+  resolvedAt: string;
+  reopenedAt: string;
 }
 
 export interface Message {
@@ -134,6 +139,24 @@ export interface SendReplyResponse {
   created: boolean;
 }
 
+export interface ResolveConversationRequest {
+  accountId: string;
+  conversationId: string;
+}
+
+export interface ResolveConversationResponse {
+  conversation?: Conversation | undefined;
+}
+
+export interface ReopenConversationRequest {
+  accountId: string;
+  conversationId: string;
+}
+
+export interface ReopenConversationResponse {
+  conversation?: Conversation | undefined;
+}
+
 function createBaseConversation(): Conversation {
   return {
     id: "",
@@ -147,6 +170,10 @@ function createBaseConversation(): Conversation {
     lastMessageAt: "",
     createdAt: "",
     severity: Severity.SEVERITY_UNSPECIFIED,
+    previousState: ConversationState.CONVERSATION_STATE_UNSPECIFIED,
+    firstResponseAt: "",
+    resolvedAt: "",
+    reopenedAt: "",
   };
 }
 
@@ -184,6 +211,18 @@ export const Conversation: MessageFns<Conversation> = {
     }
     if (message.severity !== Severity.SEVERITY_UNSPECIFIED) {
       writer.uint32(88).int32(severityToNumber(message.severity));
+    }
+    if (message.previousState !== ConversationState.CONVERSATION_STATE_UNSPECIFIED) {
+      writer.uint32(96).int32(conversationStateToNumber(message.previousState));
+    }
+    if (message.firstResponseAt !== "") {
+      writer.uint32(106).string(message.firstResponseAt);
+    }
+    if (message.resolvedAt !== "") {
+      writer.uint32(114).string(message.resolvedAt);
+    }
+    if (message.reopenedAt !== "") {
+      writer.uint32(122).string(message.reopenedAt);
     }
     return writer;
   },
@@ -289,6 +328,38 @@ export const Conversation: MessageFns<Conversation> = {
             message.severity = severityFromJSON(reader.int32());
             continue;
           }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.previousState = conversationStateFromJSON(reader.int32());
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.firstResponseAt = reader.string();
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.resolvedAt = reader.string();
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.reopenedAt = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -348,6 +419,26 @@ export const Conversation: MessageFns<Conversation> = {
         ? globalThis.String(object.created_at)
         : "",
       severity: isSet(object.severity) ? severityFromJSON(object.severity) : Severity.SEVERITY_UNSPECIFIED,
+      previousState: isSet(object.previousState)
+        ? conversationStateFromJSON(object.previousState)
+        : isSet(object.previous_state)
+        ? conversationStateFromJSON(object.previous_state)
+        : ConversationState.CONVERSATION_STATE_UNSPECIFIED,
+      firstResponseAt: isSet(object.firstResponseAt)
+        ? globalThis.String(object.firstResponseAt)
+        : isSet(object.first_response_at)
+        ? globalThis.String(object.first_response_at)
+        : "",
+      resolvedAt: isSet(object.resolvedAt)
+        ? globalThis.String(object.resolvedAt)
+        : isSet(object.resolved_at)
+        ? globalThis.String(object.resolved_at)
+        : "",
+      reopenedAt: isSet(object.reopenedAt)
+        ? globalThis.String(object.reopenedAt)
+        : isSet(object.reopened_at)
+        ? globalThis.String(object.reopened_at)
+        : "",
     };
   },
 
@@ -386,6 +477,18 @@ export const Conversation: MessageFns<Conversation> = {
     if (message.severity !== Severity.SEVERITY_UNSPECIFIED) {
       obj.severity = severityToJSON(message.severity);
     }
+    if (message.previousState !== ConversationState.CONVERSATION_STATE_UNSPECIFIED) {
+      obj.previousState = conversationStateToJSON(message.previousState);
+    }
+    if (message.firstResponseAt !== "") {
+      obj.firstResponseAt = message.firstResponseAt;
+    }
+    if (message.resolvedAt !== "") {
+      obj.resolvedAt = message.resolvedAt;
+    }
+    if (message.reopenedAt !== "") {
+      obj.reopenedAt = message.reopenedAt;
+    }
     return obj;
   },
 
@@ -405,6 +508,10 @@ export const Conversation: MessageFns<Conversation> = {
     message.lastMessageAt = object.lastMessageAt ?? "";
     message.createdAt = object.createdAt ?? "";
     message.severity = object.severity ?? Severity.SEVERITY_UNSPECIFIED;
+    message.previousState = object.previousState ?? ConversationState.CONVERSATION_STATE_UNSPECIFIED;
+    message.firstResponseAt = object.firstResponseAt ?? "";
+    message.resolvedAt = object.resolvedAt ?? "";
+    message.reopenedAt = object.reopenedAt ?? "";
     return message;
   },
 };
@@ -1656,6 +1763,330 @@ export const SendReplyResponse: MessageFns<SendReplyResponse> = {
   },
 };
 
+function createBaseResolveConversationRequest(): ResolveConversationRequest {
+  return { accountId: "", conversationId: "" };
+}
+
+export const ResolveConversationRequest: MessageFns<ResolveConversationRequest> = {
+  encode(message: ResolveConversationRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accountId !== "") {
+      writer.uint32(10).string(message.accountId);
+    }
+    if (message.conversationId !== "") {
+      writer.uint32(18).string(message.conversationId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResolveConversationRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResolveConversationRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.conversationId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ResolveConversationRequest {
+    return {
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+      conversationId: isSet(object.conversationId)
+        ? globalThis.String(object.conversationId)
+        : isSet(object.conversation_id)
+        ? globalThis.String(object.conversation_id)
+        : "",
+    };
+  },
+
+  toJSON(message: ResolveConversationRequest): unknown {
+    const obj: any = {};
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    if (message.conversationId !== "") {
+      obj.conversationId = message.conversationId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ResolveConversationRequest>): ResolveConversationRequest {
+    return ResolveConversationRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ResolveConversationRequest>): ResolveConversationRequest {
+    const message = createBaseResolveConversationRequest();
+    message.accountId = object.accountId ?? "";
+    message.conversationId = object.conversationId ?? "";
+    return message;
+  },
+};
+
+function createBaseResolveConversationResponse(): ResolveConversationResponse {
+  return { conversation: undefined };
+}
+
+export const ResolveConversationResponse: MessageFns<ResolveConversationResponse> = {
+  encode(message: ResolveConversationResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.conversation !== undefined) {
+      Conversation.encode(message.conversation, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResolveConversationResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResolveConversationResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.conversation = Conversation.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ResolveConversationResponse {
+    return { conversation: isSet(object.conversation) ? Conversation.fromJSON(object.conversation) : undefined };
+  },
+
+  toJSON(message: ResolveConversationResponse): unknown {
+    const obj: any = {};
+    if (message.conversation !== undefined) {
+      obj.conversation = Conversation.toJSON(message.conversation);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ResolveConversationResponse>): ResolveConversationResponse {
+    return ResolveConversationResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ResolveConversationResponse>): ResolveConversationResponse {
+    const message = createBaseResolveConversationResponse();
+    message.conversation = (object.conversation !== undefined && object.conversation !== null)
+      ? Conversation.fromPartial(object.conversation)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseReopenConversationRequest(): ReopenConversationRequest {
+  return { accountId: "", conversationId: "" };
+}
+
+export const ReopenConversationRequest: MessageFns<ReopenConversationRequest> = {
+  encode(message: ReopenConversationRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accountId !== "") {
+      writer.uint32(10).string(message.accountId);
+    }
+    if (message.conversationId !== "") {
+      writer.uint32(18).string(message.conversationId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReopenConversationRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReopenConversationRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.conversationId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReopenConversationRequest {
+    return {
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+      conversationId: isSet(object.conversationId)
+        ? globalThis.String(object.conversationId)
+        : isSet(object.conversation_id)
+        ? globalThis.String(object.conversation_id)
+        : "",
+    };
+  },
+
+  toJSON(message: ReopenConversationRequest): unknown {
+    const obj: any = {};
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    if (message.conversationId !== "") {
+      obj.conversationId = message.conversationId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReopenConversationRequest>): ReopenConversationRequest {
+    return ReopenConversationRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReopenConversationRequest>): ReopenConversationRequest {
+    const message = createBaseReopenConversationRequest();
+    message.accountId = object.accountId ?? "";
+    message.conversationId = object.conversationId ?? "";
+    return message;
+  },
+};
+
+function createBaseReopenConversationResponse(): ReopenConversationResponse {
+  return { conversation: undefined };
+}
+
+export const ReopenConversationResponse: MessageFns<ReopenConversationResponse> = {
+  encode(message: ReopenConversationResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.conversation !== undefined) {
+      Conversation.encode(message.conversation, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReopenConversationResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReopenConversationResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.conversation = Conversation.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReopenConversationResponse {
+    return { conversation: isSet(object.conversation) ? Conversation.fromJSON(object.conversation) : undefined };
+  },
+
+  toJSON(message: ReopenConversationResponse): unknown {
+    const obj: any = {};
+    if (message.conversation !== undefined) {
+      obj.conversation = Conversation.toJSON(message.conversation);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReopenConversationResponse>): ReopenConversationResponse {
+    return ReopenConversationResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReopenConversationResponse>): ReopenConversationResponse {
+    const message = createBaseReopenConversationResponse();
+    message.conversation = (object.conversation !== undefined && object.conversation !== null)
+      ? Conversation.fromPartial(object.conversation)
+      : undefined;
+    return message;
+  },
+};
+
 /** Conversations owns conversations, messages and the unified timeline. */
 export type ConversationsServiceService = typeof ConversationsServiceService;
 export const ConversationsServiceService = {
@@ -1718,6 +2149,33 @@ export const ConversationsServiceService = {
     responseSerialize: (value: SendReplyResponse): Buffer => Buffer.from(SendReplyResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): SendReplyResponse => SendReplyResponse.decode(value),
   },
+  /**
+   * Resolves a conversation (from any state but resolved: FAILED_PRECONDITION there). A customer writing again
+   * within the reopen window reopens it; ReopenConversation does so by hand.
+   */
+  resolveConversation: {
+    path: "/domiq.conversations.v1.ConversationsService/ResolveConversation" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ResolveConversationRequest): Buffer =>
+      Buffer.from(ResolveConversationRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ResolveConversationRequest => ResolveConversationRequest.decode(value),
+    responseSerialize: (value: ResolveConversationResponse): Buffer =>
+      Buffer.from(ResolveConversationResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ResolveConversationResponse => ResolveConversationResponse.decode(value),
+  },
+  /** Reopens a resolved conversation (FAILED_PRECONDITION for any other state). */
+  reopenConversation: {
+    path: "/domiq.conversations.v1.ConversationsService/ReopenConversation" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ReopenConversationRequest): Buffer =>
+      Buffer.from(ReopenConversationRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ReopenConversationRequest => ReopenConversationRequest.decode(value),
+    responseSerialize: (value: ReopenConversationResponse): Buffer =>
+      Buffer.from(ReopenConversationResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ReopenConversationResponse => ReopenConversationResponse.decode(value),
+  },
 } as const;
 
 export interface ConversationsServiceServer extends UntypedServiceImplementation {
@@ -1733,6 +2191,13 @@ export interface ConversationsServiceServer extends UntypedServiceImplementation
    * idempotency_key again returns the first reply and sends nothing.
    */
   sendReply: handleUnaryCall<SendReplyRequest, SendReplyResponse>;
+  /**
+   * Resolves a conversation (from any state but resolved: FAILED_PRECONDITION there). A customer writing again
+   * within the reopen window reopens it; ReopenConversation does so by hand.
+   */
+  resolveConversation: handleUnaryCall<ResolveConversationRequest, ResolveConversationResponse>;
+  /** Reopens a resolved conversation (FAILED_PRECONDITION for any other state). */
+  reopenConversation: handleUnaryCall<ReopenConversationRequest, ReopenConversationResponse>;
 }
 
 export interface ConversationsServiceClient extends Client {
@@ -1817,6 +2282,41 @@ export interface ConversationsServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: SendReplyResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Resolves a conversation (from any state but resolved: FAILED_PRECONDITION there). A customer writing again
+   * within the reopen window reopens it; ReopenConversation does so by hand.
+   */
+  resolveConversation(
+    request: ResolveConversationRequest,
+    callback: (error: ServiceError | null, response: ResolveConversationResponse) => void,
+  ): ClientUnaryCall;
+  resolveConversation(
+    request: ResolveConversationRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ResolveConversationResponse) => void,
+  ): ClientUnaryCall;
+  resolveConversation(
+    request: ResolveConversationRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ResolveConversationResponse) => void,
+  ): ClientUnaryCall;
+  /** Reopens a resolved conversation (FAILED_PRECONDITION for any other state). */
+  reopenConversation(
+    request: ReopenConversationRequest,
+    callback: (error: ServiceError | null, response: ReopenConversationResponse) => void,
+  ): ClientUnaryCall;
+  reopenConversation(
+    request: ReopenConversationRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ReopenConversationResponse) => void,
+  ): ClientUnaryCall;
+  reopenConversation(
+    request: ReopenConversationRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ReopenConversationResponse) => void,
   ): ClientUnaryCall;
 }
 
