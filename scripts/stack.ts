@@ -2,11 +2,11 @@
 //   start  install, start PostgreSQL if needed and the project's own authenticated nats-server, run all services +
 //          simulators, seed a demo, send demo traffic
 //   test   install, start PostgreSQL if needed, run the whole vitest suite (unit, integration, end-to-end)
-//   bench  install, start infrastructure, run the ingest benchmark (JSON lines on stdout)
+//   bench  install, start infrastructure, run the benchmarks (test/bench/*.bench.ts, or those named; JSON lines on stdout)
 //   rotate-secrets  re-encrypt stored secrets under the current key of DOMIQ_ENCRYPTION_KEYS (docs/secrets.md)
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -168,7 +168,23 @@ switch (command) {
     ensureDependencies();
     await ensurePostgres(process.env.DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
     requireNatsForTests();
-    process.exit(run(process.execPath, [join(root, 'test', 'bench', 'ingest.bench.ts'), ...process.argv.slice(3)]));
+    // `npm run bench` runs every test/bench/<name>.bench.ts (ingest first); `npm run bench -- reply ...` only those named.
+    const benchDir = join(root, 'test', 'bench');
+    const all = readdirSync(benchDir).filter((f) => f.endsWith('.bench.ts')).map((f) => f.slice(0, -'.bench.ts'.length))
+      .sort((a, b) => (a === 'ingest' ? -1 : b === 'ingest' ? 1 : a.localeCompare(b)));
+    const named = process.argv.slice(3);
+    const unknown = named.filter((n) => !all.includes(n));
+    if (unknown.length) {
+      log(`unknown benchmark ${unknown.join(', ')}: use ${all.join(', ')}`);
+      process.exit(2);
+    }
+    let benchCode = 0;
+    for (const name of named.length ? named : all) {
+      log(`benchmark ${name}`);
+      const code = run(process.execPath, [join(benchDir, `${name}.bench.ts`)]);
+      if (code !== 0 && benchCode === 0) benchCode = code;
+    }
+    process.exit(benchCode);
     break;
   }
   case 'typecheck': {
