@@ -50,7 +50,8 @@ export const registry: Record<ServiceName, ServiceEntry> = {
     name: 'resolutions', grpcPort: 50054, opsPort: 9104, addrVar: 'RESOLUTIONS_GRPC_ADDR', grpcService: 'domiq.resolutions.v1.ResolutionsService', consumers: [{ durable: 'resolutions-conversation-escalated', event: 'conversationEscalated' }], calls: [],
   }),
   'resman-connector': entry({
-    name: 'resman-connector', grpcPort: 50055, opsPort: 9105, addrVar: 'RESMAN_CONNECTOR_GRPC_ADDR', grpcService: 'domiq.resman_connector.v1.ResmanConnectorService', consumers: [{ durable: 'resman-connector-message-created', event: 'messageCreated' }], calls: ['identity'],
+    name: 'resman-connector', grpcPort: 50055, opsPort: 9105, addrVar: 'RESMAN_CONNECTOR_GRPC_ADDR', grpcService: 'domiq.resman_connector.v1.ResmanConnectorService', consumers: [{ durable: 'resman-connector-message-created', event: 'messageCreated' }],
+    calls: ['identity', 'conversations'],
   }),
   'channel-gateway': entry({
     name: 'channel-gateway', grpcPort: 50056, opsPort: 9106, addrVar: 'CHANNEL_GATEWAY_GRPC_ADDR', grpcService: 'domiq.channel_gateway.v1.ChannelGatewayService',

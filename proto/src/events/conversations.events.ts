@@ -1,5 +1,5 @@
 // Events conversations owns (stream CONVERSATIONS).
-import { ConversationCreated, ConversationEscalated, ConversationStateChanged, MessageCreated, ReplyRequested } from '../../gen/domiq/conversations/v1/events.ts';
+import { ConversationCreated, ConversationEscalated, ConversationStateChanged, ConversationUpdated, MessageCreated, ReplyRequested } from '../../gen/domiq/conversations/v1/events.ts';
 import { ownedEvents } from '../event-contract.ts';
 
 const event = ownedEvents('conversations');
@@ -8,6 +8,7 @@ export const conversationsEvents = {
   conversationCreated: event('conversation.created', 'conversation', ConversationCreated),
   conversationEscalated: event('conversation.escalated', 'conversation', ConversationEscalated),
   conversationStateChanged: event('conversation.state_changed', 'conversation', ConversationStateChanged),
+  conversationUpdated: event('conversation.updated', 'conversation', ConversationUpdated),
   messageCreated: event('message.created', 'message', MessageCreated),
   replyRequested: event('message.reply_requested', 'message', ReplyRequested),
 } as const;

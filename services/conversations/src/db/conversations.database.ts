@@ -5,5 +5,5 @@ export const database = {
   name: 'conversations',
   entities: conversationsEntities,
   migrationsPath: fileURLToPath(new URL('./migrations', import.meta.url)),
-  updatedAtTables: ['conversations', 'internal_notes'],
+  updatedAtTables: ['conversations', 'internal_notes', 'leads'],
 };

@@ -1,5 +1,5 @@
 import { defineEntity, p } from '@mikro-orm/core';
-import { CHANNELS, CONVERSATION_STATES, SEVERITIES, sqlIn, type Channel, type ConversationState, type Severity, type SlaTier } from '@domiq/proto/vocabulary';
+import { CHANNELS, CONVERSATION_STATES, LEAD_STATUSES, SEVERITIES, sqlIn, type Channel, type ConversationState, type LeadStatus, type Severity, type SlaTier } from '@domiq/proto/vocabulary';
 
 /** A message's channel: a customer channel, or `internal` for what agents write among themselves (seed). */
 export const MESSAGE_CHANNELS = [...CHANNELS, 'internal'] as const;
@@ -190,7 +190,50 @@ export const InternalNote = defineEntity({
   ],
 });
 
+/**
+ * The leasing lead of a conversation at a property (issue 8; what the ResMan connector syncs). One row per conversation,
+ * written the first time something about the lead changes (until then GetLead answers the defaults). `version` is
+ * DomIQ's data version of the lead: +1 on every change, compared by the connector's lead_sync_mapping.sync_version.
+ */
+export const Lead = defineEntity({
+  name: 'Lead',
+  tableName: 'leads',
+  properties: {
+    conversationId: p.uuid().primary(),
+    accountId: p.uuid(),
+    propertyId: p.uuid().index('idx_leads_property'),
+    customerId: p.uuid().index('idx_leads_customer'),
+    status: p.string().length(30).$type<LeadStatus>().default('new'),
+    lostReason: p.text().nullable(),
+    aiIntentSummary: p.text().nullable(),
+    isQualified: p.boolean().default(false),
+    isBookTour: p.boolean().default(false),
+    tourAt: p.datetime().nullable(),
+    leadSource: p.string().length(100).nullable(),
+    /** yyyy-mm-dd, or yyyy-mm when only the month is known. */
+    moveIn: p.string().length(10).nullable(),
+    bedrooms: p.decimal('number').columnType('numeric(3,1)').nullable(),
+    bathrooms: p.decimal('number').columnType('numeric(3,1)').nullable(),
+    rentMin: p.integer().nullable(),
+    rentMax: p.integer().nullable(),
+    pets: p.json<Array<{ type: string; count: number }>>().defaultRaw(`'[]'`),
+    occupants: p.integer().nullable(),
+    desiredUnit: p.string().length(50).nullable(),
+    desiredFloorplan: p.string().length(100).nullable(),
+    version: p.integer().default(0),
+    updatedBy: p.string().length(100).nullable(),
+    createdAt: p.datetime().defaultRaw('now()').onCreate(() => new Date()),
+    updatedAt: p.datetime().defaultRaw('now()').onCreate(() => new Date()),
+  },
+  indexes: [{ name: 'idx_leads_account_status', properties: ['accountId', 'status'] }],
+  checks: [
+    { name: 'leads_status_check', expression: sqlIn('status', LEAD_STATUSES) },
+    { name: 'leads_lost_reason_check', expression: `status <> 'lost' or lost_reason is not null` },
+  ],
+});
+
 export type ConversationRow = InstanceType<typeof Conversation.class>;
+export type LeadRow = InstanceType<typeof Lead.class>;
 export type MessageRow = InstanceType<typeof Message.class>;
 
-export const conversationsEntities = [Conversation, Message, Attachment, AiAnnotation, InternalNote];
+export const conversationsEntities = [Conversation, Message, Attachment, AiAnnotation, InternalNote, Lead];

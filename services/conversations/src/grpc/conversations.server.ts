@@ -9,6 +9,9 @@ import { getConversation, listConversations, listMessages, type ReadScope } from
 import { escalateConversation } from '../app/escalate-conversation.ts';
 import { sendReply } from '../app/send-reply.ts';
 import { resolveConversation } from '../app/resolve-conversation.ts';
+import { getLead, updateLead } from '../app/update-lead.ts';
+import { toLeadMsg } from '../app/lead-contract.ts';
+import { leadChangesOf } from './lead-changes.ts';
 import { isIdempotencyKeyConflict } from '../db/database-errors.ts';
 
 function toConversationMsg(c: ConversationRow): ConversationMsg {
@@ -42,6 +45,9 @@ export const conversationsAccess: AccessTable<ConversationsServiceServer> = {
   sendReply: { roles: ['admin', 'supervisor', 'agent', 'property_manager'] },
   resolveConversation: { roles: ['admin', 'supervisor', 'agent', 'property_manager'] },
   reopenConversation: { roles: ['admin', 'supervisor', 'agent', 'property_manager'] },
+  // The ResMan connector reads leads and writes ResMan-side changes back.
+  getLead: { roles: ['admin', 'supervisor', 'agent', 'engineer', 'property_manager'], services: ['resman-connector'] },
+  updateLead: { roles: ['admin', 'supervisor', 'agent', 'property_manager'], services: ['resman-connector'] },
 };
 
 /** A reply: plain text, within what every SMS provider accepts (1600 characters). */
@@ -114,6 +120,21 @@ export function conversationsGrpcService(orm: MikroORM): GrpcService {
       const conversationId = requireUuid(req.conversationId, 'conversation_id');
       const c = await inTransaction(orm, auditActor(ctx.caller), (uow) => resolveConversation(uow, readScope(ctx), conversationId, 'reopen'));
       return { conversation: toConversationMsg(c) };
+    },
+
+    async getLead(req, ctx) {
+      const conversationId = requireUuid(req.conversationId, 'conversation_id');
+      return { lead: toLeadMsg(await getLead(readModel(orm), readScope(ctx), conversationId)) };
+    },
+
+    async updateLead(req, ctx) {
+      const conversationId = requireUuid(req.conversationId, 'conversation_id');
+      const changes = leadChangesOf(req.changes);
+      const expectedVersion = req.expectedVersion ?? null;
+      if (expectedVersion !== null && (!Number.isInteger(expectedVersion) || expectedVersion < 0)) throw new InvalidArgumentError('expected_version', 'must be a version (0 or more)');
+      const by = ctx.caller.kind === 'user' ? `user:${ctx.caller.subject}` : ctx.caller.subject;
+      const { lead, changed } = await inTransaction(orm, auditActor(ctx.caller), (uow) => updateLead(uow, { scope: readScope(ctx), conversationId, changes, expectedVersion, by }));
+      return { lead: toLeadMsg(lead), changedFields: changed };
     },
     },
   });

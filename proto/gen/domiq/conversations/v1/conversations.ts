@@ -31,6 +31,10 @@ import {
   issueTypeFromJSON,
   issueTypeToJSON,
   issueTypeToNumber,
+  LeadStatus,
+  leadStatusFromJSON,
+  leadStatusToJSON,
+  leadStatusToNumber,
   Severity,
   severityFromJSON,
   severityToJSON,
@@ -155,6 +159,102 @@ export interface ReopenConversationRequest {
 
 export interface ReopenConversationResponse {
   conversation?: Conversation | undefined;
+}
+
+export interface Pet {
+  /** e.g. "dog", "cat". */
+  type: string;
+  count: number;
+}
+
+/** What the prospect is looking for. Unset fields are unknown. */
+export interface LeadPreferences {
+  /** yyyy-mm-dd, or yyyy-mm when only the month is known. */
+  moveIn?: string | undefined;
+  bedrooms?: number | undefined;
+  bathrooms?: number | undefined;
+  rentMin?: number | undefined;
+  rentMax?: number | undefined;
+  pets: Pet[];
+  occupants?: number | undefined;
+  desiredUnit?: string | undefined;
+  desiredFloorplan?: string | undefined;
+}
+
+export interface Lead {
+  conversationId: string;
+  accountId: string;
+  propertyId: string;
+  customerId: string;
+  status: LeadStatus;
+  lostReason: string;
+  aiIntentSummary: string;
+  isQualified: boolean;
+  isBookTour: boolean;
+  tourAt: string;
+  leadSource: string;
+  preferences?:
+    | LeadPreferences
+    | undefined;
+  /** DomIQ's data version of the lead: +1 on every change (the ResMan connector's sync_version compares with it). */
+  version: number;
+  updatedAt: string;
+  /** Who changed it last: "user:<id>", "service:<name>" or "annotator". */
+  updatedBy: string;
+}
+
+export interface GetLeadRequest {
+  accountId: string;
+  conversationId: string;
+}
+
+export interface GetLeadResponse {
+  lead?: Lead | undefined;
+}
+
+/** The fields to change; an absent field stays as it is. An empty string clears a text field. */
+export interface LeadChanges {
+  status?: LeadStatus | undefined;
+  lostReason?: string | undefined;
+  aiIntentSummary?: string | undefined;
+  isQualified?: boolean | undefined;
+  isBookTour?:
+    | boolean
+    | undefined;
+  /** RFC 3339; empty clears it. */
+  tourAt?: string | undefined;
+  leadSource?: string | undefined;
+  moveIn?: string | undefined;
+  bedrooms?: number | undefined;
+  bathrooms?: number | undefined;
+  rentMin?: number | undefined;
+  rentMax?:
+    | number
+    | undefined;
+  /** Replaces the list when set_pets is true (a repeated field has no presence of its own). */
+  pets: Pet[];
+  setPets: boolean;
+  occupants?: number | undefined;
+  desiredUnit?: string | undefined;
+  desiredFloorplan?: string | undefined;
+}
+
+export interface UpdateLeadRequest {
+  accountId: string;
+  conversationId: string;
+  changes?:
+    | LeadChanges
+    | undefined;
+  /** When set: the version the caller last saw; another change since is FAILED_PRECONDITION. */
+  expectedVersion?: number | undefined;
+}
+
+export interface UpdateLeadResponse {
+  lead?:
+    | Lead
+    | undefined;
+  /** The fields that changed (proto field names); empty when nothing did (no new version, no event). */
+  changedFields: string[];
 }
 
 function createBaseConversation(): Conversation {
@@ -2087,6 +2187,1450 @@ export const ReopenConversationResponse: MessageFns<ReopenConversationResponse> 
   },
 };
 
+function createBasePet(): Pet {
+  return { type: "", count: 0 };
+}
+
+export const Pet: MessageFns<Pet> = {
+  encode(message: Pet, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.type !== "") {
+      writer.uint32(10).string(message.type);
+    }
+    if (message.count !== 0) {
+      writer.uint32(16).int32(message.count);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Pet {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePet();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.type = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.count = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Pet {
+    return {
+      type: isSet(object.type) ? globalThis.String(object.type) : "",
+      count: isSet(object.count) ? globalThis.Number(object.count) : 0,
+    };
+  },
+
+  toJSON(message: Pet): unknown {
+    const obj: any = {};
+    if (message.type !== "") {
+      obj.type = message.type;
+    }
+    if (message.count !== 0) {
+      obj.count = Math.round(message.count);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Pet>): Pet {
+    return Pet.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Pet>): Pet {
+    const message = createBasePet();
+    message.type = object.type ?? "";
+    message.count = object.count ?? 0;
+    return message;
+  },
+};
+
+function createBaseLeadPreferences(): LeadPreferences {
+  return {
+    moveIn: undefined,
+    bedrooms: undefined,
+    bathrooms: undefined,
+    rentMin: undefined,
+    rentMax: undefined,
+    pets: [],
+    occupants: undefined,
+    desiredUnit: undefined,
+    desiredFloorplan: undefined,
+  };
+}
+
+export const LeadPreferences: MessageFns<LeadPreferences> = {
+  encode(message: LeadPreferences, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.moveIn !== undefined) {
+      writer.uint32(10).string(message.moveIn);
+    }
+    if (message.bedrooms !== undefined) {
+      writer.uint32(17).double(message.bedrooms);
+    }
+    if (message.bathrooms !== undefined) {
+      writer.uint32(25).double(message.bathrooms);
+    }
+    if (message.rentMin !== undefined) {
+      writer.uint32(32).int32(message.rentMin);
+    }
+    if (message.rentMax !== undefined) {
+      writer.uint32(40).int32(message.rentMax);
+    }
+    for (const v of message.pets) {
+      Pet.encode(v!, writer.uint32(50).fork()).join();
+    }
+    if (message.occupants !== undefined) {
+      writer.uint32(56).int32(message.occupants);
+    }
+    if (message.desiredUnit !== undefined) {
+      writer.uint32(66).string(message.desiredUnit);
+    }
+    if (message.desiredFloorplan !== undefined) {
+      writer.uint32(74).string(message.desiredFloorplan);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LeadPreferences {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLeadPreferences();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.moveIn = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.bedrooms = reader.double();
+            continue;
+          }
+          case 3: {
+            if (tag !== 25) {
+              break;
+            }
+
+            message.bathrooms = reader.double();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.rentMin = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.rentMax = reader.int32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.pets.push(Pet.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.occupants = reader.int32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.desiredUnit = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.desiredFloorplan = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LeadPreferences {
+    return {
+      moveIn: isSet(object.moveIn)
+        ? globalThis.String(object.moveIn)
+        : isSet(object.move_in)
+        ? globalThis.String(object.move_in)
+        : undefined,
+      bedrooms: isSet(object.bedrooms) ? globalThis.Number(object.bedrooms) : undefined,
+      bathrooms: isSet(object.bathrooms) ? globalThis.Number(object.bathrooms) : undefined,
+      rentMin: isSet(object.rentMin)
+        ? globalThis.Number(object.rentMin)
+        : isSet(object.rent_min)
+        ? globalThis.Number(object.rent_min)
+        : undefined,
+      rentMax: isSet(object.rentMax)
+        ? globalThis.Number(object.rentMax)
+        : isSet(object.rent_max)
+        ? globalThis.Number(object.rent_max)
+        : undefined,
+      pets: globalThis.Array.isArray(object?.pets) ? object.pets.map((e: any) => Pet.fromJSON(e)) : [],
+      occupants: isSet(object.occupants) ? globalThis.Number(object.occupants) : undefined,
+      desiredUnit: isSet(object.desiredUnit)
+        ? globalThis.String(object.desiredUnit)
+        : isSet(object.desired_unit)
+        ? globalThis.String(object.desired_unit)
+        : undefined,
+      desiredFloorplan: isSet(object.desiredFloorplan)
+        ? globalThis.String(object.desiredFloorplan)
+        : isSet(object.desired_floorplan)
+        ? globalThis.String(object.desired_floorplan)
+        : undefined,
+    };
+  },
+
+  toJSON(message: LeadPreferences): unknown {
+    const obj: any = {};
+    if (message.moveIn !== undefined) {
+      obj.moveIn = message.moveIn;
+    }
+    if (message.bedrooms !== undefined) {
+      obj.bedrooms = floatToJson(message.bedrooms);
+    }
+    if (message.bathrooms !== undefined) {
+      obj.bathrooms = floatToJson(message.bathrooms);
+    }
+    if (message.rentMin !== undefined) {
+      obj.rentMin = Math.round(message.rentMin);
+    }
+    if (message.rentMax !== undefined) {
+      obj.rentMax = Math.round(message.rentMax);
+    }
+    if (message.pets?.length) {
+      obj.pets = message.pets.map((e) => Pet.toJSON(e));
+    }
+    if (message.occupants !== undefined) {
+      obj.occupants = Math.round(message.occupants);
+    }
+    if (message.desiredUnit !== undefined) {
+      obj.desiredUnit = message.desiredUnit;
+    }
+    if (message.desiredFloorplan !== undefined) {
+      obj.desiredFloorplan = message.desiredFloorplan;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<LeadPreferences>): LeadPreferences {
+    return LeadPreferences.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<LeadPreferences>): LeadPreferences {
+    const message = createBaseLeadPreferences();
+    message.moveIn = object.moveIn ?? undefined;
+    message.bedrooms = object.bedrooms ?? undefined;
+    message.bathrooms = object.bathrooms ?? undefined;
+    message.rentMin = object.rentMin ?? undefined;
+    message.rentMax = object.rentMax ?? undefined;
+    message.pets = object.pets?.map((e) => Pet.fromPartial(e)) || [];
+    message.occupants = object.occupants ?? undefined;
+    message.desiredUnit = object.desiredUnit ?? undefined;
+    message.desiredFloorplan = object.desiredFloorplan ?? undefined;
+    return message;
+  },
+};
+
+function createBaseLead(): Lead {
+  return {
+    conversationId: "",
+    accountId: "",
+    propertyId: "",
+    customerId: "",
+    status: LeadStatus.LEAD_STATUS_UNSPECIFIED,
+    lostReason: "",
+    aiIntentSummary: "",
+    isQualified: false,
+    isBookTour: false,
+    tourAt: "",
+    leadSource: "",
+    preferences: undefined,
+    version: 0,
+    updatedAt: "",
+    updatedBy: "",
+  };
+}
+
+export const Lead: MessageFns<Lead> = {
+  encode(message: Lead, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.conversationId !== "") {
+      writer.uint32(10).string(message.conversationId);
+    }
+    if (message.accountId !== "") {
+      writer.uint32(18).string(message.accountId);
+    }
+    if (message.propertyId !== "") {
+      writer.uint32(26).string(message.propertyId);
+    }
+    if (message.customerId !== "") {
+      writer.uint32(34).string(message.customerId);
+    }
+    if (message.status !== LeadStatus.LEAD_STATUS_UNSPECIFIED) {
+      writer.uint32(40).int32(leadStatusToNumber(message.status));
+    }
+    if (message.lostReason !== "") {
+      writer.uint32(50).string(message.lostReason);
+    }
+    if (message.aiIntentSummary !== "") {
+      writer.uint32(58).string(message.aiIntentSummary);
+    }
+    if (message.isQualified !== false) {
+      writer.uint32(64).bool(message.isQualified);
+    }
+    if (message.isBookTour !== false) {
+      writer.uint32(72).bool(message.isBookTour);
+    }
+    if (message.tourAt !== "") {
+      writer.uint32(82).string(message.tourAt);
+    }
+    if (message.leadSource !== "") {
+      writer.uint32(90).string(message.leadSource);
+    }
+    if (message.preferences !== undefined) {
+      LeadPreferences.encode(message.preferences, writer.uint32(98).fork()).join();
+    }
+    if (message.version !== 0) {
+      writer.uint32(104).int32(message.version);
+    }
+    if (message.updatedAt !== "") {
+      writer.uint32(114).string(message.updatedAt);
+    }
+    if (message.updatedBy !== "") {
+      writer.uint32(122).string(message.updatedBy);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Lead {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLead();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.conversationId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.propertyId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.customerId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.status = leadStatusFromJSON(reader.int32());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.lostReason = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.aiIntentSummary = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.isQualified = reader.bool();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.isBookTour = reader.bool();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.tourAt = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.leadSource = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.preferences = LeadPreferences.decode(reader, reader.uint32());
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.version = reader.int32();
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.updatedAt = reader.string();
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.updatedBy = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Lead {
+    return {
+      conversationId: isSet(object.conversationId)
+        ? globalThis.String(object.conversationId)
+        : isSet(object.conversation_id)
+        ? globalThis.String(object.conversation_id)
+        : "",
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+      propertyId: isSet(object.propertyId)
+        ? globalThis.String(object.propertyId)
+        : isSet(object.property_id)
+        ? globalThis.String(object.property_id)
+        : "",
+      customerId: isSet(object.customerId)
+        ? globalThis.String(object.customerId)
+        : isSet(object.customer_id)
+        ? globalThis.String(object.customer_id)
+        : "",
+      status: isSet(object.status) ? leadStatusFromJSON(object.status) : LeadStatus.LEAD_STATUS_UNSPECIFIED,
+      lostReason: isSet(object.lostReason)
+        ? globalThis.String(object.lostReason)
+        : isSet(object.lost_reason)
+        ? globalThis.String(object.lost_reason)
+        : "",
+      aiIntentSummary: isSet(object.aiIntentSummary)
+        ? globalThis.String(object.aiIntentSummary)
+        : isSet(object.ai_intent_summary)
+        ? globalThis.String(object.ai_intent_summary)
+        : "",
+      isQualified: isSet(object.isQualified)
+        ? globalThis.Boolean(object.isQualified)
+        : isSet(object.is_qualified)
+        ? globalThis.Boolean(object.is_qualified)
+        : false,
+      isBookTour: isSet(object.isBookTour)
+        ? globalThis.Boolean(object.isBookTour)
+        : isSet(object.is_book_tour)
+        ? globalThis.Boolean(object.is_book_tour)
+        : false,
+      tourAt: isSet(object.tourAt)
+        ? globalThis.String(object.tourAt)
+        : isSet(object.tour_at)
+        ? globalThis.String(object.tour_at)
+        : "",
+      leadSource: isSet(object.leadSource)
+        ? globalThis.String(object.leadSource)
+        : isSet(object.lead_source)
+        ? globalThis.String(object.lead_source)
+        : "",
+      preferences: isSet(object.preferences) ? LeadPreferences.fromJSON(object.preferences) : undefined,
+      version: isSet(object.version) ? globalThis.Number(object.version) : 0,
+      updatedAt: isSet(object.updatedAt)
+        ? globalThis.String(object.updatedAt)
+        : isSet(object.updated_at)
+        ? globalThis.String(object.updated_at)
+        : "",
+      updatedBy: isSet(object.updatedBy)
+        ? globalThis.String(object.updatedBy)
+        : isSet(object.updated_by)
+        ? globalThis.String(object.updated_by)
+        : "",
+    };
+  },
+
+  toJSON(message: Lead): unknown {
+    const obj: any = {};
+    if (message.conversationId !== "") {
+      obj.conversationId = message.conversationId;
+    }
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    if (message.propertyId !== "") {
+      obj.propertyId = message.propertyId;
+    }
+    if (message.customerId !== "") {
+      obj.customerId = message.customerId;
+    }
+    if (message.status !== LeadStatus.LEAD_STATUS_UNSPECIFIED) {
+      obj.status = leadStatusToJSON(message.status);
+    }
+    if (message.lostReason !== "") {
+      obj.lostReason = message.lostReason;
+    }
+    if (message.aiIntentSummary !== "") {
+      obj.aiIntentSummary = message.aiIntentSummary;
+    }
+    if (message.isQualified !== false) {
+      obj.isQualified = message.isQualified;
+    }
+    if (message.isBookTour !== false) {
+      obj.isBookTour = message.isBookTour;
+    }
+    if (message.tourAt !== "") {
+      obj.tourAt = message.tourAt;
+    }
+    if (message.leadSource !== "") {
+      obj.leadSource = message.leadSource;
+    }
+    if (message.preferences !== undefined) {
+      obj.preferences = LeadPreferences.toJSON(message.preferences);
+    }
+    if (message.version !== 0) {
+      obj.version = Math.round(message.version);
+    }
+    if (message.updatedAt !== "") {
+      obj.updatedAt = message.updatedAt;
+    }
+    if (message.updatedBy !== "") {
+      obj.updatedBy = message.updatedBy;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Lead>): Lead {
+    return Lead.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Lead>): Lead {
+    const message = createBaseLead();
+    message.conversationId = object.conversationId ?? "";
+    message.accountId = object.accountId ?? "";
+    message.propertyId = object.propertyId ?? "";
+    message.customerId = object.customerId ?? "";
+    message.status = object.status ?? LeadStatus.LEAD_STATUS_UNSPECIFIED;
+    message.lostReason = object.lostReason ?? "";
+    message.aiIntentSummary = object.aiIntentSummary ?? "";
+    message.isQualified = object.isQualified ?? false;
+    message.isBookTour = object.isBookTour ?? false;
+    message.tourAt = object.tourAt ?? "";
+    message.leadSource = object.leadSource ?? "";
+    message.preferences = (object.preferences !== undefined && object.preferences !== null)
+      ? LeadPreferences.fromPartial(object.preferences)
+      : undefined;
+    message.version = object.version ?? 0;
+    message.updatedAt = object.updatedAt ?? "";
+    message.updatedBy = object.updatedBy ?? "";
+    return message;
+  },
+};
+
+function createBaseGetLeadRequest(): GetLeadRequest {
+  return { accountId: "", conversationId: "" };
+}
+
+export const GetLeadRequest: MessageFns<GetLeadRequest> = {
+  encode(message: GetLeadRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accountId !== "") {
+      writer.uint32(10).string(message.accountId);
+    }
+    if (message.conversationId !== "") {
+      writer.uint32(18).string(message.conversationId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetLeadRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetLeadRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.conversationId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetLeadRequest {
+    return {
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+      conversationId: isSet(object.conversationId)
+        ? globalThis.String(object.conversationId)
+        : isSet(object.conversation_id)
+        ? globalThis.String(object.conversation_id)
+        : "",
+    };
+  },
+
+  toJSON(message: GetLeadRequest): unknown {
+    const obj: any = {};
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    if (message.conversationId !== "") {
+      obj.conversationId = message.conversationId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetLeadRequest>): GetLeadRequest {
+    return GetLeadRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetLeadRequest>): GetLeadRequest {
+    const message = createBaseGetLeadRequest();
+    message.accountId = object.accountId ?? "";
+    message.conversationId = object.conversationId ?? "";
+    return message;
+  },
+};
+
+function createBaseGetLeadResponse(): GetLeadResponse {
+  return { lead: undefined };
+}
+
+export const GetLeadResponse: MessageFns<GetLeadResponse> = {
+  encode(message: GetLeadResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.lead !== undefined) {
+      Lead.encode(message.lead, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetLeadResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetLeadResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.lead = Lead.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetLeadResponse {
+    return { lead: isSet(object.lead) ? Lead.fromJSON(object.lead) : undefined };
+  },
+
+  toJSON(message: GetLeadResponse): unknown {
+    const obj: any = {};
+    if (message.lead !== undefined) {
+      obj.lead = Lead.toJSON(message.lead);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetLeadResponse>): GetLeadResponse {
+    return GetLeadResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetLeadResponse>): GetLeadResponse {
+    const message = createBaseGetLeadResponse();
+    message.lead = (object.lead !== undefined && object.lead !== null) ? Lead.fromPartial(object.lead) : undefined;
+    return message;
+  },
+};
+
+function createBaseLeadChanges(): LeadChanges {
+  return {
+    status: undefined,
+    lostReason: undefined,
+    aiIntentSummary: undefined,
+    isQualified: undefined,
+    isBookTour: undefined,
+    tourAt: undefined,
+    leadSource: undefined,
+    moveIn: undefined,
+    bedrooms: undefined,
+    bathrooms: undefined,
+    rentMin: undefined,
+    rentMax: undefined,
+    pets: [],
+    setPets: false,
+    occupants: undefined,
+    desiredUnit: undefined,
+    desiredFloorplan: undefined,
+  };
+}
+
+export const LeadChanges: MessageFns<LeadChanges> = {
+  encode(message: LeadChanges, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.status !== undefined) {
+      writer.uint32(8).int32(leadStatusToNumber(message.status));
+    }
+    if (message.lostReason !== undefined) {
+      writer.uint32(18).string(message.lostReason);
+    }
+    if (message.aiIntentSummary !== undefined) {
+      writer.uint32(26).string(message.aiIntentSummary);
+    }
+    if (message.isQualified !== undefined) {
+      writer.uint32(32).bool(message.isQualified);
+    }
+    if (message.isBookTour !== undefined) {
+      writer.uint32(40).bool(message.isBookTour);
+    }
+    if (message.tourAt !== undefined) {
+      writer.uint32(50).string(message.tourAt);
+    }
+    if (message.leadSource !== undefined) {
+      writer.uint32(58).string(message.leadSource);
+    }
+    if (message.moveIn !== undefined) {
+      writer.uint32(66).string(message.moveIn);
+    }
+    if (message.bedrooms !== undefined) {
+      writer.uint32(73).double(message.bedrooms);
+    }
+    if (message.bathrooms !== undefined) {
+      writer.uint32(81).double(message.bathrooms);
+    }
+    if (message.rentMin !== undefined) {
+      writer.uint32(88).int32(message.rentMin);
+    }
+    if (message.rentMax !== undefined) {
+      writer.uint32(96).int32(message.rentMax);
+    }
+    for (const v of message.pets) {
+      Pet.encode(v!, writer.uint32(106).fork()).join();
+    }
+    if (message.setPets !== false) {
+      writer.uint32(112).bool(message.setPets);
+    }
+    if (message.occupants !== undefined) {
+      writer.uint32(120).int32(message.occupants);
+    }
+    if (message.desiredUnit !== undefined) {
+      writer.uint32(130).string(message.desiredUnit);
+    }
+    if (message.desiredFloorplan !== undefined) {
+      writer.uint32(138).string(message.desiredFloorplan);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LeadChanges {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLeadChanges();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.status = leadStatusFromJSON(reader.int32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.lostReason = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.aiIntentSummary = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.isQualified = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.isBookTour = reader.bool();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.tourAt = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.leadSource = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.moveIn = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 73) {
+              break;
+            }
+
+            message.bedrooms = reader.double();
+            continue;
+          }
+          case 10: {
+            if (tag !== 81) {
+              break;
+            }
+
+            message.bathrooms = reader.double();
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.rentMin = reader.int32();
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.rentMax = reader.int32();
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.pets.push(Pet.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.setPets = reader.bool();
+            continue;
+          }
+          case 15: {
+            if (tag !== 120) {
+              break;
+            }
+
+            message.occupants = reader.int32();
+            continue;
+          }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.desiredUnit = reader.string();
+            continue;
+          }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.desiredFloorplan = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LeadChanges {
+    return {
+      status: isSet(object.status) ? leadStatusFromJSON(object.status) : undefined,
+      lostReason: isSet(object.lostReason)
+        ? globalThis.String(object.lostReason)
+        : isSet(object.lost_reason)
+        ? globalThis.String(object.lost_reason)
+        : undefined,
+      aiIntentSummary: isSet(object.aiIntentSummary)
+        ? globalThis.String(object.aiIntentSummary)
+        : isSet(object.ai_intent_summary)
+        ? globalThis.String(object.ai_intent_summary)
+        : undefined,
+      isQualified: isSet(object.isQualified)
+        ? globalThis.Boolean(object.isQualified)
+        : isSet(object.is_qualified)
+        ? globalThis.Boolean(object.is_qualified)
+        : undefined,
+      isBookTour: isSet(object.isBookTour)
+        ? globalThis.Boolean(object.isBookTour)
+        : isSet(object.is_book_tour)
+        ? globalThis.Boolean(object.is_book_tour)
+        : undefined,
+      tourAt: isSet(object.tourAt)
+        ? globalThis.String(object.tourAt)
+        : isSet(object.tour_at)
+        ? globalThis.String(object.tour_at)
+        : undefined,
+      leadSource: isSet(object.leadSource)
+        ? globalThis.String(object.leadSource)
+        : isSet(object.lead_source)
+        ? globalThis.String(object.lead_source)
+        : undefined,
+      moveIn: isSet(object.moveIn)
+        ? globalThis.String(object.moveIn)
+        : isSet(object.move_in)
+        ? globalThis.String(object.move_in)
+        : undefined,
+      bedrooms: isSet(object.bedrooms) ? globalThis.Number(object.bedrooms) : undefined,
+      bathrooms: isSet(object.bathrooms) ? globalThis.Number(object.bathrooms) : undefined,
+      rentMin: isSet(object.rentMin)
+        ? globalThis.Number(object.rentMin)
+        : isSet(object.rent_min)
+        ? globalThis.Number(object.rent_min)
+        : undefined,
+      rentMax: isSet(object.rentMax)
+        ? globalThis.Number(object.rentMax)
+        : isSet(object.rent_max)
+        ? globalThis.Number(object.rent_max)
+        : undefined,
+      pets: globalThis.Array.isArray(object?.pets)
+        ? object.pets.map((e: any) => Pet.fromJSON(e))
+        : [],
+      setPets: isSet(object.setPets)
+        ? globalThis.Boolean(object.setPets)
+        : isSet(object.set_pets)
+        ? globalThis.Boolean(object.set_pets)
+        : false,
+      occupants: isSet(object.occupants) ? globalThis.Number(object.occupants) : undefined,
+      desiredUnit: isSet(object.desiredUnit)
+        ? globalThis.String(object.desiredUnit)
+        : isSet(object.desired_unit)
+        ? globalThis.String(object.desired_unit)
+        : undefined,
+      desiredFloorplan: isSet(object.desiredFloorplan)
+        ? globalThis.String(object.desiredFloorplan)
+        : isSet(object.desired_floorplan)
+        ? globalThis.String(object.desired_floorplan)
+        : undefined,
+    };
+  },
+
+  toJSON(message: LeadChanges): unknown {
+    const obj: any = {};
+    if (message.status !== undefined) {
+      obj.status = leadStatusToJSON(message.status);
+    }
+    if (message.lostReason !== undefined) {
+      obj.lostReason = message.lostReason;
+    }
+    if (message.aiIntentSummary !== undefined) {
+      obj.aiIntentSummary = message.aiIntentSummary;
+    }
+    if (message.isQualified !== undefined) {
+      obj.isQualified = message.isQualified;
+    }
+    if (message.isBookTour !== undefined) {
+      obj.isBookTour = message.isBookTour;
+    }
+    if (message.tourAt !== undefined) {
+      obj.tourAt = message.tourAt;
+    }
+    if (message.leadSource !== undefined) {
+      obj.leadSource = message.leadSource;
+    }
+    if (message.moveIn !== undefined) {
+      obj.moveIn = message.moveIn;
+    }
+    if (message.bedrooms !== undefined) {
+      obj.bedrooms = floatToJson(message.bedrooms);
+    }
+    if (message.bathrooms !== undefined) {
+      obj.bathrooms = floatToJson(message.bathrooms);
+    }
+    if (message.rentMin !== undefined) {
+      obj.rentMin = Math.round(message.rentMin);
+    }
+    if (message.rentMax !== undefined) {
+      obj.rentMax = Math.round(message.rentMax);
+    }
+    if (message.pets?.length) {
+      obj.pets = message.pets.map((e) => Pet.toJSON(e));
+    }
+    if (message.setPets !== false) {
+      obj.setPets = message.setPets;
+    }
+    if (message.occupants !== undefined) {
+      obj.occupants = Math.round(message.occupants);
+    }
+    if (message.desiredUnit !== undefined) {
+      obj.desiredUnit = message.desiredUnit;
+    }
+    if (message.desiredFloorplan !== undefined) {
+      obj.desiredFloorplan = message.desiredFloorplan;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<LeadChanges>): LeadChanges {
+    return LeadChanges.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<LeadChanges>): LeadChanges {
+    const message = createBaseLeadChanges();
+    message.status = object.status ?? undefined;
+    message.lostReason = object.lostReason ?? undefined;
+    message.aiIntentSummary = object.aiIntentSummary ?? undefined;
+    message.isQualified = object.isQualified ?? undefined;
+    message.isBookTour = object.isBookTour ?? undefined;
+    message.tourAt = object.tourAt ?? undefined;
+    message.leadSource = object.leadSource ?? undefined;
+    message.moveIn = object.moveIn ?? undefined;
+    message.bedrooms = object.bedrooms ?? undefined;
+    message.bathrooms = object.bathrooms ?? undefined;
+    message.rentMin = object.rentMin ?? undefined;
+    message.rentMax = object.rentMax ?? undefined;
+    message.pets = object.pets?.map((e) => Pet.fromPartial(e)) || [];
+    message.setPets = object.setPets ?? false;
+    message.occupants = object.occupants ?? undefined;
+    message.desiredUnit = object.desiredUnit ?? undefined;
+    message.desiredFloorplan = object.desiredFloorplan ?? undefined;
+    return message;
+  },
+};
+
+function createBaseUpdateLeadRequest(): UpdateLeadRequest {
+  return { accountId: "", conversationId: "", changes: undefined, expectedVersion: undefined };
+}
+
+export const UpdateLeadRequest: MessageFns<UpdateLeadRequest> = {
+  encode(message: UpdateLeadRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accountId !== "") {
+      writer.uint32(10).string(message.accountId);
+    }
+    if (message.conversationId !== "") {
+      writer.uint32(18).string(message.conversationId);
+    }
+    if (message.changes !== undefined) {
+      LeadChanges.encode(message.changes, writer.uint32(26).fork()).join();
+    }
+    if (message.expectedVersion !== undefined) {
+      writer.uint32(32).int32(message.expectedVersion);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateLeadRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateLeadRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.conversationId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.changes = LeadChanges.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.expectedVersion = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpdateLeadRequest {
+    return {
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+      conversationId: isSet(object.conversationId)
+        ? globalThis.String(object.conversationId)
+        : isSet(object.conversation_id)
+        ? globalThis.String(object.conversation_id)
+        : "",
+      changes: isSet(object.changes) ? LeadChanges.fromJSON(object.changes) : undefined,
+      expectedVersion: isSet(object.expectedVersion)
+        ? globalThis.Number(object.expectedVersion)
+        : isSet(object.expected_version)
+        ? globalThis.Number(object.expected_version)
+        : undefined,
+    };
+  },
+
+  toJSON(message: UpdateLeadRequest): unknown {
+    const obj: any = {};
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    if (message.conversationId !== "") {
+      obj.conversationId = message.conversationId;
+    }
+    if (message.changes !== undefined) {
+      obj.changes = LeadChanges.toJSON(message.changes);
+    }
+    if (message.expectedVersion !== undefined) {
+      obj.expectedVersion = Math.round(message.expectedVersion);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<UpdateLeadRequest>): UpdateLeadRequest {
+    return UpdateLeadRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UpdateLeadRequest>): UpdateLeadRequest {
+    const message = createBaseUpdateLeadRequest();
+    message.accountId = object.accountId ?? "";
+    message.conversationId = object.conversationId ?? "";
+    message.changes = (object.changes !== undefined && object.changes !== null)
+      ? LeadChanges.fromPartial(object.changes)
+      : undefined;
+    message.expectedVersion = object.expectedVersion ?? undefined;
+    return message;
+  },
+};
+
+function createBaseUpdateLeadResponse(): UpdateLeadResponse {
+  return { lead: undefined, changedFields: [] };
+}
+
+export const UpdateLeadResponse: MessageFns<UpdateLeadResponse> = {
+  encode(message: UpdateLeadResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.lead !== undefined) {
+      Lead.encode(message.lead, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.changedFields) {
+      writer.uint32(18).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateLeadResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateLeadResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.lead = Lead.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.changedFields.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpdateLeadResponse {
+    return {
+      lead: isSet(object.lead) ? Lead.fromJSON(object.lead) : undefined,
+      changedFields: globalThis.Array.isArray(object?.changedFields)
+        ? object.changedFields.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.changed_fields)
+        ? object.changed_fields.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: UpdateLeadResponse): unknown {
+    const obj: any = {};
+    if (message.lead !== undefined) {
+      obj.lead = Lead.toJSON(message.lead);
+    }
+    if (message.changedFields?.length) {
+      obj.changedFields = message.changedFields;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<UpdateLeadResponse>): UpdateLeadResponse {
+    return UpdateLeadResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UpdateLeadResponse>): UpdateLeadResponse {
+    const message = createBaseUpdateLeadResponse();
+    message.lead = (object.lead !== undefined && object.lead !== null) ? Lead.fromPartial(object.lead) : undefined;
+    message.changedFields = object.changedFields?.map((e) => e) || [];
+    return message;
+  },
+};
+
 /** Conversations owns conversations, messages and the unified timeline. */
 export type ConversationsServiceService = typeof ConversationsServiceService;
 export const ConversationsServiceService = {
@@ -2176,6 +3720,33 @@ export const ConversationsServiceService = {
       Buffer.from(ReopenConversationResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ReopenConversationResponse => ReopenConversationResponse.decode(value),
   },
+  /**
+   * The leasing lead of a conversation at a property (what the ResMan connector syncs). A conversation whose lead
+   * nobody changed yet has the defaults (status new, version 0).
+   */
+  getLead: {
+    path: "/domiq.conversations.v1.ConversationsService/GetLead" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetLeadRequest): Buffer => Buffer.from(GetLeadRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetLeadRequest => GetLeadRequest.decode(value),
+    responseSerialize: (value: GetLeadResponse): Buffer => Buffer.from(GetLeadResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetLeadResponse => GetLeadResponse.decode(value),
+  },
+  /**
+   * Changes the fields given (each optional: absent means unchanged), bumps the lead's version and publishes
+   * conversations.conversation.updated naming the changed fields with their values. With expected_version, a lead
+   * changed since is FAILED_PRECONDITION (nothing written). Lost needs lost_reason; a leased lead can only be lost.
+   */
+  updateLead: {
+    path: "/domiq.conversations.v1.ConversationsService/UpdateLead" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: UpdateLeadRequest): Buffer => Buffer.from(UpdateLeadRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): UpdateLeadRequest => UpdateLeadRequest.decode(value),
+    responseSerialize: (value: UpdateLeadResponse): Buffer => Buffer.from(UpdateLeadResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): UpdateLeadResponse => UpdateLeadResponse.decode(value),
+  },
 } as const;
 
 export interface ConversationsServiceServer extends UntypedServiceImplementation {
@@ -2198,6 +3769,17 @@ export interface ConversationsServiceServer extends UntypedServiceImplementation
   resolveConversation: handleUnaryCall<ResolveConversationRequest, ResolveConversationResponse>;
   /** Reopens a resolved conversation (FAILED_PRECONDITION for any other state). */
   reopenConversation: handleUnaryCall<ReopenConversationRequest, ReopenConversationResponse>;
+  /**
+   * The leasing lead of a conversation at a property (what the ResMan connector syncs). A conversation whose lead
+   * nobody changed yet has the defaults (status new, version 0).
+   */
+  getLead: handleUnaryCall<GetLeadRequest, GetLeadResponse>;
+  /**
+   * Changes the fields given (each optional: absent means unchanged), bumps the lead's version and publishes
+   * conversations.conversation.updated naming the changed fields with their values. With expected_version, a lead
+   * changed since is FAILED_PRECONDITION (nothing written). Lost needs lost_reason; a leased lead can only be lost.
+   */
+  updateLead: handleUnaryCall<UpdateLeadRequest, UpdateLeadResponse>;
 }
 
 export interface ConversationsServiceClient extends Client {
@@ -2318,6 +3900,45 @@ export interface ConversationsServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ReopenConversationResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * The leasing lead of a conversation at a property (what the ResMan connector syncs). A conversation whose lead
+   * nobody changed yet has the defaults (status new, version 0).
+   */
+  getLead(
+    request: GetLeadRequest,
+    callback: (error: ServiceError | null, response: GetLeadResponse) => void,
+  ): ClientUnaryCall;
+  getLead(
+    request: GetLeadRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetLeadResponse) => void,
+  ): ClientUnaryCall;
+  getLead(
+    request: GetLeadRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetLeadResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Changes the fields given (each optional: absent means unchanged), bumps the lead's version and publishes
+   * conversations.conversation.updated naming the changed fields with their values. With expected_version, a lead
+   * changed since is FAILED_PRECONDITION (nothing written). Lost needs lost_reason; a leased lead can only be lost.
+   */
+  updateLead(
+    request: UpdateLeadRequest,
+    callback: (error: ServiceError | null, response: UpdateLeadResponse) => void,
+  ): ClientUnaryCall;
+  updateLead(
+    request: UpdateLeadRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: UpdateLeadResponse) => void,
+  ): ClientUnaryCall;
+  updateLead(
+    request: UpdateLeadRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: UpdateLeadResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const ConversationsServiceClient = makeGenericClientConstructor(
@@ -2328,6 +3949,10 @@ export const ConversationsServiceClient = makeGenericClientConstructor(
   service: typeof ConversationsServiceService;
   serviceName: string;
 };
+
+function floatToJson(value: number | null | undefined): number | string | null | undefined {
+  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 

@@ -28,6 +28,7 @@ import {
   slaTierToJSON,
   slaTierToNumber,
 } from "../../common/v1/vocabulary.ts";
+import { Lead } from "./conversations.ts";
 
 export const protobufPackage = "domiq.conversations.v1";
 
@@ -105,6 +106,24 @@ export interface ReplyRequested {
   /** The agent (the token's user). */
   senderId: string;
   requestedAt: string;
+}
+
+/**
+ * conversations.conversation.updated: the conversation's lead changed (UpdateLead, or the annotator filling what a
+ * message states). changed_fields names the fields (LeadChanges' names); lead carries every field's value after the change.
+ */
+export interface ConversationUpdated {
+  accountId: string;
+  propertyId: string;
+  conversationId: string;
+  customerId: string;
+  changedFields: string[];
+  lead?:
+    | Lead
+    | undefined;
+  /** "agent", "service:<name>" or "annotator". */
+  source: string;
+  updatedAt: string;
 }
 
 function createBaseConversationCreated(): ConversationCreated {
@@ -1265,6 +1284,220 @@ export const ReplyRequested: MessageFns<ReplyRequested> = {
     message.content = object.content ?? "";
     message.senderId = object.senderId ?? "";
     message.requestedAt = object.requestedAt ?? "";
+    return message;
+  },
+};
+
+function createBaseConversationUpdated(): ConversationUpdated {
+  return {
+    accountId: "",
+    propertyId: "",
+    conversationId: "",
+    customerId: "",
+    changedFields: [],
+    lead: undefined,
+    source: "",
+    updatedAt: "",
+  };
+}
+
+export const ConversationUpdated: MessageFns<ConversationUpdated> = {
+  encode(message: ConversationUpdated, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accountId !== "") {
+      writer.uint32(10).string(message.accountId);
+    }
+    if (message.propertyId !== "") {
+      writer.uint32(18).string(message.propertyId);
+    }
+    if (message.conversationId !== "") {
+      writer.uint32(26).string(message.conversationId);
+    }
+    if (message.customerId !== "") {
+      writer.uint32(34).string(message.customerId);
+    }
+    for (const v of message.changedFields) {
+      writer.uint32(42).string(v!);
+    }
+    if (message.lead !== undefined) {
+      Lead.encode(message.lead, writer.uint32(50).fork()).join();
+    }
+    if (message.source !== "") {
+      writer.uint32(58).string(message.source);
+    }
+    if (message.updatedAt !== "") {
+      writer.uint32(66).string(message.updatedAt);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConversationUpdated {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConversationUpdated();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.propertyId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.conversationId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.customerId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.changedFields.push(reader.string());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.lead = Lead.decode(reader, reader.uint32());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.source = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.updatedAt = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ConversationUpdated {
+    return {
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+      propertyId: isSet(object.propertyId)
+        ? globalThis.String(object.propertyId)
+        : isSet(object.property_id)
+        ? globalThis.String(object.property_id)
+        : "",
+      conversationId: isSet(object.conversationId)
+        ? globalThis.String(object.conversationId)
+        : isSet(object.conversation_id)
+        ? globalThis.String(object.conversation_id)
+        : "",
+      customerId: isSet(object.customerId)
+        ? globalThis.String(object.customerId)
+        : isSet(object.customer_id)
+        ? globalThis.String(object.customer_id)
+        : "",
+      changedFields: globalThis.Array.isArray(object?.changedFields)
+        ? object.changedFields.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.changed_fields)
+        ? object.changed_fields.map((e: any) => globalThis.String(e))
+        : [],
+      lead: isSet(object.lead) ? Lead.fromJSON(object.lead) : undefined,
+      source: isSet(object.source) ? globalThis.String(object.source) : "",
+      updatedAt: isSet(object.updatedAt)
+        ? globalThis.String(object.updatedAt)
+        : isSet(object.updated_at)
+        ? globalThis.String(object.updated_at)
+        : "",
+    };
+  },
+
+  toJSON(message: ConversationUpdated): unknown {
+    const obj: any = {};
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    if (message.propertyId !== "") {
+      obj.propertyId = message.propertyId;
+    }
+    if (message.conversationId !== "") {
+      obj.conversationId = message.conversationId;
+    }
+    if (message.customerId !== "") {
+      obj.customerId = message.customerId;
+    }
+    if (message.changedFields?.length) {
+      obj.changedFields = message.changedFields;
+    }
+    if (message.lead !== undefined) {
+      obj.lead = Lead.toJSON(message.lead);
+    }
+    if (message.source !== "") {
+      obj.source = message.source;
+    }
+    if (message.updatedAt !== "") {
+      obj.updatedAt = message.updatedAt;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ConversationUpdated>): ConversationUpdated {
+    return ConversationUpdated.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ConversationUpdated>): ConversationUpdated {
+    const message = createBaseConversationUpdated();
+    message.accountId = object.accountId ?? "";
+    message.propertyId = object.propertyId ?? "";
+    message.conversationId = object.conversationId ?? "";
+    message.customerId = object.customerId ?? "";
+    message.changedFields = object.changedFields?.map((e) => e) || [];
+    message.lead = (object.lead !== undefined && object.lead !== null) ? Lead.fromPartial(object.lead) : undefined;
+    message.source = object.source ?? "";
+    message.updatedAt = object.updatedAt ?? "";
     return message;
   },
 };
