@@ -1,5 +1,5 @@
 // Events conversations owns (stream CONVERSATIONS).
-import { ConversationCreated, ConversationEscalated, ConversationStateChanged, ConversationUpdated, MessageCreated, ReplyRequested } from '../../gen/domiq/conversations/v1/events.ts';
+import { ConversationCreated, ConversationEscalated, ConversationStateChanged, ConversationUpdated, InternalNoteAdded, InternalNoteMentioned, MessageCreated, ReplyRequested } from '../../gen/domiq/conversations/v1/events.ts';
 import { ownedEvents } from '../event-contract.ts';
 
 const event = ownedEvents('conversations');
@@ -11,4 +11,6 @@ export const conversationsEvents = {
   conversationUpdated: event('conversation.updated', 'conversation', ConversationUpdated),
   messageCreated: event('message.created', 'message', MessageCreated),
   replyRequested: event('message.reply_requested', 'message', ReplyRequested),
+  internalNoteAdded: event('internal_note.added', 'internal_note', InternalNoteAdded),
+  internalNoteMentioned: event('internal_note.mentioned', 'internal_note', InternalNoteMentioned),
 } as const;

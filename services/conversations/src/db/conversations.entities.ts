@@ -234,6 +234,7 @@ export const Lead = defineEntity({
 
 export type ConversationRow = InstanceType<typeof Conversation.class>;
 export type LeadRow = InstanceType<typeof Lead.class>;
+export type InternalNoteRow = InstanceType<typeof InternalNote.class>;
 export type MessageRow = InstanceType<typeof Message.class>;
 
 export const conversationsEntities = [Conversation, Message, Attachment, AiAnnotation, InternalNote, Lead];

@@ -12,6 +12,10 @@ import { resolveConversation } from '../app/resolve-conversation.ts';
 import { getLead, updateLead } from '../app/update-lead.ts';
 import { toLeadMsg } from '../app/lead-contract.ts';
 import { leadChangesOf } from './lead-changes.ts';
+import { addInternalNote, listInternalNotes, NOTE_VISIBILITIES, type Reader } from '../app/internal-notes.ts';
+import type { InternalNoteRow } from '../db/conversations.entities.ts';
+import type { InternalNote as InternalNoteMsg } from '@domiq/proto/conversations';
+import { isUuid, requireOneOf } from '@domiq/grpc';
 import { isIdempotencyKeyConflict } from '../db/database-errors.ts';
 
 function toConversationMsg(c: ConversationRow): ConversationMsg {
@@ -35,6 +39,19 @@ function toMessageMsg(m: MessageRow): MessageMsg {
 
 const readScope = (ctx: AccessGrant): ReadScope => ({ accountId: ctx.accountId, propertyScope: ctx.propertyScope });
 
+function toNoteMsg(n: InternalNoteRow): InternalNoteMsg {
+  return {
+    id: n.id, conversationId: n.conversationId ?? '', authorId: n.authorId, content: n.content, visibility: n.visibility, mentions: n.mentions,
+    createdAt: n.createdAt.toISOString(),
+  };
+}
+
+/** The user behind a call (notes are written and read by users only: the access table admits no service). */
+function userOf(ctx: AccessGrant): Reader {
+  if (ctx.caller.kind !== 'user') throw new InvalidArgumentError('authorization', 'notes are written and read by users');
+  return { ...readScope(ctx), userId: ctx.caller.subject, role: ctx.caller.role };
+}
+
 /** Who may call each method. Property managers see only their properties' conversations (checked per row). */
 export const conversationsAccess: AccessTable<ConversationsServiceServer> = {
   getConversation: { roles: ['admin', 'supervisor', 'agent', 'engineer', 'property_manager'] },
@@ -48,6 +65,8 @@ export const conversationsAccess: AccessTable<ConversationsServiceServer> = {
   // The ResMan connector reads leads and writes ResMan-side changes back.
   getLead: { roles: ['admin', 'supervisor', 'agent', 'engineer', 'property_manager'], services: ['resman-connector'] },
   updateLead: { roles: ['admin', 'supervisor', 'agent', 'property_manager'], services: ['resman-connector'] },
+  addInternalNote: { roles: ['admin', 'supervisor', 'agent', 'engineer', 'property_manager'] },
+  listInternalNotes: { roles: ['admin', 'supervisor', 'agent', 'engineer', 'property_manager'] },
 };
 
 /** A reply: plain text, within what every SMS provider accepts (1600 characters). */
@@ -135,6 +154,26 @@ export function conversationsGrpcService(orm: MikroORM): GrpcService {
       const by = ctx.caller.kind === 'user' ? `user:${ctx.caller.subject}` : ctx.caller.subject;
       const { lead, changed } = await inTransaction(orm, auditActor(ctx.caller), (uow) => updateLead(uow, { scope: readScope(ctx), conversationId, changes, expectedVersion, by }));
       return { lead: toLeadMsg(lead), changedFields: changed };
+    },
+
+    async addInternalNote(req, ctx) {
+      const conversationId = requireUuid(req.conversationId, 'conversation_id');
+      const content = requireString(req.content, 'content', 10_000);
+      const visibility = requireOneOf(req.visibility, 'visibility', NOTE_VISIBILITIES, 'team');
+      if (req.mentions.length > 50) throw new InvalidArgumentError('mentions', 'must name at most 50 users');
+      const mentions = req.mentions.map((m, i) => {
+        if (!isUuid(m)) throw new InvalidArgumentError(`mentions[${i}]`, 'must be a user id (UUID)');
+        return m.toLowerCase();
+      });
+      const author = userOf(ctx);
+      const note = await inTransaction(orm, auditActor(ctx.caller), (uow) =>
+        addInternalNote(uow, { scope: author, conversationId, authorId: author.userId, content, visibility, mentions }));
+      return { note: toNoteMsg(note) };
+    },
+
+    async listInternalNotes(req, ctx) {
+      const conversationId = requireUuid(req.conversationId, 'conversation_id');
+      return { notes: (await listInternalNotes(readModel(orm), userOf(ctx), conversationId)).map(toNoteMsg) };
     },
     },
   });

@@ -257,6 +257,41 @@ export interface UpdateLeadResponse {
   changedFields: string[];
 }
 
+export interface InternalNote {
+  id: string;
+  conversationId: string;
+  authorId: string;
+  content: string;
+  /** private, team or all. */
+  visibility: string;
+  mentions: string[];
+  createdAt: string;
+}
+
+export interface AddInternalNoteRequest {
+  accountId: string;
+  conversationId: string;
+  /** At most 10,000 characters. */
+  content: string;
+  /** private, team (the default) or all. */
+  visibility: string;
+  /** Users mentioned (ids); at most 50. */
+  mentions: string[];
+}
+
+export interface AddInternalNoteResponse {
+  note?: InternalNote | undefined;
+}
+
+export interface ListInternalNotesRequest {
+  accountId: string;
+  conversationId: string;
+}
+
+export interface ListInternalNotesResponse {
+  notes: InternalNote[];
+}
+
 function createBaseConversation(): Conversation {
   return {
     id: "",
@@ -3631,6 +3666,555 @@ export const UpdateLeadResponse: MessageFns<UpdateLeadResponse> = {
   },
 };
 
+function createBaseInternalNote(): InternalNote {
+  return { id: "", conversationId: "", authorId: "", content: "", visibility: "", mentions: [], createdAt: "" };
+}
+
+export const InternalNote: MessageFns<InternalNote> = {
+  encode(message: InternalNote, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.conversationId !== "") {
+      writer.uint32(18).string(message.conversationId);
+    }
+    if (message.authorId !== "") {
+      writer.uint32(26).string(message.authorId);
+    }
+    if (message.content !== "") {
+      writer.uint32(34).string(message.content);
+    }
+    if (message.visibility !== "") {
+      writer.uint32(42).string(message.visibility);
+    }
+    for (const v of message.mentions) {
+      writer.uint32(50).string(v!);
+    }
+    if (message.createdAt !== "") {
+      writer.uint32(58).string(message.createdAt);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): InternalNote {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseInternalNote();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.conversationId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.authorId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.content = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.visibility = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.mentions.push(reader.string());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.createdAt = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): InternalNote {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      conversationId: isSet(object.conversationId)
+        ? globalThis.String(object.conversationId)
+        : isSet(object.conversation_id)
+        ? globalThis.String(object.conversation_id)
+        : "",
+      authorId: isSet(object.authorId)
+        ? globalThis.String(object.authorId)
+        : isSet(object.author_id)
+        ? globalThis.String(object.author_id)
+        : "",
+      content: isSet(object.content) ? globalThis.String(object.content) : "",
+      visibility: isSet(object.visibility) ? globalThis.String(object.visibility) : "",
+      mentions: globalThis.Array.isArray(object?.mentions) ? object.mentions.map((e: any) => globalThis.String(e)) : [],
+      createdAt: isSet(object.createdAt)
+        ? globalThis.String(object.createdAt)
+        : isSet(object.created_at)
+        ? globalThis.String(object.created_at)
+        : "",
+    };
+  },
+
+  toJSON(message: InternalNote): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.conversationId !== "") {
+      obj.conversationId = message.conversationId;
+    }
+    if (message.authorId !== "") {
+      obj.authorId = message.authorId;
+    }
+    if (message.content !== "") {
+      obj.content = message.content;
+    }
+    if (message.visibility !== "") {
+      obj.visibility = message.visibility;
+    }
+    if (message.mentions?.length) {
+      obj.mentions = message.mentions;
+    }
+    if (message.createdAt !== "") {
+      obj.createdAt = message.createdAt;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<InternalNote>): InternalNote {
+    return InternalNote.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<InternalNote>): InternalNote {
+    const message = createBaseInternalNote();
+    message.id = object.id ?? "";
+    message.conversationId = object.conversationId ?? "";
+    message.authorId = object.authorId ?? "";
+    message.content = object.content ?? "";
+    message.visibility = object.visibility ?? "";
+    message.mentions = object.mentions?.map((e) => e) || [];
+    message.createdAt = object.createdAt ?? "";
+    return message;
+  },
+};
+
+function createBaseAddInternalNoteRequest(): AddInternalNoteRequest {
+  return { accountId: "", conversationId: "", content: "", visibility: "", mentions: [] };
+}
+
+export const AddInternalNoteRequest: MessageFns<AddInternalNoteRequest> = {
+  encode(message: AddInternalNoteRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accountId !== "") {
+      writer.uint32(10).string(message.accountId);
+    }
+    if (message.conversationId !== "") {
+      writer.uint32(18).string(message.conversationId);
+    }
+    if (message.content !== "") {
+      writer.uint32(26).string(message.content);
+    }
+    if (message.visibility !== "") {
+      writer.uint32(34).string(message.visibility);
+    }
+    for (const v of message.mentions) {
+      writer.uint32(42).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AddInternalNoteRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAddInternalNoteRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.conversationId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.content = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.visibility = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.mentions.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AddInternalNoteRequest {
+    return {
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+      conversationId: isSet(object.conversationId)
+        ? globalThis.String(object.conversationId)
+        : isSet(object.conversation_id)
+        ? globalThis.String(object.conversation_id)
+        : "",
+      content: isSet(object.content) ? globalThis.String(object.content) : "",
+      visibility: isSet(object.visibility) ? globalThis.String(object.visibility) : "",
+      mentions: globalThis.Array.isArray(object?.mentions) ? object.mentions.map((e: any) => globalThis.String(e)) : [],
+    };
+  },
+
+  toJSON(message: AddInternalNoteRequest): unknown {
+    const obj: any = {};
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    if (message.conversationId !== "") {
+      obj.conversationId = message.conversationId;
+    }
+    if (message.content !== "") {
+      obj.content = message.content;
+    }
+    if (message.visibility !== "") {
+      obj.visibility = message.visibility;
+    }
+    if (message.mentions?.length) {
+      obj.mentions = message.mentions;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AddInternalNoteRequest>): AddInternalNoteRequest {
+    return AddInternalNoteRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AddInternalNoteRequest>): AddInternalNoteRequest {
+    const message = createBaseAddInternalNoteRequest();
+    message.accountId = object.accountId ?? "";
+    message.conversationId = object.conversationId ?? "";
+    message.content = object.content ?? "";
+    message.visibility = object.visibility ?? "";
+    message.mentions = object.mentions?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseAddInternalNoteResponse(): AddInternalNoteResponse {
+  return { note: undefined };
+}
+
+export const AddInternalNoteResponse: MessageFns<AddInternalNoteResponse> = {
+  encode(message: AddInternalNoteResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.note !== undefined) {
+      InternalNote.encode(message.note, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AddInternalNoteResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAddInternalNoteResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.note = InternalNote.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AddInternalNoteResponse {
+    return { note: isSet(object.note) ? InternalNote.fromJSON(object.note) : undefined };
+  },
+
+  toJSON(message: AddInternalNoteResponse): unknown {
+    const obj: any = {};
+    if (message.note !== undefined) {
+      obj.note = InternalNote.toJSON(message.note);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AddInternalNoteResponse>): AddInternalNoteResponse {
+    return AddInternalNoteResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AddInternalNoteResponse>): AddInternalNoteResponse {
+    const message = createBaseAddInternalNoteResponse();
+    message.note = (object.note !== undefined && object.note !== null)
+      ? InternalNote.fromPartial(object.note)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseListInternalNotesRequest(): ListInternalNotesRequest {
+  return { accountId: "", conversationId: "" };
+}
+
+export const ListInternalNotesRequest: MessageFns<ListInternalNotesRequest> = {
+  encode(message: ListInternalNotesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accountId !== "") {
+      writer.uint32(10).string(message.accountId);
+    }
+    if (message.conversationId !== "") {
+      writer.uint32(18).string(message.conversationId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListInternalNotesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListInternalNotesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.conversationId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListInternalNotesRequest {
+    return {
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+      conversationId: isSet(object.conversationId)
+        ? globalThis.String(object.conversationId)
+        : isSet(object.conversation_id)
+        ? globalThis.String(object.conversation_id)
+        : "",
+    };
+  },
+
+  toJSON(message: ListInternalNotesRequest): unknown {
+    const obj: any = {};
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    if (message.conversationId !== "") {
+      obj.conversationId = message.conversationId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListInternalNotesRequest>): ListInternalNotesRequest {
+    return ListInternalNotesRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListInternalNotesRequest>): ListInternalNotesRequest {
+    const message = createBaseListInternalNotesRequest();
+    message.accountId = object.accountId ?? "";
+    message.conversationId = object.conversationId ?? "";
+    return message;
+  },
+};
+
+function createBaseListInternalNotesResponse(): ListInternalNotesResponse {
+  return { notes: [] };
+}
+
+export const ListInternalNotesResponse: MessageFns<ListInternalNotesResponse> = {
+  encode(message: ListInternalNotesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.notes) {
+      InternalNote.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListInternalNotesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListInternalNotesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.notes.push(InternalNote.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListInternalNotesResponse {
+    return {
+      notes: globalThis.Array.isArray(object?.notes) ? object.notes.map((e: any) => InternalNote.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: ListInternalNotesResponse): unknown {
+    const obj: any = {};
+    if (message.notes?.length) {
+      obj.notes = message.notes.map((e) => InternalNote.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListInternalNotesResponse>): ListInternalNotesResponse {
+    return ListInternalNotesResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListInternalNotesResponse>): ListInternalNotesResponse {
+    const message = createBaseListInternalNotesResponse();
+    message.notes = object.notes?.map((e) => InternalNote.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 /** Conversations owns conversations, messages and the unified timeline. */
 export type ConversationsServiceService = typeof ConversationsServiceService;
 export const ConversationsServiceService = {
@@ -3747,6 +4331,34 @@ export const ConversationsServiceService = {
     responseSerialize: (value: UpdateLeadResponse): Buffer => Buffer.from(UpdateLeadResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): UpdateLeadResponse => UpdateLeadResponse.decode(value),
   },
+  /**
+   * An internal note on a conversation (never sent to the customer), by the token's user. Each user mentioned gets
+   * conversations.internal_note.mentioned. Visibility: private (the author only), team (the account's staff:
+   * admins, supervisors, agents, engineers), all (anyone who can see the conversation, property managers too).
+   */
+  addInternalNote: {
+    path: "/domiq.conversations.v1.ConversationsService/AddInternalNote" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AddInternalNoteRequest): Buffer =>
+      Buffer.from(AddInternalNoteRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AddInternalNoteRequest => AddInternalNoteRequest.decode(value),
+    responseSerialize: (value: AddInternalNoteResponse): Buffer =>
+      Buffer.from(AddInternalNoteResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AddInternalNoteResponse => AddInternalNoteResponse.decode(value),
+  },
+  /** The notes of a conversation the caller may see, oldest first. */
+  listInternalNotes: {
+    path: "/domiq.conversations.v1.ConversationsService/ListInternalNotes" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListInternalNotesRequest): Buffer =>
+      Buffer.from(ListInternalNotesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListInternalNotesRequest => ListInternalNotesRequest.decode(value),
+    responseSerialize: (value: ListInternalNotesResponse): Buffer =>
+      Buffer.from(ListInternalNotesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListInternalNotesResponse => ListInternalNotesResponse.decode(value),
+  },
 } as const;
 
 export interface ConversationsServiceServer extends UntypedServiceImplementation {
@@ -3780,6 +4392,14 @@ export interface ConversationsServiceServer extends UntypedServiceImplementation
    * changed since is FAILED_PRECONDITION (nothing written). Lost needs lost_reason; a leased lead can only be lost.
    */
   updateLead: handleUnaryCall<UpdateLeadRequest, UpdateLeadResponse>;
+  /**
+   * An internal note on a conversation (never sent to the customer), by the token's user. Each user mentioned gets
+   * conversations.internal_note.mentioned. Visibility: private (the author only), team (the account's staff:
+   * admins, supervisors, agents, engineers), all (anyone who can see the conversation, property managers too).
+   */
+  addInternalNote: handleUnaryCall<AddInternalNoteRequest, AddInternalNoteResponse>;
+  /** The notes of a conversation the caller may see, oldest first. */
+  listInternalNotes: handleUnaryCall<ListInternalNotesRequest, ListInternalNotesResponse>;
 }
 
 export interface ConversationsServiceClient extends Client {
@@ -3938,6 +4558,42 @@ export interface ConversationsServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: UpdateLeadResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * An internal note on a conversation (never sent to the customer), by the token's user. Each user mentioned gets
+   * conversations.internal_note.mentioned. Visibility: private (the author only), team (the account's staff:
+   * admins, supervisors, agents, engineers), all (anyone who can see the conversation, property managers too).
+   */
+  addInternalNote(
+    request: AddInternalNoteRequest,
+    callback: (error: ServiceError | null, response: AddInternalNoteResponse) => void,
+  ): ClientUnaryCall;
+  addInternalNote(
+    request: AddInternalNoteRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: AddInternalNoteResponse) => void,
+  ): ClientUnaryCall;
+  addInternalNote(
+    request: AddInternalNoteRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: AddInternalNoteResponse) => void,
+  ): ClientUnaryCall;
+  /** The notes of a conversation the caller may see, oldest first. */
+  listInternalNotes(
+    request: ListInternalNotesRequest,
+    callback: (error: ServiceError | null, response: ListInternalNotesResponse) => void,
+  ): ClientUnaryCall;
+  listInternalNotes(
+    request: ListInternalNotesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListInternalNotesResponse) => void,
+  ): ClientUnaryCall;
+  listInternalNotes(
+    request: ListInternalNotesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListInternalNotesResponse) => void,
   ): ClientUnaryCall;
 }
 

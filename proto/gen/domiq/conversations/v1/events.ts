@@ -126,6 +126,29 @@ export interface ConversationUpdated {
   updatedAt: string;
 }
 
+/** conversations.internal_note.added: a note on a conversation (its content stays in conversations; the event names it). */
+export interface InternalNoteAdded {
+  accountId: string;
+  conversationId: string;
+  noteId: string;
+  authorId: string;
+  visibility: string;
+  mentions: string[];
+  createdAt: string;
+}
+
+/** conversations.internal_note.mentioned: one per user mentioned in a note, for whoever notifies them. */
+export interface InternalNoteMentioned {
+  accountId: string;
+  conversationId: string;
+  noteId: string;
+  authorId: string;
+  mentionedUserId: string;
+  /** The note's first 200 characters, for the notification. */
+  excerpt: string;
+  createdAt: string;
+}
+
 function createBaseConversationCreated(): ConversationCreated {
   return {
     accountId: "",
@@ -1498,6 +1521,390 @@ export const ConversationUpdated: MessageFns<ConversationUpdated> = {
     message.lead = (object.lead !== undefined && object.lead !== null) ? Lead.fromPartial(object.lead) : undefined;
     message.source = object.source ?? "";
     message.updatedAt = object.updatedAt ?? "";
+    return message;
+  },
+};
+
+function createBaseInternalNoteAdded(): InternalNoteAdded {
+  return { accountId: "", conversationId: "", noteId: "", authorId: "", visibility: "", mentions: [], createdAt: "" };
+}
+
+export const InternalNoteAdded: MessageFns<InternalNoteAdded> = {
+  encode(message: InternalNoteAdded, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accountId !== "") {
+      writer.uint32(10).string(message.accountId);
+    }
+    if (message.conversationId !== "") {
+      writer.uint32(18).string(message.conversationId);
+    }
+    if (message.noteId !== "") {
+      writer.uint32(26).string(message.noteId);
+    }
+    if (message.authorId !== "") {
+      writer.uint32(34).string(message.authorId);
+    }
+    if (message.visibility !== "") {
+      writer.uint32(42).string(message.visibility);
+    }
+    for (const v of message.mentions) {
+      writer.uint32(50).string(v!);
+    }
+    if (message.createdAt !== "") {
+      writer.uint32(58).string(message.createdAt);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): InternalNoteAdded {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseInternalNoteAdded();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.conversationId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.noteId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.authorId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.visibility = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.mentions.push(reader.string());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.createdAt = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): InternalNoteAdded {
+    return {
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+      conversationId: isSet(object.conversationId)
+        ? globalThis.String(object.conversationId)
+        : isSet(object.conversation_id)
+        ? globalThis.String(object.conversation_id)
+        : "",
+      noteId: isSet(object.noteId)
+        ? globalThis.String(object.noteId)
+        : isSet(object.note_id)
+        ? globalThis.String(object.note_id)
+        : "",
+      authorId: isSet(object.authorId)
+        ? globalThis.String(object.authorId)
+        : isSet(object.author_id)
+        ? globalThis.String(object.author_id)
+        : "",
+      visibility: isSet(object.visibility) ? globalThis.String(object.visibility) : "",
+      mentions: globalThis.Array.isArray(object?.mentions)
+        ? object.mentions.map((e: any) => globalThis.String(e))
+        : [],
+      createdAt: isSet(object.createdAt)
+        ? globalThis.String(object.createdAt)
+        : isSet(object.created_at)
+        ? globalThis.String(object.created_at)
+        : "",
+    };
+  },
+
+  toJSON(message: InternalNoteAdded): unknown {
+    const obj: any = {};
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    if (message.conversationId !== "") {
+      obj.conversationId = message.conversationId;
+    }
+    if (message.noteId !== "") {
+      obj.noteId = message.noteId;
+    }
+    if (message.authorId !== "") {
+      obj.authorId = message.authorId;
+    }
+    if (message.visibility !== "") {
+      obj.visibility = message.visibility;
+    }
+    if (message.mentions?.length) {
+      obj.mentions = message.mentions;
+    }
+    if (message.createdAt !== "") {
+      obj.createdAt = message.createdAt;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<InternalNoteAdded>): InternalNoteAdded {
+    return InternalNoteAdded.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<InternalNoteAdded>): InternalNoteAdded {
+    const message = createBaseInternalNoteAdded();
+    message.accountId = object.accountId ?? "";
+    message.conversationId = object.conversationId ?? "";
+    message.noteId = object.noteId ?? "";
+    message.authorId = object.authorId ?? "";
+    message.visibility = object.visibility ?? "";
+    message.mentions = object.mentions?.map((e) => e) || [];
+    message.createdAt = object.createdAt ?? "";
+    return message;
+  },
+};
+
+function createBaseInternalNoteMentioned(): InternalNoteMentioned {
+  return {
+    accountId: "",
+    conversationId: "",
+    noteId: "",
+    authorId: "",
+    mentionedUserId: "",
+    excerpt: "",
+    createdAt: "",
+  };
+}
+
+export const InternalNoteMentioned: MessageFns<InternalNoteMentioned> = {
+  encode(message: InternalNoteMentioned, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accountId !== "") {
+      writer.uint32(10).string(message.accountId);
+    }
+    if (message.conversationId !== "") {
+      writer.uint32(18).string(message.conversationId);
+    }
+    if (message.noteId !== "") {
+      writer.uint32(26).string(message.noteId);
+    }
+    if (message.authorId !== "") {
+      writer.uint32(34).string(message.authorId);
+    }
+    if (message.mentionedUserId !== "") {
+      writer.uint32(42).string(message.mentionedUserId);
+    }
+    if (message.excerpt !== "") {
+      writer.uint32(50).string(message.excerpt);
+    }
+    if (message.createdAt !== "") {
+      writer.uint32(58).string(message.createdAt);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): InternalNoteMentioned {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseInternalNoteMentioned();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.conversationId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.noteId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.authorId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.mentionedUserId = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.excerpt = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.createdAt = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): InternalNoteMentioned {
+    return {
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+      conversationId: isSet(object.conversationId)
+        ? globalThis.String(object.conversationId)
+        : isSet(object.conversation_id)
+        ? globalThis.String(object.conversation_id)
+        : "",
+      noteId: isSet(object.noteId)
+        ? globalThis.String(object.noteId)
+        : isSet(object.note_id)
+        ? globalThis.String(object.note_id)
+        : "",
+      authorId: isSet(object.authorId)
+        ? globalThis.String(object.authorId)
+        : isSet(object.author_id)
+        ? globalThis.String(object.author_id)
+        : "",
+      mentionedUserId: isSet(object.mentionedUserId)
+        ? globalThis.String(object.mentionedUserId)
+        : isSet(object.mentioned_user_id)
+        ? globalThis.String(object.mentioned_user_id)
+        : "",
+      excerpt: isSet(object.excerpt) ? globalThis.String(object.excerpt) : "",
+      createdAt: isSet(object.createdAt)
+        ? globalThis.String(object.createdAt)
+        : isSet(object.created_at)
+        ? globalThis.String(object.created_at)
+        : "",
+    };
+  },
+
+  toJSON(message: InternalNoteMentioned): unknown {
+    const obj: any = {};
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    if (message.conversationId !== "") {
+      obj.conversationId = message.conversationId;
+    }
+    if (message.noteId !== "") {
+      obj.noteId = message.noteId;
+    }
+    if (message.authorId !== "") {
+      obj.authorId = message.authorId;
+    }
+    if (message.mentionedUserId !== "") {
+      obj.mentionedUserId = message.mentionedUserId;
+    }
+    if (message.excerpt !== "") {
+      obj.excerpt = message.excerpt;
+    }
+    if (message.createdAt !== "") {
+      obj.createdAt = message.createdAt;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<InternalNoteMentioned>): InternalNoteMentioned {
+    return InternalNoteMentioned.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<InternalNoteMentioned>): InternalNoteMentioned {
+    const message = createBaseInternalNoteMentioned();
+    message.accountId = object.accountId ?? "";
+    message.conversationId = object.conversationId ?? "";
+    message.noteId = object.noteId ?? "";
+    message.authorId = object.authorId ?? "";
+    message.mentionedUserId = object.mentionedUserId ?? "";
+    message.excerpt = object.excerpt ?? "";
+    message.createdAt = object.createdAt ?? "";
     return message;
   },
 };
