@@ -95,6 +95,8 @@ export const Message = defineEntity({
     deliveredAt: p.datetime().nullable(),
     readAt: p.datetime().nullable(),
   },
+  // Search walks it backwards for the newest matches of common words (db/message-search.repository.ts).
+  indexes: [{ name: 'idx_messages_account_created', properties: ['accountId', 'createdAt'] }],
   checks: [
     { name: 'messages_channel_check', expression: sqlIn('channel', MESSAGE_CHANNELS) },
     { name: 'messages_direction_check', expression: `direction in ('inbound', 'outbound', 'internal')` },

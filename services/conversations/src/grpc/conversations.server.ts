@@ -2,7 +2,7 @@ import type { MikroORM } from '@domiq/db';
 import { inTransaction, readModel } from '@domiq/bus';
 import { ConversationsServiceService, type ConversationsServiceServer, type Conversation as ConversationMsg, type Message as MessageMsg } from '@domiq/proto/conversations';
 import { defineGrpcService, InvalidArgumentError, requireEnum, requireString, requireUuid, optionalUuid, type AccessGrant, type AccessTable, type GrpcService } from '@domiq/grpc';
-import { channels, conversationStates, issueTypes, severities } from '@domiq/proto/vocabulary';
+import { channels, conversationStates, issueTypes, severities, type Channel } from '@domiq/proto/vocabulary';
 import { auditActor } from '@domiq/auth';
 import type { ConversationRow, MessageRow } from '../db/conversations.entities.ts';
 import { getConversation, listConversations, listMessages, type ReadScope } from '../app/conversation.queries.ts';
@@ -12,6 +12,7 @@ import { resolveConversation } from '../app/resolve-conversation.ts';
 import { getLead, updateLead } from '../app/update-lead.ts';
 import { toLeadMsg } from '../app/lead-contract.ts';
 import { leadChangesOf } from './lead-changes.ts';
+import { searchMessages } from '../db/message-search.repository.ts';
 import { addInternalNote, listInternalNotes, NOTE_VISIBILITIES, type Reader } from '../app/internal-notes.ts';
 import type { InternalNoteRow } from '../db/conversations.entities.ts';
 import type { InternalNote as InternalNoteMsg } from '@domiq/proto/conversations';
@@ -67,6 +68,7 @@ export const conversationsAccess: AccessTable<ConversationsServiceServer> = {
   updateLead: { roles: ['admin', 'supervisor', 'agent', 'property_manager'], services: ['resman-connector'] },
   addInternalNote: { roles: ['admin', 'supervisor', 'agent', 'engineer', 'property_manager'] },
   listInternalNotes: { roles: ['admin', 'supervisor', 'agent', 'engineer', 'property_manager'] },
+  searchMessages: { roles: ['admin', 'supervisor', 'agent', 'engineer', 'property_manager'] },
 };
 
 /** A reply: plain text, within what every SMS provider accepts (1600 characters). */
@@ -174,6 +176,20 @@ export function conversationsGrpcService(orm: MikroORM): GrpcService {
     async listInternalNotes(req, ctx) {
       const conversationId = requireUuid(req.conversationId, 'conversation_id');
       return { notes: (await listInternalNotes(readModel(orm), userOf(ctx), conversationId)).map(toNoteMsg) };
+    },
+
+    async searchMessages(req, ctx) {
+      const text = requireString(req.query, 'query', 200);
+      const limit = req.limit === 0 ? 20 : req.limit;
+      if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new InvalidArgumentError('limit', 'must be from 1 to 100');
+      const conversationId = optionalUuid(req.conversationId, 'conversation_id');
+      const hits = await searchMessages(readModel(orm), { ...readScope(ctx), conversationId, text, limit, groupByConversation: req.groupByConversation });
+      return {
+        hits: hits.map((h) => ({
+          messageId: h.messageId, conversationId: h.conversationId, channel: h.channel === 'internal' ? 'CHANNEL_UNSPECIFIED' : channels.toProto(h.channel as Channel),
+          direction: h.direction, createdAt: h.createdAt.toISOString(), snippet: h.snippet, rank: h.rank,
+        })),
+      };
     },
     },
   });

@@ -292,6 +292,32 @@ export interface ListInternalNotesResponse {
   notes: InternalNote[];
 }
 
+export interface SearchMessagesRequest {
+  accountId: string;
+  /** 1-200 characters. */
+  query: string;
+  /** Default 20, at most 100. */
+  limit: number;
+  /** Only this conversation's messages (optional). */
+  conversationId: string;
+  groupByConversation: boolean;
+}
+
+export interface SearchHit {
+  messageId: string;
+  conversationId: string;
+  channel: Channel;
+  direction: string;
+  createdAt: string;
+  /** The matching passage, the words found between [[ and ]]. */
+  snippet: string;
+  rank: number;
+}
+
+export interface SearchMessagesResponse {
+  hits: SearchHit[];
+}
+
 function createBaseConversation(): Conversation {
   return {
     id: "",
@@ -4215,6 +4241,403 @@ export const ListInternalNotesResponse: MessageFns<ListInternalNotesResponse> = 
   },
 };
 
+function createBaseSearchMessagesRequest(): SearchMessagesRequest {
+  return { accountId: "", query: "", limit: 0, conversationId: "", groupByConversation: false };
+}
+
+export const SearchMessagesRequest: MessageFns<SearchMessagesRequest> = {
+  encode(message: SearchMessagesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accountId !== "") {
+      writer.uint32(10).string(message.accountId);
+    }
+    if (message.query !== "") {
+      writer.uint32(18).string(message.query);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(24).int32(message.limit);
+    }
+    if (message.conversationId !== "") {
+      writer.uint32(34).string(message.conversationId);
+    }
+    if (message.groupByConversation !== false) {
+      writer.uint32(40).bool(message.groupByConversation);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SearchMessagesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSearchMessagesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.query = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.limit = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.conversationId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.groupByConversation = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SearchMessagesRequest {
+    return {
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+      query: isSet(object.query) ? globalThis.String(object.query) : "",
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+      conversationId: isSet(object.conversationId)
+        ? globalThis.String(object.conversationId)
+        : isSet(object.conversation_id)
+        ? globalThis.String(object.conversation_id)
+        : "",
+      groupByConversation: isSet(object.groupByConversation)
+        ? globalThis.Boolean(object.groupByConversation)
+        : isSet(object.group_by_conversation)
+        ? globalThis.Boolean(object.group_by_conversation)
+        : false,
+    };
+  },
+
+  toJSON(message: SearchMessagesRequest): unknown {
+    const obj: any = {};
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    if (message.query !== "") {
+      obj.query = message.query;
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    if (message.conversationId !== "") {
+      obj.conversationId = message.conversationId;
+    }
+    if (message.groupByConversation !== false) {
+      obj.groupByConversation = message.groupByConversation;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SearchMessagesRequest>): SearchMessagesRequest {
+    return SearchMessagesRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SearchMessagesRequest>): SearchMessagesRequest {
+    const message = createBaseSearchMessagesRequest();
+    message.accountId = object.accountId ?? "";
+    message.query = object.query ?? "";
+    message.limit = object.limit ?? 0;
+    message.conversationId = object.conversationId ?? "";
+    message.groupByConversation = object.groupByConversation ?? false;
+    return message;
+  },
+};
+
+function createBaseSearchHit(): SearchHit {
+  return {
+    messageId: "",
+    conversationId: "",
+    channel: Channel.CHANNEL_UNSPECIFIED,
+    direction: "",
+    createdAt: "",
+    snippet: "",
+    rank: 0,
+  };
+}
+
+export const SearchHit: MessageFns<SearchHit> = {
+  encode(message: SearchHit, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.messageId !== "") {
+      writer.uint32(10).string(message.messageId);
+    }
+    if (message.conversationId !== "") {
+      writer.uint32(18).string(message.conversationId);
+    }
+    if (message.channel !== Channel.CHANNEL_UNSPECIFIED) {
+      writer.uint32(24).int32(channelToNumber(message.channel));
+    }
+    if (message.direction !== "") {
+      writer.uint32(34).string(message.direction);
+    }
+    if (message.createdAt !== "") {
+      writer.uint32(42).string(message.createdAt);
+    }
+    if (message.snippet !== "") {
+      writer.uint32(50).string(message.snippet);
+    }
+    if (message.rank !== 0) {
+      writer.uint32(57).double(message.rank);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SearchHit {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSearchHit();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.messageId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.conversationId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.channel = channelFromJSON(reader.int32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.direction = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.createdAt = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.snippet = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 57) {
+              break;
+            }
+
+            message.rank = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SearchHit {
+    return {
+      messageId: isSet(object.messageId)
+        ? globalThis.String(object.messageId)
+        : isSet(object.message_id)
+        ? globalThis.String(object.message_id)
+        : "",
+      conversationId: isSet(object.conversationId)
+        ? globalThis.String(object.conversationId)
+        : isSet(object.conversation_id)
+        ? globalThis.String(object.conversation_id)
+        : "",
+      channel: isSet(object.channel) ? channelFromJSON(object.channel) : Channel.CHANNEL_UNSPECIFIED,
+      direction: isSet(object.direction) ? globalThis.String(object.direction) : "",
+      createdAt: isSet(object.createdAt)
+        ? globalThis.String(object.createdAt)
+        : isSet(object.created_at)
+        ? globalThis.String(object.created_at)
+        : "",
+      snippet: isSet(object.snippet) ? globalThis.String(object.snippet) : "",
+      rank: isSet(object.rank) ? globalThis.Number(object.rank) : 0,
+    };
+  },
+
+  toJSON(message: SearchHit): unknown {
+    const obj: any = {};
+    if (message.messageId !== "") {
+      obj.messageId = message.messageId;
+    }
+    if (message.conversationId !== "") {
+      obj.conversationId = message.conversationId;
+    }
+    if (message.channel !== Channel.CHANNEL_UNSPECIFIED) {
+      obj.channel = channelToJSON(message.channel);
+    }
+    if (message.direction !== "") {
+      obj.direction = message.direction;
+    }
+    if (message.createdAt !== "") {
+      obj.createdAt = message.createdAt;
+    }
+    if (message.snippet !== "") {
+      obj.snippet = message.snippet;
+    }
+    if (message.rank !== 0) {
+      obj.rank = floatToJson(message.rank);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SearchHit>): SearchHit {
+    return SearchHit.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SearchHit>): SearchHit {
+    const message = createBaseSearchHit();
+    message.messageId = object.messageId ?? "";
+    message.conversationId = object.conversationId ?? "";
+    message.channel = object.channel ?? Channel.CHANNEL_UNSPECIFIED;
+    message.direction = object.direction ?? "";
+    message.createdAt = object.createdAt ?? "";
+    message.snippet = object.snippet ?? "";
+    message.rank = object.rank ?? 0;
+    return message;
+  },
+};
+
+function createBaseSearchMessagesResponse(): SearchMessagesResponse {
+  return { hits: [] };
+}
+
+export const SearchMessagesResponse: MessageFns<SearchMessagesResponse> = {
+  encode(message: SearchMessagesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.hits) {
+      SearchHit.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SearchMessagesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSearchMessagesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.hits.push(SearchHit.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SearchMessagesResponse {
+    return { hits: globalThis.Array.isArray(object?.hits) ? object.hits.map((e: any) => SearchHit.fromJSON(e)) : [] };
+  },
+
+  toJSON(message: SearchMessagesResponse): unknown {
+    const obj: any = {};
+    if (message.hits?.length) {
+      obj.hits = message.hits.map((e) => SearchHit.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SearchMessagesResponse>): SearchMessagesResponse {
+    return SearchMessagesResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SearchMessagesResponse>): SearchMessagesResponse {
+    const message = createBaseSearchMessagesResponse();
+    message.hits = object.hits?.map((e) => SearchHit.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 /** Conversations owns conversations, messages and the unified timeline. */
 export type ConversationsServiceService = typeof ConversationsServiceService;
 export const ConversationsServiceService = {
@@ -4359,6 +4782,22 @@ export const ConversationsServiceService = {
       Buffer.from(ListInternalNotesResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListInternalNotesResponse => ListInternalNotesResponse.decode(value),
   },
+  /**
+   * Full-text search over the account's messages (English stemming; web-search syntax: words, "a phrase", -not,
+   * or), ranked by relevance among the most recent matches (the 500 newest: a support inbox wants recent hits, and
+   * the cost stays flat however common the words are). With group_by_conversation, the best hit per conversation.
+   */
+  searchMessages: {
+    path: "/domiq.conversations.v1.ConversationsService/SearchMessages" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SearchMessagesRequest): Buffer =>
+      Buffer.from(SearchMessagesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SearchMessagesRequest => SearchMessagesRequest.decode(value),
+    responseSerialize: (value: SearchMessagesResponse): Buffer =>
+      Buffer.from(SearchMessagesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SearchMessagesResponse => SearchMessagesResponse.decode(value),
+  },
 } as const;
 
 export interface ConversationsServiceServer extends UntypedServiceImplementation {
@@ -4400,6 +4839,12 @@ export interface ConversationsServiceServer extends UntypedServiceImplementation
   addInternalNote: handleUnaryCall<AddInternalNoteRequest, AddInternalNoteResponse>;
   /** The notes of a conversation the caller may see, oldest first. */
   listInternalNotes: handleUnaryCall<ListInternalNotesRequest, ListInternalNotesResponse>;
+  /**
+   * Full-text search over the account's messages (English stemming; web-search syntax: words, "a phrase", -not,
+   * or), ranked by relevance among the most recent matches (the 500 newest: a support inbox wants recent hits, and
+   * the cost stays flat however common the words are). With group_by_conversation, the best hit per conversation.
+   */
+  searchMessages: handleUnaryCall<SearchMessagesRequest, SearchMessagesResponse>;
 }
 
 export interface ConversationsServiceClient extends Client {
@@ -4594,6 +5039,26 @@ export interface ConversationsServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListInternalNotesResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Full-text search over the account's messages (English stemming; web-search syntax: words, "a phrase", -not,
+   * or), ranked by relevance among the most recent matches (the 500 newest: a support inbox wants recent hits, and
+   * the cost stays flat however common the words are). With group_by_conversation, the best hit per conversation.
+   */
+  searchMessages(
+    request: SearchMessagesRequest,
+    callback: (error: ServiceError | null, response: SearchMessagesResponse) => void,
+  ): ClientUnaryCall;
+  searchMessages(
+    request: SearchMessagesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SearchMessagesResponse) => void,
+  ): ClientUnaryCall;
+  searchMessages(
+    request: SearchMessagesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SearchMessagesResponse) => void,
   ): ClientUnaryCall;
 }
 
