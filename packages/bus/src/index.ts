@@ -15,3 +15,4 @@ export {
 export { metrics as busMetrics } from './metrics.ts';
 export { eventEnum, eventUuid, optionalEventUuid, eventTimestamp } from './payload.ts';
 export { eventTransaction, inTransaction, readModel, type EventActor, type UnitOfWork } from './unit-of-work.ts';
+export { erasePersonalEventData } from './erasure.ts';

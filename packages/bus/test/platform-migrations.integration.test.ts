@@ -35,7 +35,7 @@ describe('the bus migration set', () => {
   it('creates the outbox tables, the append-only guard and the relay NOTIFY in an empty schema, once', async () => {
     await db.query('create schema fresh');
     const orm = await ormFor('fresh');
-    expect(await applySqlMigrations(orm.em.fork(), 'fresh', busMigrations)).toEqual(['0001_outbox']);
+    expect(await applySqlMigrations(orm.em.fork(), 'fresh', busMigrations)).toEqual(['0001_outbox', '0002_erasure']);
     expect(await tablesOf('fresh')).toEqual(expect.arrayContaining([...PLATFORM_TABLES, 'platform_migrations']));
     expect(await applySqlMigrations(orm.em.fork(), 'fresh', busMigrations)).toEqual([]);
 
@@ -58,9 +58,34 @@ describe('the bus migration set', () => {
     await db.query(`create table older.processed_event (consumer varchar(100) not null, event_id varchar(100) not null, subject varchar(200) not null, processed_at timestamptz not null default now(), primary key (consumer, event_id))`);
     await db.query(`insert into older.event_log (event_type, entity_type, entity_id, payload, subject) values ('a.b', 'a', gen_random_uuid(), '{"kept":true}', 'x.a.b')`);
     const orm = await ormFor('older');
-    expect(await applySqlMigrations(orm.em.fork(), 'older', busMigrations)).toEqual(['0001_outbox']);
+    expect(await applySqlMigrations(orm.em.fork(), 'older', busMigrations)).toEqual(['0001_outbox', '0002_erasure']);
     expect(await db.query(`select payload from older.event_log`)).toEqual([{ payload: { kept: true } }]);
     await expect(db.query(`delete from older.event_log`)).rejects.toThrow(/append-only/);
+  });
+
+  it('erases personal payload keys of one customer\'s events (and of named entities) through erase_event_payloads only, recording counts', async () => {
+    await db.query('create schema erasing');
+    const orm = await ormFor('erasing');
+    await applySqlMigrations(orm.em.fork(), 'erasing', busMigrations);
+    const account = crypto.randomUUID();
+    const customer = crypto.randomUUID();
+    const other = crypto.randomUUID();
+    const entity = crypto.randomUUID();
+    const insert = (customerId: string | null, entityId: string, payload: object) => db.query(
+      `insert into erasing.event_log (event_type, entity_type, entity_id, payload, subject, account_id, customer_id) values ('m.c', 'm', $1, $2, 'x.m.c', $3, $4)`,
+      [entityId, JSON.stringify(payload), account, customerId]);
+    await insert(customer, crypto.randomUUID(), { content: 'my ssn', messageId: 'm1' });
+    await insert(other, crypto.randomUUID(), { content: 'not theirs', messageId: 'm2' });
+    await insert(null, entity, { body: 'gateway copy', inboundId: 'i1' });
+    const [r] = await db.query<{ n: number }>(`select erasing.erase_event_payloads($1, $2, array[$3]::uuid[], array['content', 'body']) as n`, [account, customer, entity]);
+    expect(r!.n).toBe(2);
+    const rows = await db.query<{ payload: Record<string, string> }>(`select payload from erasing.event_log order by id`);
+    expect(rows.map((x) => x.payload)).toEqual([{ content: '[erased]', messageId: 'm1' }, { content: 'not theirs', messageId: 'm2' }, { body: '[erased]', inboundId: 'i1' }]);
+    expect(await db.query(`select customer_id, entity_count, events_redacted from erasing.event_log_erasure`)).toEqual([{ customer_id: customer, entity_count: 1, events_redacted: 2 }]);
+    // Outside the function, even a payload-only change is refused, and the function cannot be used to change other columns.
+    await expect(db.query(`update erasing.event_log set payload = '{}'`)).rejects.toThrow(/append-only: UPDATE refused/);
+    await expect(db.query(`begin; select set_config('domiq.erasing_event_payloads', 'on', true); update erasing.event_log set event_type = 'z.z'; commit;`)).rejects.toThrow(/append-only: UPDATE refused/);
+    await db.query('rollback').catch(() => undefined);
   });
 
   it('refuses a set whose names are not unique and ascending', async () => {

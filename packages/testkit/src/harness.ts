@@ -70,7 +70,8 @@ export async function startTestStack(opts: { services: ServiceName[]; traces?: b
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'trace',
       RESMAN_BASE_URL: `http://127.0.0.1:${ports.resmanSim}`,
       TWILIO_API_BASE_URL: `http://127.0.0.1:${ports.twilioSim}`,
-      DOMIQ_ALLOWED_TARGETS: simulatorTargets(ports),
+      // Only the simulators this stack runs: a port nobody listens on stays refused (the SSRF tests rely on it).
+      DOMIQ_ALLOWED_TARGETS: opts.twilioSim ? simulatorTargets(ports) : `127.0.0.1:${ports.resmanSim}`,
       ...opts.env,
     },
   };
