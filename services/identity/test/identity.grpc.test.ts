@@ -49,8 +49,10 @@ describe('identity ResolveCustomer', () => {
     await expect(otherAdmin.getCustomer({ accountId: other, customerId: a.customer!.id })).rejects.toMatchObject({ code: status.NOT_FOUND });
     const asConnector = { token: await stack.auth.serviceToken('resman-connector') };
     await expect(identity.getCustomer({ accountId: other, customerId: a.customer!.id }, asConnector)).rejects.toMatchObject({ code: status.NOT_FOUND });
-    // Its own account's customer it gets, as resolution answered it.
-    expect((await identity.getCustomer({ accountId, customerId: a.customer!.id }, asConnector)).customer).toEqual(a.customer);
+    // Its own account's customer it gets, as resolution answered it, with its identifier rows (resolution leaves them out).
+    expect((await identity.getCustomer({ accountId, customerId: a.customer!.id }, asConnector)).customer).toEqual({
+      ...a.customer, identifiers: [{ id: expect.any(String), kind: IdentifierKind.IDENTIFIER_KIND_PHONE, network: '', value: '+14155550111', isVerified: false, isPrimary: true }],
+    });
     // conversations never reads customers: it is not admitted there at all.
     await expect(asConversations.getCustomer({ accountId, customerId: a.customer!.id })).rejects.toMatchObject({ code: status.PERMISSION_DENIED });
     // And naming the other account with this account's token is refused before anything is read.
@@ -67,7 +69,7 @@ describe('identity ResolveCustomer', () => {
     const ids = [...mine.map((r) => r.customer!.id), theirs.customer!.id, crypto.randomUUID(), mine[0]!.customer!.id];
     const { customers } = await identity.getCustomers({ accountId, customerIds: ids }, asConnector);
     expect(customers.map((c) => c.id).sort()).toEqual(mine.map((r) => r.customer!.id).sort());
-    expect(customers.find((c) => c.id === mine[1]!.customer!.id)).toEqual(mine[1]!.customer);
+    expect(customers.find((c) => c.id === mine[1]!.customer!.id)).toEqual({ ...mine[1]!.customer, identifiers: [expect.objectContaining({ value: '+14155550132', isPrimary: true })] });
     expect((await identity.getCustomers({ accountId: other, customerIds: ids }, asConnector)).customers.map((c) => c.id)).toEqual([theirs.customer!.id]);
     await expect(identity.getCustomers({ accountId, customerIds: [mine[0]!.customer!.id, 'not-a-uuid'] }, asConnector))
       .rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringContaining('customer_ids[1]') });

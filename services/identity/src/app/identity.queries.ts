@@ -1,17 +1,25 @@
 import type { EntityManager } from '@domiq/db';
 import { NotFoundError } from '@domiq/grpc';
-import { findCustomer, findCustomers, type CustomerRecord } from '../db/customer.repository.ts';
+import { findCustomerDetails, type CustomerDetails } from '../db/customer.repository.ts';
 import { Property, User, type PropertyRow, type UserRow } from '../db/identity.entities.ts';
+import { listMergeSuggestions as listSuggestions, type MergeSuggestionRecord } from '../db/merge-suggestion.repository.ts';
+import type { SuggestionStatus } from '../domain/customer-merge.ts';
 
-export async function getCustomer(em: EntityManager, accountId: string, customerId: string): Promise<CustomerRecord> {
-  const customer = await findCustomer(em, accountId, customerId);
+/** A customer of the account with its identifiers and consents; a merged one too (status merged, merged_into_id). */
+export async function getCustomer(em: EntityManager, accountId: string, customerId: string): Promise<CustomerDetails> {
+  const [customer] = await findCustomerDetails(em, accountId, [customerId]);
   if (!customer) throw new NotFoundError(`customer ${customerId} not found`);
   return customer;
 }
 
-/** The account's customers of these ids (the ones it does not have are left out). */
-export function getCustomers(em: EntityManager, accountId: string, customerIds: readonly string[]): Promise<CustomerRecord[]> {
-  return findCustomers(em, accountId, [...new Set(customerIds)]);
+/** The account's customers of these ids (the ones it does not have are left out), with identifiers and consents. */
+export function getCustomers(em: EntityManager, accountId: string, customerIds: readonly string[]): Promise<CustomerDetails[]> {
+  return findCustomerDetails(em, accountId, [...new Set(customerIds)]);
+}
+
+/** The account's merge suggestions of one status, newest first. */
+export function listMergeSuggestions(em: EntityManager, accountId: string, filter: { status: SuggestionStatus; customerId: string | null; limit: number }): Promise<MergeSuggestionRecord[]> {
+  return listSuggestions(em, accountId, filter);
 }
 
 export async function getProperty(em: EntityManager, accountId: string, propertyId: string): Promise<PropertyRow> {

@@ -5,6 +5,8 @@ import { resolveCustomers, type ResolvedCustomer } from './resolve-customers.ts'
 export interface ResolveCustomerInput extends CustomerIdentifierKey {
   /** The sender's name as the channel gave it ('' when none); fills an unnamed customer's profile. */
   displayName: string;
+  /** The channel proved the sender holds it (marks the identifier verified). */
+  verified: boolean;
 }
 
 /** The customer an identifier belongs to, created (with identity.customer.created) on first contact: a batch of one. */

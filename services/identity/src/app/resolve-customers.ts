@@ -23,13 +23,18 @@ export async function resolveCustomers(uow: UnitOfWork, accountId: string, input
   const distinct = new Map<string, number>();
   const unique: IdentifierToResolve[] = [];
   for (const i of inputs) {
-    if (distinct.has(keyOf(i))) continue;
+    const seen = distinct.get(keyOf(i));
+    if (seen !== undefined) {
+      // A verified mention of it anywhere in the call counts.
+      if (i.verified) unique[seen] = { ...unique[seen]!, verified: true };
+      continue;
+    }
     distinct.set(keyOf(i), unique.length);
     unique.push(i);
   }
   const resolved = await findOrCreateCustomers(uow.em, accountId, unique);
   resolved.forEach((r, n) => {
-    if (r.created) announceNewCustomer(uow, unique[n]!, r.customer);
+    if (r.created) announceNewCustomer(uow, unique[n]!.displayName, r.customer);
   });
   // A repeated identifier is the same customer, created at most by its first occurrence.
   const seen = new Set<string>();
@@ -42,10 +47,13 @@ export async function resolveCustomers(uow: UnitOfWork, accountId: string, input
   });
 }
 
-/** identity.customer.created for a customer first contact just created. */
-function announceNewCustomer(uow: UnitOfWork, input: IdentifierToResolve, customer: CustomerRecord): void {
+/**
+ * identity.customer.created for a customer first contact just created. It carries the customer's phones, emails and
+ * name, the only personal values in identity's events: an erasure redacts them in the event_log (eraseCustomer).
+ */
+export function announceNewCustomer(uow: UnitOfWork, name: string, customer: CustomerRecord): void {
   const { accountId } = customer;
   uow.emit(events.identityCustomerCreated, {
-    accountId, customerId: customer.id, phoneNumbers: customer.identityGraph.phone_numbers, emails: customer.identityGraph.emails, name: input.displayName,
+    accountId, customerId: customer.id, phoneNumbers: customer.identityGraph.phone_numbers, emails: customer.identityGraph.emails, name,
   }, { entityId: customer.id, accountId, customerId: customer.id });
 }

@@ -1,6 +1,7 @@
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
 
-export type IdentifierKind = 'phone' | 'email' | 'social';
+export const IDENTIFIER_KINDS = ['phone', 'email', 'social', 'device'] as const;
+export type IdentifierKind = (typeof IDENTIFIER_KINDS)[number];
 
 export class InvalidIdentifierError extends Error {
   override name = 'InvalidIdentifierError';
@@ -13,7 +14,10 @@ export function isEmailAddress(value: string): boolean {
   return EMAIL.test(value);
 }
 
-/** E.164 for phones (so "+1 (415) 555-0100" and "4155550100" are one customer), lower-case for emails. */
+/**
+ * E.164 for phones (so "+1 (415) 555-0100" and "4155550100" are one customer), lower-case for emails; social ids and
+ * device fingerprints as given (trimmed).
+ */
 export function normaliseIdentifier(kind: IdentifierKind, raw: string, defaultRegion = 'US'): string {
   const value = raw.trim();
   if (!value) throw new InvalidIdentifierError('value is empty');
@@ -28,6 +32,7 @@ export function normaliseIdentifier(kind: IdentifierKind, raw: string, defaultRe
       return value.toLowerCase();
     }
     case 'social':
+    case 'device':
       return value;
   }
 }

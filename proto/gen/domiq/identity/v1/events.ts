@@ -6,11 +6,203 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
-import { Role, roleFromJSON, roleToJSON, roleToNumber } from "../../common/v1/vocabulary.ts";
+import {
+  Channel,
+  channelFromJSON,
+  channelToJSON,
+  channelToNumber,
+  Role,
+  roleFromJSON,
+  roleToJSON,
+  roleToNumber,
+} from "../../common/v1/vocabulary.ts";
 
 export const protobufPackage = "domiq.identity.v1";
 
 export const protobufFileName = "domiq/identity/v1/events.proto";
+
+/** A customer's word on being contacted through one channel. */
+export const ConsentStatus = {
+  /** CONSENT_STATUS_UNSPECIFIED - In identity.customer.consent_changed: no consent on record any more (an unmerge took back what its merge copied). */
+  CONSENT_STATUS_UNSPECIFIED: "CONSENT_STATUS_UNSPECIFIED",
+  CONSENT_STATUS_OPTED_IN: "CONSENT_STATUS_OPTED_IN",
+  CONSENT_STATUS_OPTED_OUT: "CONSENT_STATUS_OPTED_OUT",
+  UNRECOGNIZED: "UNRECOGNIZED",
+} as const;
+
+export type ConsentStatus = typeof ConsentStatus[keyof typeof ConsentStatus];
+
+export namespace ConsentStatus {
+  export type CONSENT_STATUS_UNSPECIFIED = typeof ConsentStatus.CONSENT_STATUS_UNSPECIFIED;
+  export type CONSENT_STATUS_OPTED_IN = typeof ConsentStatus.CONSENT_STATUS_OPTED_IN;
+  export type CONSENT_STATUS_OPTED_OUT = typeof ConsentStatus.CONSENT_STATUS_OPTED_OUT;
+  export type UNRECOGNIZED = typeof ConsentStatus.UNRECOGNIZED;
+}
+
+export function consentStatusFromJSON(object: any): ConsentStatus {
+  switch (object) {
+    case 0:
+    case "CONSENT_STATUS_UNSPECIFIED":
+      return ConsentStatus.CONSENT_STATUS_UNSPECIFIED;
+    case 1:
+    case "CONSENT_STATUS_OPTED_IN":
+      return ConsentStatus.CONSENT_STATUS_OPTED_IN;
+    case 2:
+    case "CONSENT_STATUS_OPTED_OUT":
+      return ConsentStatus.CONSENT_STATUS_OPTED_OUT;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return ConsentStatus.UNRECOGNIZED;
+  }
+}
+
+export function consentStatusToJSON(object: ConsentStatus): string {
+  switch (object) {
+    case ConsentStatus.CONSENT_STATUS_UNSPECIFIED:
+      return "CONSENT_STATUS_UNSPECIFIED";
+    case ConsentStatus.CONSENT_STATUS_OPTED_IN:
+      return "CONSENT_STATUS_OPTED_IN";
+    case ConsentStatus.CONSENT_STATUS_OPTED_OUT:
+      return "CONSENT_STATUS_OPTED_OUT";
+    case ConsentStatus.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+export function consentStatusToNumber(object: ConsentStatus): number {
+  switch (object) {
+    case ConsentStatus.CONSENT_STATUS_UNSPECIFIED:
+      return 0;
+    case ConsentStatus.CONSENT_STATUS_OPTED_IN:
+      return 1;
+    case ConsentStatus.CONSENT_STATUS_OPTED_OUT:
+      return 2;
+    case ConsentStatus.UNRECOGNIZED:
+    default:
+      return -1;
+  }
+}
+
+/** Where a consent was given or withdrawn. */
+export const ConsentSource = {
+  CONSENT_SOURCE_UNSPECIFIED: "CONSENT_SOURCE_UNSPECIFIED",
+  CONSENT_SOURCE_SMS_STOP_KEYWORD: "CONSENT_SOURCE_SMS_STOP_KEYWORD",
+  CONSENT_SOURCE_SMS_START_KEYWORD: "CONSENT_SOURCE_SMS_START_KEYWORD",
+  CONSENT_SOURCE_EMAIL_UNSUBSCRIBE: "CONSENT_SOURCE_EMAIL_UNSUBSCRIBE",
+  CONSENT_SOURCE_WEB_FORM: "CONSENT_SOURCE_WEB_FORM",
+  CONSENT_SOURCE_AGENT: "CONSENT_SOURCE_AGENT",
+  CONSENT_SOURCE_IMPORT: "CONSENT_SOURCE_IMPORT",
+  /** CONSENT_SOURCE_MERGE - Set by identity: a merge gave the target the source's consent (an opt-out of either side wins). */
+  CONSENT_SOURCE_MERGE: "CONSENT_SOURCE_MERGE",
+  /** CONSENT_SOURCE_UNMERGE - Set by identity: an unmerge restored the target's consent from before the merge. */
+  CONSENT_SOURCE_UNMERGE: "CONSENT_SOURCE_UNMERGE",
+  UNRECOGNIZED: "UNRECOGNIZED",
+} as const;
+
+export type ConsentSource = typeof ConsentSource[keyof typeof ConsentSource];
+
+export namespace ConsentSource {
+  export type CONSENT_SOURCE_UNSPECIFIED = typeof ConsentSource.CONSENT_SOURCE_UNSPECIFIED;
+  export type CONSENT_SOURCE_SMS_STOP_KEYWORD = typeof ConsentSource.CONSENT_SOURCE_SMS_STOP_KEYWORD;
+  export type CONSENT_SOURCE_SMS_START_KEYWORD = typeof ConsentSource.CONSENT_SOURCE_SMS_START_KEYWORD;
+  export type CONSENT_SOURCE_EMAIL_UNSUBSCRIBE = typeof ConsentSource.CONSENT_SOURCE_EMAIL_UNSUBSCRIBE;
+  export type CONSENT_SOURCE_WEB_FORM = typeof ConsentSource.CONSENT_SOURCE_WEB_FORM;
+  export type CONSENT_SOURCE_AGENT = typeof ConsentSource.CONSENT_SOURCE_AGENT;
+  export type CONSENT_SOURCE_IMPORT = typeof ConsentSource.CONSENT_SOURCE_IMPORT;
+  export type CONSENT_SOURCE_MERGE = typeof ConsentSource.CONSENT_SOURCE_MERGE;
+  export type CONSENT_SOURCE_UNMERGE = typeof ConsentSource.CONSENT_SOURCE_UNMERGE;
+  export type UNRECOGNIZED = typeof ConsentSource.UNRECOGNIZED;
+}
+
+export function consentSourceFromJSON(object: any): ConsentSource {
+  switch (object) {
+    case 0:
+    case "CONSENT_SOURCE_UNSPECIFIED":
+      return ConsentSource.CONSENT_SOURCE_UNSPECIFIED;
+    case 1:
+    case "CONSENT_SOURCE_SMS_STOP_KEYWORD":
+      return ConsentSource.CONSENT_SOURCE_SMS_STOP_KEYWORD;
+    case 2:
+    case "CONSENT_SOURCE_SMS_START_KEYWORD":
+      return ConsentSource.CONSENT_SOURCE_SMS_START_KEYWORD;
+    case 3:
+    case "CONSENT_SOURCE_EMAIL_UNSUBSCRIBE":
+      return ConsentSource.CONSENT_SOURCE_EMAIL_UNSUBSCRIBE;
+    case 4:
+    case "CONSENT_SOURCE_WEB_FORM":
+      return ConsentSource.CONSENT_SOURCE_WEB_FORM;
+    case 5:
+    case "CONSENT_SOURCE_AGENT":
+      return ConsentSource.CONSENT_SOURCE_AGENT;
+    case 6:
+    case "CONSENT_SOURCE_IMPORT":
+      return ConsentSource.CONSENT_SOURCE_IMPORT;
+    case 7:
+    case "CONSENT_SOURCE_MERGE":
+      return ConsentSource.CONSENT_SOURCE_MERGE;
+    case 8:
+    case "CONSENT_SOURCE_UNMERGE":
+      return ConsentSource.CONSENT_SOURCE_UNMERGE;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return ConsentSource.UNRECOGNIZED;
+  }
+}
+
+export function consentSourceToJSON(object: ConsentSource): string {
+  switch (object) {
+    case ConsentSource.CONSENT_SOURCE_UNSPECIFIED:
+      return "CONSENT_SOURCE_UNSPECIFIED";
+    case ConsentSource.CONSENT_SOURCE_SMS_STOP_KEYWORD:
+      return "CONSENT_SOURCE_SMS_STOP_KEYWORD";
+    case ConsentSource.CONSENT_SOURCE_SMS_START_KEYWORD:
+      return "CONSENT_SOURCE_SMS_START_KEYWORD";
+    case ConsentSource.CONSENT_SOURCE_EMAIL_UNSUBSCRIBE:
+      return "CONSENT_SOURCE_EMAIL_UNSUBSCRIBE";
+    case ConsentSource.CONSENT_SOURCE_WEB_FORM:
+      return "CONSENT_SOURCE_WEB_FORM";
+    case ConsentSource.CONSENT_SOURCE_AGENT:
+      return "CONSENT_SOURCE_AGENT";
+    case ConsentSource.CONSENT_SOURCE_IMPORT:
+      return "CONSENT_SOURCE_IMPORT";
+    case ConsentSource.CONSENT_SOURCE_MERGE:
+      return "CONSENT_SOURCE_MERGE";
+    case ConsentSource.CONSENT_SOURCE_UNMERGE:
+      return "CONSENT_SOURCE_UNMERGE";
+    case ConsentSource.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+export function consentSourceToNumber(object: ConsentSource): number {
+  switch (object) {
+    case ConsentSource.CONSENT_SOURCE_UNSPECIFIED:
+      return 0;
+    case ConsentSource.CONSENT_SOURCE_SMS_STOP_KEYWORD:
+      return 1;
+    case ConsentSource.CONSENT_SOURCE_SMS_START_KEYWORD:
+      return 2;
+    case ConsentSource.CONSENT_SOURCE_EMAIL_UNSUBSCRIBE:
+      return 3;
+    case ConsentSource.CONSENT_SOURCE_WEB_FORM:
+      return 4;
+    case ConsentSource.CONSENT_SOURCE_AGENT:
+      return 5;
+    case ConsentSource.CONSENT_SOURCE_IMPORT:
+      return 6;
+    case ConsentSource.CONSENT_SOURCE_MERGE:
+      return 7;
+    case ConsentSource.CONSENT_SOURCE_UNMERGE:
+      return 8;
+    case ConsentSource.UNRECOGNIZED:
+    default:
+      return -1;
+  }
+}
 
 /** identity.customer.created */
 export interface CustomerCreated {
@@ -54,6 +246,65 @@ export interface TeamCreated {
   teamId: string;
   name: string;
   routingMode: string;
+}
+
+/**
+ * identity.customer.merge_suggested: one person's identifiers belonged to two customers (nothing was merged).
+ * Ids only, no identifier values.
+ */
+export interface CustomerMergeSuggested {
+  accountId: string;
+  suggestionId: string;
+  /** The customer the resolution answered. */
+  customerAId: string;
+  customerBId: string;
+  reason: string;
+  identifierIds: string[];
+  createdAt: string;
+}
+
+/** identity.merge_suggestion.dismissed (an administrative change: event_log.actor_id names who) */
+export interface MergeSuggestionDismissed {
+  accountId: string;
+  suggestionId: string;
+  customerAId: string;
+  customerBId: string;
+}
+
+/** identity.customer.merged: re-point whatever refers to the source customer to the target. */
+export interface CustomerMerged {
+  accountId: string;
+  sourceCustomerId: string;
+  targetCustomerId: string;
+  mergeId: string;
+  mergedAt: string;
+}
+
+/** identity.customer.unmerged: what the merge re-pointed may point at the source again. */
+export interface CustomerUnmerged {
+  accountId: string;
+  mergeId: string;
+  sourceCustomerId: string;
+  targetCustomerId: string;
+  unmergedAt: string;
+}
+
+/** identity.customer.erased: forget everything personal about the customer. */
+export interface CustomerErased {
+  accountId: string;
+  customerId: string;
+  erasedAt: string;
+  erasureId: string;
+}
+
+/** identity.customer.consent_changed */
+export interface CustomerConsentChanged {
+  accountId: string;
+  customerId: string;
+  channel: Channel;
+  status: ConsentStatus;
+  source: ConsentSource;
+  recordedAt: string;
 }
 
 function createBaseCustomerCreated(): CustomerCreated {
@@ -771,6 +1022,943 @@ export const TeamCreated: MessageFns<TeamCreated> = {
     message.teamId = object.teamId ?? "";
     message.name = object.name ?? "";
     message.routingMode = object.routingMode ?? "";
+    return message;
+  },
+};
+
+function createBaseCustomerMergeSuggested(): CustomerMergeSuggested {
+  return {
+    accountId: "",
+    suggestionId: "",
+    customerAId: "",
+    customerBId: "",
+    reason: "",
+    identifierIds: [],
+    createdAt: "",
+  };
+}
+
+export const CustomerMergeSuggested: MessageFns<CustomerMergeSuggested> = {
+  encode(message: CustomerMergeSuggested, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accountId !== "") {
+      writer.uint32(10).string(message.accountId);
+    }
+    if (message.suggestionId !== "") {
+      writer.uint32(18).string(message.suggestionId);
+    }
+    if (message.customerAId !== "") {
+      writer.uint32(26).string(message.customerAId);
+    }
+    if (message.customerBId !== "") {
+      writer.uint32(34).string(message.customerBId);
+    }
+    if (message.reason !== "") {
+      writer.uint32(42).string(message.reason);
+    }
+    for (const v of message.identifierIds) {
+      writer.uint32(50).string(v!);
+    }
+    if (message.createdAt !== "") {
+      writer.uint32(58).string(message.createdAt);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CustomerMergeSuggested {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCustomerMergeSuggested();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.suggestionId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.customerAId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.customerBId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.identifierIds.push(reader.string());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.createdAt = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CustomerMergeSuggested {
+    return {
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+      suggestionId: isSet(object.suggestionId)
+        ? globalThis.String(object.suggestionId)
+        : isSet(object.suggestion_id)
+        ? globalThis.String(object.suggestion_id)
+        : "",
+      customerAId: isSet(object.customerAId)
+        ? globalThis.String(object.customerAId)
+        : isSet(object.customer_a_id)
+        ? globalThis.String(object.customer_a_id)
+        : "",
+      customerBId: isSet(object.customerBId)
+        ? globalThis.String(object.customerBId)
+        : isSet(object.customer_b_id)
+        ? globalThis.String(object.customer_b_id)
+        : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      identifierIds: globalThis.Array.isArray(object?.identifierIds)
+        ? object.identifierIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.identifier_ids)
+        ? object.identifier_ids.map((e: any) => globalThis.String(e))
+        : [],
+      createdAt: isSet(object.createdAt)
+        ? globalThis.String(object.createdAt)
+        : isSet(object.created_at)
+        ? globalThis.String(object.created_at)
+        : "",
+    };
+  },
+
+  toJSON(message: CustomerMergeSuggested): unknown {
+    const obj: any = {};
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    if (message.suggestionId !== "") {
+      obj.suggestionId = message.suggestionId;
+    }
+    if (message.customerAId !== "") {
+      obj.customerAId = message.customerAId;
+    }
+    if (message.customerBId !== "") {
+      obj.customerBId = message.customerBId;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.identifierIds?.length) {
+      obj.identifierIds = message.identifierIds;
+    }
+    if (message.createdAt !== "") {
+      obj.createdAt = message.createdAt;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CustomerMergeSuggested>): CustomerMergeSuggested {
+    return CustomerMergeSuggested.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CustomerMergeSuggested>): CustomerMergeSuggested {
+    const message = createBaseCustomerMergeSuggested();
+    message.accountId = object.accountId ?? "";
+    message.suggestionId = object.suggestionId ?? "";
+    message.customerAId = object.customerAId ?? "";
+    message.customerBId = object.customerBId ?? "";
+    message.reason = object.reason ?? "";
+    message.identifierIds = object.identifierIds?.map((e) => e) || [];
+    message.createdAt = object.createdAt ?? "";
+    return message;
+  },
+};
+
+function createBaseMergeSuggestionDismissed(): MergeSuggestionDismissed {
+  return { accountId: "", suggestionId: "", customerAId: "", customerBId: "" };
+}
+
+export const MergeSuggestionDismissed: MessageFns<MergeSuggestionDismissed> = {
+  encode(message: MergeSuggestionDismissed, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accountId !== "") {
+      writer.uint32(10).string(message.accountId);
+    }
+    if (message.suggestionId !== "") {
+      writer.uint32(18).string(message.suggestionId);
+    }
+    if (message.customerAId !== "") {
+      writer.uint32(26).string(message.customerAId);
+    }
+    if (message.customerBId !== "") {
+      writer.uint32(34).string(message.customerBId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MergeSuggestionDismissed {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMergeSuggestionDismissed();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.suggestionId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.customerAId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.customerBId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MergeSuggestionDismissed {
+    return {
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+      suggestionId: isSet(object.suggestionId)
+        ? globalThis.String(object.suggestionId)
+        : isSet(object.suggestion_id)
+        ? globalThis.String(object.suggestion_id)
+        : "",
+      customerAId: isSet(object.customerAId)
+        ? globalThis.String(object.customerAId)
+        : isSet(object.customer_a_id)
+        ? globalThis.String(object.customer_a_id)
+        : "",
+      customerBId: isSet(object.customerBId)
+        ? globalThis.String(object.customerBId)
+        : isSet(object.customer_b_id)
+        ? globalThis.String(object.customer_b_id)
+        : "",
+    };
+  },
+
+  toJSON(message: MergeSuggestionDismissed): unknown {
+    const obj: any = {};
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    if (message.suggestionId !== "") {
+      obj.suggestionId = message.suggestionId;
+    }
+    if (message.customerAId !== "") {
+      obj.customerAId = message.customerAId;
+    }
+    if (message.customerBId !== "") {
+      obj.customerBId = message.customerBId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MergeSuggestionDismissed>): MergeSuggestionDismissed {
+    return MergeSuggestionDismissed.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MergeSuggestionDismissed>): MergeSuggestionDismissed {
+    const message = createBaseMergeSuggestionDismissed();
+    message.accountId = object.accountId ?? "";
+    message.suggestionId = object.suggestionId ?? "";
+    message.customerAId = object.customerAId ?? "";
+    message.customerBId = object.customerBId ?? "";
+    return message;
+  },
+};
+
+function createBaseCustomerMerged(): CustomerMerged {
+  return { accountId: "", sourceCustomerId: "", targetCustomerId: "", mergeId: "", mergedAt: "" };
+}
+
+export const CustomerMerged: MessageFns<CustomerMerged> = {
+  encode(message: CustomerMerged, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accountId !== "") {
+      writer.uint32(10).string(message.accountId);
+    }
+    if (message.sourceCustomerId !== "") {
+      writer.uint32(18).string(message.sourceCustomerId);
+    }
+    if (message.targetCustomerId !== "") {
+      writer.uint32(26).string(message.targetCustomerId);
+    }
+    if (message.mergeId !== "") {
+      writer.uint32(34).string(message.mergeId);
+    }
+    if (message.mergedAt !== "") {
+      writer.uint32(42).string(message.mergedAt);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CustomerMerged {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCustomerMerged();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.sourceCustomerId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.targetCustomerId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.mergeId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.mergedAt = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CustomerMerged {
+    return {
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+      sourceCustomerId: isSet(object.sourceCustomerId)
+        ? globalThis.String(object.sourceCustomerId)
+        : isSet(object.source_customer_id)
+        ? globalThis.String(object.source_customer_id)
+        : "",
+      targetCustomerId: isSet(object.targetCustomerId)
+        ? globalThis.String(object.targetCustomerId)
+        : isSet(object.target_customer_id)
+        ? globalThis.String(object.target_customer_id)
+        : "",
+      mergeId: isSet(object.mergeId)
+        ? globalThis.String(object.mergeId)
+        : isSet(object.merge_id)
+        ? globalThis.String(object.merge_id)
+        : "",
+      mergedAt: isSet(object.mergedAt)
+        ? globalThis.String(object.mergedAt)
+        : isSet(object.merged_at)
+        ? globalThis.String(object.merged_at)
+        : "",
+    };
+  },
+
+  toJSON(message: CustomerMerged): unknown {
+    const obj: any = {};
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    if (message.sourceCustomerId !== "") {
+      obj.sourceCustomerId = message.sourceCustomerId;
+    }
+    if (message.targetCustomerId !== "") {
+      obj.targetCustomerId = message.targetCustomerId;
+    }
+    if (message.mergeId !== "") {
+      obj.mergeId = message.mergeId;
+    }
+    if (message.mergedAt !== "") {
+      obj.mergedAt = message.mergedAt;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CustomerMerged>): CustomerMerged {
+    return CustomerMerged.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CustomerMerged>): CustomerMerged {
+    const message = createBaseCustomerMerged();
+    message.accountId = object.accountId ?? "";
+    message.sourceCustomerId = object.sourceCustomerId ?? "";
+    message.targetCustomerId = object.targetCustomerId ?? "";
+    message.mergeId = object.mergeId ?? "";
+    message.mergedAt = object.mergedAt ?? "";
+    return message;
+  },
+};
+
+function createBaseCustomerUnmerged(): CustomerUnmerged {
+  return { accountId: "", mergeId: "", sourceCustomerId: "", targetCustomerId: "", unmergedAt: "" };
+}
+
+export const CustomerUnmerged: MessageFns<CustomerUnmerged> = {
+  encode(message: CustomerUnmerged, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accountId !== "") {
+      writer.uint32(10).string(message.accountId);
+    }
+    if (message.mergeId !== "") {
+      writer.uint32(18).string(message.mergeId);
+    }
+    if (message.sourceCustomerId !== "") {
+      writer.uint32(26).string(message.sourceCustomerId);
+    }
+    if (message.targetCustomerId !== "") {
+      writer.uint32(34).string(message.targetCustomerId);
+    }
+    if (message.unmergedAt !== "") {
+      writer.uint32(42).string(message.unmergedAt);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CustomerUnmerged {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCustomerUnmerged();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.mergeId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.sourceCustomerId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.targetCustomerId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.unmergedAt = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CustomerUnmerged {
+    return {
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+      mergeId: isSet(object.mergeId)
+        ? globalThis.String(object.mergeId)
+        : isSet(object.merge_id)
+        ? globalThis.String(object.merge_id)
+        : "",
+      sourceCustomerId: isSet(object.sourceCustomerId)
+        ? globalThis.String(object.sourceCustomerId)
+        : isSet(object.source_customer_id)
+        ? globalThis.String(object.source_customer_id)
+        : "",
+      targetCustomerId: isSet(object.targetCustomerId)
+        ? globalThis.String(object.targetCustomerId)
+        : isSet(object.target_customer_id)
+        ? globalThis.String(object.target_customer_id)
+        : "",
+      unmergedAt: isSet(object.unmergedAt)
+        ? globalThis.String(object.unmergedAt)
+        : isSet(object.unmerged_at)
+        ? globalThis.String(object.unmerged_at)
+        : "",
+    };
+  },
+
+  toJSON(message: CustomerUnmerged): unknown {
+    const obj: any = {};
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    if (message.mergeId !== "") {
+      obj.mergeId = message.mergeId;
+    }
+    if (message.sourceCustomerId !== "") {
+      obj.sourceCustomerId = message.sourceCustomerId;
+    }
+    if (message.targetCustomerId !== "") {
+      obj.targetCustomerId = message.targetCustomerId;
+    }
+    if (message.unmergedAt !== "") {
+      obj.unmergedAt = message.unmergedAt;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CustomerUnmerged>): CustomerUnmerged {
+    return CustomerUnmerged.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CustomerUnmerged>): CustomerUnmerged {
+    const message = createBaseCustomerUnmerged();
+    message.accountId = object.accountId ?? "";
+    message.mergeId = object.mergeId ?? "";
+    message.sourceCustomerId = object.sourceCustomerId ?? "";
+    message.targetCustomerId = object.targetCustomerId ?? "";
+    message.unmergedAt = object.unmergedAt ?? "";
+    return message;
+  },
+};
+
+function createBaseCustomerErased(): CustomerErased {
+  return { accountId: "", customerId: "", erasedAt: "", erasureId: "" };
+}
+
+export const CustomerErased: MessageFns<CustomerErased> = {
+  encode(message: CustomerErased, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accountId !== "") {
+      writer.uint32(10).string(message.accountId);
+    }
+    if (message.customerId !== "") {
+      writer.uint32(18).string(message.customerId);
+    }
+    if (message.erasedAt !== "") {
+      writer.uint32(26).string(message.erasedAt);
+    }
+    if (message.erasureId !== "") {
+      writer.uint32(34).string(message.erasureId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CustomerErased {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCustomerErased();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.customerId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.erasedAt = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.erasureId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CustomerErased {
+    return {
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+      customerId: isSet(object.customerId)
+        ? globalThis.String(object.customerId)
+        : isSet(object.customer_id)
+        ? globalThis.String(object.customer_id)
+        : "",
+      erasedAt: isSet(object.erasedAt)
+        ? globalThis.String(object.erasedAt)
+        : isSet(object.erased_at)
+        ? globalThis.String(object.erased_at)
+        : "",
+      erasureId: isSet(object.erasureId)
+        ? globalThis.String(object.erasureId)
+        : isSet(object.erasure_id)
+        ? globalThis.String(object.erasure_id)
+        : "",
+    };
+  },
+
+  toJSON(message: CustomerErased): unknown {
+    const obj: any = {};
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    if (message.customerId !== "") {
+      obj.customerId = message.customerId;
+    }
+    if (message.erasedAt !== "") {
+      obj.erasedAt = message.erasedAt;
+    }
+    if (message.erasureId !== "") {
+      obj.erasureId = message.erasureId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CustomerErased>): CustomerErased {
+    return CustomerErased.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CustomerErased>): CustomerErased {
+    const message = createBaseCustomerErased();
+    message.accountId = object.accountId ?? "";
+    message.customerId = object.customerId ?? "";
+    message.erasedAt = object.erasedAt ?? "";
+    message.erasureId = object.erasureId ?? "";
+    return message;
+  },
+};
+
+function createBaseCustomerConsentChanged(): CustomerConsentChanged {
+  return {
+    accountId: "",
+    customerId: "",
+    channel: Channel.CHANNEL_UNSPECIFIED,
+    status: ConsentStatus.CONSENT_STATUS_UNSPECIFIED,
+    source: ConsentSource.CONSENT_SOURCE_UNSPECIFIED,
+    recordedAt: "",
+  };
+}
+
+export const CustomerConsentChanged: MessageFns<CustomerConsentChanged> = {
+  encode(message: CustomerConsentChanged, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accountId !== "") {
+      writer.uint32(10).string(message.accountId);
+    }
+    if (message.customerId !== "") {
+      writer.uint32(18).string(message.customerId);
+    }
+    if (message.channel !== Channel.CHANNEL_UNSPECIFIED) {
+      writer.uint32(24).int32(channelToNumber(message.channel));
+    }
+    if (message.status !== ConsentStatus.CONSENT_STATUS_UNSPECIFIED) {
+      writer.uint32(32).int32(consentStatusToNumber(message.status));
+    }
+    if (message.source !== ConsentSource.CONSENT_SOURCE_UNSPECIFIED) {
+      writer.uint32(40).int32(consentSourceToNumber(message.source));
+    }
+    if (message.recordedAt !== "") {
+      writer.uint32(50).string(message.recordedAt);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CustomerConsentChanged {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCustomerConsentChanged();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.customerId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.channel = channelFromJSON(reader.int32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.status = consentStatusFromJSON(reader.int32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.source = consentSourceFromJSON(reader.int32());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.recordedAt = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CustomerConsentChanged {
+    return {
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+      customerId: isSet(object.customerId)
+        ? globalThis.String(object.customerId)
+        : isSet(object.customer_id)
+        ? globalThis.String(object.customer_id)
+        : "",
+      channel: isSet(object.channel) ? channelFromJSON(object.channel) : Channel.CHANNEL_UNSPECIFIED,
+      status: isSet(object.status) ? consentStatusFromJSON(object.status) : ConsentStatus.CONSENT_STATUS_UNSPECIFIED,
+      source: isSet(object.source) ? consentSourceFromJSON(object.source) : ConsentSource.CONSENT_SOURCE_UNSPECIFIED,
+      recordedAt: isSet(object.recordedAt)
+        ? globalThis.String(object.recordedAt)
+        : isSet(object.recorded_at)
+        ? globalThis.String(object.recorded_at)
+        : "",
+    };
+  },
+
+  toJSON(message: CustomerConsentChanged): unknown {
+    const obj: any = {};
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    if (message.customerId !== "") {
+      obj.customerId = message.customerId;
+    }
+    if (message.channel !== Channel.CHANNEL_UNSPECIFIED) {
+      obj.channel = channelToJSON(message.channel);
+    }
+    if (message.status !== ConsentStatus.CONSENT_STATUS_UNSPECIFIED) {
+      obj.status = consentStatusToJSON(message.status);
+    }
+    if (message.source !== ConsentSource.CONSENT_SOURCE_UNSPECIFIED) {
+      obj.source = consentSourceToJSON(message.source);
+    }
+    if (message.recordedAt !== "") {
+      obj.recordedAt = message.recordedAt;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CustomerConsentChanged>): CustomerConsentChanged {
+    return CustomerConsentChanged.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CustomerConsentChanged>): CustomerConsentChanged {
+    const message = createBaseCustomerConsentChanged();
+    message.accountId = object.accountId ?? "";
+    message.customerId = object.customerId ?? "";
+    message.channel = object.channel ?? Channel.CHANNEL_UNSPECIFIED;
+    message.status = object.status ?? ConsentStatus.CONSENT_STATUS_UNSPECIFIED;
+    message.source = object.source ?? ConsentSource.CONSENT_SOURCE_UNSPECIFIED;
+    message.recordedAt = object.recordedAt ?? "";
     return message;
   },
 };

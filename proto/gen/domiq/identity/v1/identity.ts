@@ -19,6 +19,10 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import {
+  Channel,
+  channelFromJSON,
+  channelToJSON,
+  channelToNumber,
   Role,
   roleFromJSON,
   roleToJSON,
@@ -28,6 +32,16 @@ import {
   slaTierToJSON,
   slaTierToNumber,
 } from "../../common/v1/vocabulary.ts";
+import {
+  ConsentSource,
+  consentSourceFromJSON,
+  consentSourceToJSON,
+  consentSourceToNumber,
+  ConsentStatus,
+  consentStatusFromJSON,
+  consentStatusToJSON,
+  consentStatusToNumber,
+} from "./events.ts";
 
 export const protobufPackage = "domiq.identity.v1";
 
@@ -38,6 +52,8 @@ export const IdentifierKind = {
   IDENTIFIER_KIND_PHONE: "IDENTIFIER_KIND_PHONE",
   IDENTIFIER_KIND_EMAIL: "IDENTIFIER_KIND_EMAIL",
   IDENTIFIER_KIND_SOCIAL: "IDENTIFIER_KIND_SOCIAL",
+  /** IDENTIFIER_KIND_DEVICE - A device fingerprint (web chat); kept as given. */
+  IDENTIFIER_KIND_DEVICE: "IDENTIFIER_KIND_DEVICE",
   UNRECOGNIZED: "UNRECOGNIZED",
 } as const;
 
@@ -48,6 +64,7 @@ export namespace IdentifierKind {
   export type IDENTIFIER_KIND_PHONE = typeof IdentifierKind.IDENTIFIER_KIND_PHONE;
   export type IDENTIFIER_KIND_EMAIL = typeof IdentifierKind.IDENTIFIER_KIND_EMAIL;
   export type IDENTIFIER_KIND_SOCIAL = typeof IdentifierKind.IDENTIFIER_KIND_SOCIAL;
+  export type IDENTIFIER_KIND_DEVICE = typeof IdentifierKind.IDENTIFIER_KIND_DEVICE;
   export type UNRECOGNIZED = typeof IdentifierKind.UNRECOGNIZED;
 }
 
@@ -65,6 +82,9 @@ export function identifierKindFromJSON(object: any): IdentifierKind {
     case 3:
     case "IDENTIFIER_KIND_SOCIAL":
       return IdentifierKind.IDENTIFIER_KIND_SOCIAL;
+    case 4:
+    case "IDENTIFIER_KIND_DEVICE":
+      return IdentifierKind.IDENTIFIER_KIND_DEVICE;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -82,6 +102,8 @@ export function identifierKindToJSON(object: IdentifierKind): string {
       return "IDENTIFIER_KIND_EMAIL";
     case IdentifierKind.IDENTIFIER_KIND_SOCIAL:
       return "IDENTIFIER_KIND_SOCIAL";
+    case IdentifierKind.IDENTIFIER_KIND_DEVICE:
+      return "IDENTIFIER_KIND_DEVICE";
     case IdentifierKind.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -98,6 +120,8 @@ export function identifierKindToNumber(object: IdentifierKind): number {
       return 2;
     case IdentifierKind.IDENTIFIER_KIND_SOCIAL:
       return 3;
+    case IdentifierKind.IDENTIFIER_KIND_DEVICE:
+      return 4;
     case IdentifierKind.UNRECOGNIZED:
     default:
       return -1;
@@ -113,6 +137,39 @@ export interface Customer {
   slaTier: SlaTier;
   status: string;
   createdAt: string;
+  /** The customer this one was merged into (status "merged"); empty otherwise. */
+  mergedIntoId: string;
+  /** When the customer's personal data was erased (EraseCustomer); empty otherwise. */
+  erasedAt: string;
+  tags: string[];
+  segments: string[];
+  /** Filled by GetCustomer and GetCustomers; ResolveCustomer(s) leave them empty (the hot path reads one table). */
+  identifiers: CustomerIdentifier[];
+  consents: Consent[];
+}
+
+/** One identifier a customer is known by (identity_graph is built from these rows). */
+export interface CustomerIdentifier {
+  id: string;
+  kind: IdentifierKind;
+  /** The social network (IDENTIFIER_KIND_SOCIAL); empty for the other kinds. */
+  network: string;
+  /** Normalised: E.164 phones, lower-case emails. */
+  value: string;
+  /** The channel proved the customer holds it (an inbound message from it, a confirmed link). */
+  isVerified: boolean;
+  /** The customer's main identifier of its kind (and network): one per kind and network. */
+  isPrimary: boolean;
+}
+
+/** A customer's consent for one channel. */
+export interface Consent {
+  channel: Channel;
+  status: ConsentStatus;
+  source: ConsentSource;
+  recordedAt: string;
+  /** The token subject that recorded it (a user id, or service:<name>). */
+  recordedBy: string;
 }
 
 export interface ResolveCustomerRequest {
@@ -148,6 +205,31 @@ export interface CustomerIdentity {
 
 export interface ResolveCustomersResponse {
   results: ResolveCustomerResponse[];
+}
+
+export interface ResolvePersonRequest {
+  accountId: string;
+  /** At most 20. */
+  identities: PersonIdentifier[];
+}
+
+/** One of a person's identifiers. */
+export interface PersonIdentifier {
+  identity?:
+    | CustomerIdentity
+    | undefined;
+  /**
+   * The channel proved the person holds it (an inbound message from it, a confirmed link): it is marked verified
+   * (never unmarked), and counts as the strongest evidence.
+   */
+  verified: boolean;
+}
+
+export interface ResolvePersonResponse {
+  customer?: Customer | undefined;
+  created: boolean;
+  /** The merge suggestions this call recorded. */
+  mergeSuggestionIds: string[];
 }
 
 export interface GetCustomerRequest {
@@ -266,6 +348,144 @@ export interface ListUsersResponse {
   users: User[];
 }
 
+export interface CustomerMerge {
+  id: string;
+  accountId: string;
+  sourceCustomerId: string;
+  targetCustomerId: string;
+  reason: string;
+  /** "merged", "unmerged", or "erased" (its customers were erased: it can no longer be undone). */
+  status: string;
+  /** The token subject that merged (a user id, or service:<name>). */
+  mergedBy: string;
+  mergedAt: string;
+  /** The source's identifiers the merge moved to the target. */
+  movedIdentifierIds: string[];
+  unmergedBy: string;
+  unmergedAt: string;
+  unmergeReason: string;
+}
+
+export interface MergeCustomersRequest {
+  accountId: string;
+  sourceCustomerId: string;
+  targetCustomerId: string;
+  reason: string;
+}
+
+export interface MergeCustomersResponse {
+  merge?: CustomerMerge | undefined;
+  source?: Customer | undefined;
+  target?: Customer | undefined;
+}
+
+export interface UnmergeCustomersRequest {
+  accountId: string;
+  mergeId: string;
+  reason: string;
+}
+
+export interface UnmergeCustomersResponse {
+  merge?: CustomerMerge | undefined;
+  source?: Customer | undefined;
+  target?: Customer | undefined;
+}
+
+export interface MergeSuggestion {
+  id: string;
+  accountId: string;
+  /** The customer the resolution answered (its identifier was the strongest). */
+  customerAId: string;
+  /** The other customer that held one of the person's identifiers. */
+  customerBId: string;
+  reason: string;
+  /** The identifiers that met: the person's identifiers held by either customer. */
+  identifierIds: string[];
+  /** "open", "accepted" (merged) or "dismissed". */
+  status: string;
+  createdAt: string;
+  decidedAt: string;
+  decidedBy: string;
+  /** The merge that accepted it. */
+  mergeId: string;
+}
+
+export interface ListMergeSuggestionsRequest {
+  accountId: string;
+  /** "open" (default), "accepted" or "dismissed". Open suggestions naming a customer merged or erased since are left out. */
+  status: string;
+  /** Only suggestions naming this customer (optional). */
+  customerId: string;
+  /** At most this many (default 100, at most 500). */
+  limit: number;
+}
+
+export interface ListMergeSuggestionsResponse {
+  suggestions: MergeSuggestion[];
+}
+
+export interface DismissMergeSuggestionRequest {
+  accountId: string;
+  suggestionId: string;
+}
+
+export interface DismissMergeSuggestionResponse {
+  suggestion?: MergeSuggestion | undefined;
+}
+
+/** The audit of one erasure: no personal value, only what was removed and by whom. */
+export interface CustomerErasure {
+  id: string;
+  accountId: string;
+  customerId: string;
+  /** The customer and every customer merged into it. */
+  erasedCustomerIds: string[];
+  reason: string;
+  erasedBy: string;
+  erasedAt: string;
+  identifiersRemoved: number;
+  consentsRemoved: number;
+  mergeSuggestionsRemoved: number;
+  /** Merges of these customers whose recorded before-values were removed (they can no longer be undone). */
+  mergesClosed: number;
+  /** Profile fields (name, company, avatar, metadata, tags) that held a value. */
+  profileFieldsCleared: number;
+  /**
+   * Events in identity's event_log whose personal values (identity.customer.created's phones, emails, name) were
+   * replaced by "[erased]".
+   */
+  eventsRedacted: number;
+}
+
+export interface EraseCustomerRequest {
+  accountId: string;
+  customerId: string;
+  reason: string;
+}
+
+export interface EraseCustomerResponse {
+  erasure?: CustomerErasure | undefined;
+  customer?: Customer | undefined;
+}
+
+export interface SetConsentRequest {
+  accountId: string;
+  customerId: string;
+  channel: Channel;
+  status: ConsentStatus;
+  /** Where the customer said it (CONSENT_SOURCE_MERGE and _UNMERGE are identity's own). */
+  source: ConsentSource;
+}
+
+export interface SetConsentResponse {
+  consent?:
+    | Consent
+    | undefined;
+  /** False when the status and source were recorded already (nothing written, no event). */
+  changed: boolean;
+  customer?: Customer | undefined;
+}
+
 function createBaseCustomer(): Customer {
   return {
     id: "",
@@ -276,6 +496,12 @@ function createBaseCustomer(): Customer {
     slaTier: SlaTier.SLA_TIER_UNSPECIFIED,
     status: "",
     createdAt: "",
+    mergedIntoId: "",
+    erasedAt: "",
+    tags: [],
+    segments: [],
+    identifiers: [],
+    consents: [],
   };
 }
 
@@ -304,6 +530,24 @@ export const Customer: MessageFns<Customer> = {
     }
     if (message.createdAt !== "") {
       writer.uint32(66).string(message.createdAt);
+    }
+    if (message.mergedIntoId !== "") {
+      writer.uint32(74).string(message.mergedIntoId);
+    }
+    if (message.erasedAt !== "") {
+      writer.uint32(82).string(message.erasedAt);
+    }
+    for (const v of message.tags) {
+      writer.uint32(90).string(v!);
+    }
+    for (const v of message.segments) {
+      writer.uint32(98).string(v!);
+    }
+    for (const v of message.identifiers) {
+      CustomerIdentifier.encode(v!, writer.uint32(106).fork()).join();
+    }
+    for (const v of message.consents) {
+      Consent.encode(v!, writer.uint32(114).fork()).join();
     }
     return writer;
   },
@@ -385,6 +629,54 @@ export const Customer: MessageFns<Customer> = {
             message.createdAt = reader.string();
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.mergedIntoId = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.erasedAt = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.tags.push(reader.string());
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.segments.push(reader.string());
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.identifiers.push(CustomerIdentifier.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.consents.push(Consent.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -423,6 +715,26 @@ export const Customer: MessageFns<Customer> = {
         : isSet(object.created_at)
         ? globalThis.String(object.created_at)
         : "",
+      mergedIntoId: isSet(object.mergedIntoId)
+        ? globalThis.String(object.mergedIntoId)
+        : isSet(object.merged_into_id)
+        ? globalThis.String(object.merged_into_id)
+        : "",
+      erasedAt: isSet(object.erasedAt)
+        ? globalThis.String(object.erasedAt)
+        : isSet(object.erased_at)
+        ? globalThis.String(object.erased_at)
+        : "",
+      tags: globalThis.Array.isArray(object?.tags)
+        ? object.tags.map((e: any) => globalThis.String(e))
+        : [],
+      segments: globalThis.Array.isArray(object?.segments)
+        ? object.segments.map((e: any) => globalThis.String(e))
+        : [],
+      identifiers: globalThis.Array.isArray(object?.identifiers)
+        ? object.identifiers.map((e: any) => CustomerIdentifier.fromJSON(e))
+        : [],
+      consents: globalThis.Array.isArray(object?.consents) ? object.consents.map((e: any) => Consent.fromJSON(e)) : [],
     };
   },
 
@@ -452,6 +764,24 @@ export const Customer: MessageFns<Customer> = {
     if (message.createdAt !== "") {
       obj.createdAt = message.createdAt;
     }
+    if (message.mergedIntoId !== "") {
+      obj.mergedIntoId = message.mergedIntoId;
+    }
+    if (message.erasedAt !== "") {
+      obj.erasedAt = message.erasedAt;
+    }
+    if (message.tags?.length) {
+      obj.tags = message.tags;
+    }
+    if (message.segments?.length) {
+      obj.segments = message.segments;
+    }
+    if (message.identifiers?.length) {
+      obj.identifiers = message.identifiers.map((e) => CustomerIdentifier.toJSON(e));
+    }
+    if (message.consents?.length) {
+      obj.consents = message.consents.map((e) => Consent.toJSON(e));
+    }
     return obj;
   },
 
@@ -468,6 +798,323 @@ export const Customer: MessageFns<Customer> = {
     message.slaTier = object.slaTier ?? SlaTier.SLA_TIER_UNSPECIFIED;
     message.status = object.status ?? "";
     message.createdAt = object.createdAt ?? "";
+    message.mergedIntoId = object.mergedIntoId ?? "";
+    message.erasedAt = object.erasedAt ?? "";
+    message.tags = object.tags?.map((e) => e) || [];
+    message.segments = object.segments?.map((e) => e) || [];
+    message.identifiers = object.identifiers?.map((e) => CustomerIdentifier.fromPartial(e)) || [];
+    message.consents = object.consents?.map((e) => Consent.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseCustomerIdentifier(): CustomerIdentifier {
+  return {
+    id: "",
+    kind: IdentifierKind.IDENTIFIER_KIND_UNSPECIFIED,
+    network: "",
+    value: "",
+    isVerified: false,
+    isPrimary: false,
+  };
+}
+
+export const CustomerIdentifier: MessageFns<CustomerIdentifier> = {
+  encode(message: CustomerIdentifier, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.kind !== IdentifierKind.IDENTIFIER_KIND_UNSPECIFIED) {
+      writer.uint32(16).int32(identifierKindToNumber(message.kind));
+    }
+    if (message.network !== "") {
+      writer.uint32(26).string(message.network);
+    }
+    if (message.value !== "") {
+      writer.uint32(34).string(message.value);
+    }
+    if (message.isVerified !== false) {
+      writer.uint32(40).bool(message.isVerified);
+    }
+    if (message.isPrimary !== false) {
+      writer.uint32(48).bool(message.isPrimary);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CustomerIdentifier {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCustomerIdentifier();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.kind = identifierKindFromJSON(reader.int32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.network = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.isVerified = reader.bool();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.isPrimary = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CustomerIdentifier {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      kind: isSet(object.kind) ? identifierKindFromJSON(object.kind) : IdentifierKind.IDENTIFIER_KIND_UNSPECIFIED,
+      network: isSet(object.network) ? globalThis.String(object.network) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+      isVerified: isSet(object.isVerified)
+        ? globalThis.Boolean(object.isVerified)
+        : isSet(object.is_verified)
+        ? globalThis.Boolean(object.is_verified)
+        : false,
+      isPrimary: isSet(object.isPrimary)
+        ? globalThis.Boolean(object.isPrimary)
+        : isSet(object.is_primary)
+        ? globalThis.Boolean(object.is_primary)
+        : false,
+    };
+  },
+
+  toJSON(message: CustomerIdentifier): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.kind !== IdentifierKind.IDENTIFIER_KIND_UNSPECIFIED) {
+      obj.kind = identifierKindToJSON(message.kind);
+    }
+    if (message.network !== "") {
+      obj.network = message.network;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    if (message.isVerified !== false) {
+      obj.isVerified = message.isVerified;
+    }
+    if (message.isPrimary !== false) {
+      obj.isPrimary = message.isPrimary;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CustomerIdentifier>): CustomerIdentifier {
+    return CustomerIdentifier.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CustomerIdentifier>): CustomerIdentifier {
+    const message = createBaseCustomerIdentifier();
+    message.id = object.id ?? "";
+    message.kind = object.kind ?? IdentifierKind.IDENTIFIER_KIND_UNSPECIFIED;
+    message.network = object.network ?? "";
+    message.value = object.value ?? "";
+    message.isVerified = object.isVerified ?? false;
+    message.isPrimary = object.isPrimary ?? false;
+    return message;
+  },
+};
+
+function createBaseConsent(): Consent {
+  return {
+    channel: Channel.CHANNEL_UNSPECIFIED,
+    status: ConsentStatus.CONSENT_STATUS_UNSPECIFIED,
+    source: ConsentSource.CONSENT_SOURCE_UNSPECIFIED,
+    recordedAt: "",
+    recordedBy: "",
+  };
+}
+
+export const Consent: MessageFns<Consent> = {
+  encode(message: Consent, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.channel !== Channel.CHANNEL_UNSPECIFIED) {
+      writer.uint32(8).int32(channelToNumber(message.channel));
+    }
+    if (message.status !== ConsentStatus.CONSENT_STATUS_UNSPECIFIED) {
+      writer.uint32(16).int32(consentStatusToNumber(message.status));
+    }
+    if (message.source !== ConsentSource.CONSENT_SOURCE_UNSPECIFIED) {
+      writer.uint32(24).int32(consentSourceToNumber(message.source));
+    }
+    if (message.recordedAt !== "") {
+      writer.uint32(34).string(message.recordedAt);
+    }
+    if (message.recordedBy !== "") {
+      writer.uint32(42).string(message.recordedBy);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Consent {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConsent();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.channel = channelFromJSON(reader.int32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.status = consentStatusFromJSON(reader.int32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.source = consentSourceFromJSON(reader.int32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.recordedAt = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.recordedBy = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Consent {
+    return {
+      channel: isSet(object.channel) ? channelFromJSON(object.channel) : Channel.CHANNEL_UNSPECIFIED,
+      status: isSet(object.status) ? consentStatusFromJSON(object.status) : ConsentStatus.CONSENT_STATUS_UNSPECIFIED,
+      source: isSet(object.source) ? consentSourceFromJSON(object.source) : ConsentSource.CONSENT_SOURCE_UNSPECIFIED,
+      recordedAt: isSet(object.recordedAt)
+        ? globalThis.String(object.recordedAt)
+        : isSet(object.recorded_at)
+        ? globalThis.String(object.recorded_at)
+        : "",
+      recordedBy: isSet(object.recordedBy)
+        ? globalThis.String(object.recordedBy)
+        : isSet(object.recorded_by)
+        ? globalThis.String(object.recorded_by)
+        : "",
+    };
+  },
+
+  toJSON(message: Consent): unknown {
+    const obj: any = {};
+    if (message.channel !== Channel.CHANNEL_UNSPECIFIED) {
+      obj.channel = channelToJSON(message.channel);
+    }
+    if (message.status !== ConsentStatus.CONSENT_STATUS_UNSPECIFIED) {
+      obj.status = consentStatusToJSON(message.status);
+    }
+    if (message.source !== ConsentSource.CONSENT_SOURCE_UNSPECIFIED) {
+      obj.source = consentSourceToJSON(message.source);
+    }
+    if (message.recordedAt !== "") {
+      obj.recordedAt = message.recordedAt;
+    }
+    if (message.recordedBy !== "") {
+      obj.recordedBy = message.recordedBy;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Consent>): Consent {
+    return Consent.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Consent>): Consent {
+    const message = createBaseConsent();
+    message.channel = object.channel ?? Channel.CHANNEL_UNSPECIFIED;
+    message.status = object.status ?? ConsentStatus.CONSENT_STATUS_UNSPECIFIED;
+    message.source = object.source ?? ConsentSource.CONSENT_SOURCE_UNSPECIFIED;
+    message.recordedAt = object.recordedAt ?? "";
+    message.recordedBy = object.recordedBy ?? "";
     return message;
   },
 };
@@ -1032,6 +1679,291 @@ export const ResolveCustomersResponse: MessageFns<ResolveCustomersResponse> = {
   fromPartial(object: DeepPartial<ResolveCustomersResponse>): ResolveCustomersResponse {
     const message = createBaseResolveCustomersResponse();
     message.results = object.results?.map((e) => ResolveCustomerResponse.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseResolvePersonRequest(): ResolvePersonRequest {
+  return { accountId: "", identities: [] };
+}
+
+export const ResolvePersonRequest: MessageFns<ResolvePersonRequest> = {
+  encode(message: ResolvePersonRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accountId !== "") {
+      writer.uint32(10).string(message.accountId);
+    }
+    for (const v of message.identities) {
+      PersonIdentifier.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResolvePersonRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResolvePersonRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.identities.push(PersonIdentifier.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ResolvePersonRequest {
+    return {
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+      identities: globalThis.Array.isArray(object?.identities)
+        ? object.identities.map((e: any) => PersonIdentifier.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ResolvePersonRequest): unknown {
+    const obj: any = {};
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    if (message.identities?.length) {
+      obj.identities = message.identities.map((e) => PersonIdentifier.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ResolvePersonRequest>): ResolvePersonRequest {
+    return ResolvePersonRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ResolvePersonRequest>): ResolvePersonRequest {
+    const message = createBaseResolvePersonRequest();
+    message.accountId = object.accountId ?? "";
+    message.identities = object.identities?.map((e) => PersonIdentifier.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBasePersonIdentifier(): PersonIdentifier {
+  return { identity: undefined, verified: false };
+}
+
+export const PersonIdentifier: MessageFns<PersonIdentifier> = {
+  encode(message: PersonIdentifier, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.identity !== undefined) {
+      CustomerIdentity.encode(message.identity, writer.uint32(10).fork()).join();
+    }
+    if (message.verified !== false) {
+      writer.uint32(16).bool(message.verified);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PersonIdentifier {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePersonIdentifier();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.identity = CustomerIdentity.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.verified = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PersonIdentifier {
+    return {
+      identity: isSet(object.identity) ? CustomerIdentity.fromJSON(object.identity) : undefined,
+      verified: isSet(object.verified) ? globalThis.Boolean(object.verified) : false,
+    };
+  },
+
+  toJSON(message: PersonIdentifier): unknown {
+    const obj: any = {};
+    if (message.identity !== undefined) {
+      obj.identity = CustomerIdentity.toJSON(message.identity);
+    }
+    if (message.verified !== false) {
+      obj.verified = message.verified;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PersonIdentifier>): PersonIdentifier {
+    return PersonIdentifier.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PersonIdentifier>): PersonIdentifier {
+    const message = createBasePersonIdentifier();
+    message.identity = (object.identity !== undefined && object.identity !== null)
+      ? CustomerIdentity.fromPartial(object.identity)
+      : undefined;
+    message.verified = object.verified ?? false;
+    return message;
+  },
+};
+
+function createBaseResolvePersonResponse(): ResolvePersonResponse {
+  return { customer: undefined, created: false, mergeSuggestionIds: [] };
+}
+
+export const ResolvePersonResponse: MessageFns<ResolvePersonResponse> = {
+  encode(message: ResolvePersonResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.customer !== undefined) {
+      Customer.encode(message.customer, writer.uint32(10).fork()).join();
+    }
+    if (message.created !== false) {
+      writer.uint32(16).bool(message.created);
+    }
+    for (const v of message.mergeSuggestionIds) {
+      writer.uint32(26).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResolvePersonResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResolvePersonResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.customer = Customer.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.created = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.mergeSuggestionIds.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ResolvePersonResponse {
+    return {
+      customer: isSet(object.customer) ? Customer.fromJSON(object.customer) : undefined,
+      created: isSet(object.created) ? globalThis.Boolean(object.created) : false,
+      mergeSuggestionIds: globalThis.Array.isArray(object?.mergeSuggestionIds)
+        ? object.mergeSuggestionIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.merge_suggestion_ids)
+        ? object.merge_suggestion_ids.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ResolvePersonResponse): unknown {
+    const obj: any = {};
+    if (message.customer !== undefined) {
+      obj.customer = Customer.toJSON(message.customer);
+    }
+    if (message.created !== false) {
+      obj.created = message.created;
+    }
+    if (message.mergeSuggestionIds?.length) {
+      obj.mergeSuggestionIds = message.mergeSuggestionIds;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ResolvePersonResponse>): ResolvePersonResponse {
+    return ResolvePersonResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ResolvePersonResponse>): ResolvePersonResponse {
+    const message = createBaseResolvePersonResponse();
+    message.customer = (object.customer !== undefined && object.customer !== null)
+      ? Customer.fromPartial(object.customer)
+      : undefined;
+    message.created = object.created ?? false;
+    message.mergeSuggestionIds = object.mergeSuggestionIds?.map((e) => e) || [];
     return message;
   },
 };
@@ -3076,6 +4008,2152 @@ export const ListUsersResponse: MessageFns<ListUsersResponse> = {
   },
 };
 
+function createBaseCustomerMerge(): CustomerMerge {
+  return {
+    id: "",
+    accountId: "",
+    sourceCustomerId: "",
+    targetCustomerId: "",
+    reason: "",
+    status: "",
+    mergedBy: "",
+    mergedAt: "",
+    movedIdentifierIds: [],
+    unmergedBy: "",
+    unmergedAt: "",
+    unmergeReason: "",
+  };
+}
+
+export const CustomerMerge: MessageFns<CustomerMerge> = {
+  encode(message: CustomerMerge, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.accountId !== "") {
+      writer.uint32(18).string(message.accountId);
+    }
+    if (message.sourceCustomerId !== "") {
+      writer.uint32(26).string(message.sourceCustomerId);
+    }
+    if (message.targetCustomerId !== "") {
+      writer.uint32(34).string(message.targetCustomerId);
+    }
+    if (message.reason !== "") {
+      writer.uint32(42).string(message.reason);
+    }
+    if (message.status !== "") {
+      writer.uint32(50).string(message.status);
+    }
+    if (message.mergedBy !== "") {
+      writer.uint32(58).string(message.mergedBy);
+    }
+    if (message.mergedAt !== "") {
+      writer.uint32(66).string(message.mergedAt);
+    }
+    for (const v of message.movedIdentifierIds) {
+      writer.uint32(74).string(v!);
+    }
+    if (message.unmergedBy !== "") {
+      writer.uint32(82).string(message.unmergedBy);
+    }
+    if (message.unmergedAt !== "") {
+      writer.uint32(90).string(message.unmergedAt);
+    }
+    if (message.unmergeReason !== "") {
+      writer.uint32(98).string(message.unmergeReason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CustomerMerge {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCustomerMerge();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.sourceCustomerId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.targetCustomerId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.mergedBy = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.mergedAt = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.movedIdentifierIds.push(reader.string());
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.unmergedBy = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.unmergedAt = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.unmergeReason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CustomerMerge {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+      sourceCustomerId: isSet(object.sourceCustomerId)
+        ? globalThis.String(object.sourceCustomerId)
+        : isSet(object.source_customer_id)
+        ? globalThis.String(object.source_customer_id)
+        : "",
+      targetCustomerId: isSet(object.targetCustomerId)
+        ? globalThis.String(object.targetCustomerId)
+        : isSet(object.target_customer_id)
+        ? globalThis.String(object.target_customer_id)
+        : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      status: isSet(object.status) ? globalThis.String(object.status) : "",
+      mergedBy: isSet(object.mergedBy)
+        ? globalThis.String(object.mergedBy)
+        : isSet(object.merged_by)
+        ? globalThis.String(object.merged_by)
+        : "",
+      mergedAt: isSet(object.mergedAt)
+        ? globalThis.String(object.mergedAt)
+        : isSet(object.merged_at)
+        ? globalThis.String(object.merged_at)
+        : "",
+      movedIdentifierIds: globalThis.Array.isArray(object?.movedIdentifierIds)
+        ? object.movedIdentifierIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.moved_identifier_ids)
+        ? object.moved_identifier_ids.map((e: any) => globalThis.String(e))
+        : [],
+      unmergedBy: isSet(object.unmergedBy)
+        ? globalThis.String(object.unmergedBy)
+        : isSet(object.unmerged_by)
+        ? globalThis.String(object.unmerged_by)
+        : "",
+      unmergedAt: isSet(object.unmergedAt)
+        ? globalThis.String(object.unmergedAt)
+        : isSet(object.unmerged_at)
+        ? globalThis.String(object.unmerged_at)
+        : "",
+      unmergeReason: isSet(object.unmergeReason)
+        ? globalThis.String(object.unmergeReason)
+        : isSet(object.unmerge_reason)
+        ? globalThis.String(object.unmerge_reason)
+        : "",
+    };
+  },
+
+  toJSON(message: CustomerMerge): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    if (message.sourceCustomerId !== "") {
+      obj.sourceCustomerId = message.sourceCustomerId;
+    }
+    if (message.targetCustomerId !== "") {
+      obj.targetCustomerId = message.targetCustomerId;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.status !== "") {
+      obj.status = message.status;
+    }
+    if (message.mergedBy !== "") {
+      obj.mergedBy = message.mergedBy;
+    }
+    if (message.mergedAt !== "") {
+      obj.mergedAt = message.mergedAt;
+    }
+    if (message.movedIdentifierIds?.length) {
+      obj.movedIdentifierIds = message.movedIdentifierIds;
+    }
+    if (message.unmergedBy !== "") {
+      obj.unmergedBy = message.unmergedBy;
+    }
+    if (message.unmergedAt !== "") {
+      obj.unmergedAt = message.unmergedAt;
+    }
+    if (message.unmergeReason !== "") {
+      obj.unmergeReason = message.unmergeReason;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CustomerMerge>): CustomerMerge {
+    return CustomerMerge.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CustomerMerge>): CustomerMerge {
+    const message = createBaseCustomerMerge();
+    message.id = object.id ?? "";
+    message.accountId = object.accountId ?? "";
+    message.sourceCustomerId = object.sourceCustomerId ?? "";
+    message.targetCustomerId = object.targetCustomerId ?? "";
+    message.reason = object.reason ?? "";
+    message.status = object.status ?? "";
+    message.mergedBy = object.mergedBy ?? "";
+    message.mergedAt = object.mergedAt ?? "";
+    message.movedIdentifierIds = object.movedIdentifierIds?.map((e) => e) || [];
+    message.unmergedBy = object.unmergedBy ?? "";
+    message.unmergedAt = object.unmergedAt ?? "";
+    message.unmergeReason = object.unmergeReason ?? "";
+    return message;
+  },
+};
+
+function createBaseMergeCustomersRequest(): MergeCustomersRequest {
+  return { accountId: "", sourceCustomerId: "", targetCustomerId: "", reason: "" };
+}
+
+export const MergeCustomersRequest: MessageFns<MergeCustomersRequest> = {
+  encode(message: MergeCustomersRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accountId !== "") {
+      writer.uint32(10).string(message.accountId);
+    }
+    if (message.sourceCustomerId !== "") {
+      writer.uint32(18).string(message.sourceCustomerId);
+    }
+    if (message.targetCustomerId !== "") {
+      writer.uint32(26).string(message.targetCustomerId);
+    }
+    if (message.reason !== "") {
+      writer.uint32(34).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MergeCustomersRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMergeCustomersRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.sourceCustomerId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.targetCustomerId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MergeCustomersRequest {
+    return {
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+      sourceCustomerId: isSet(object.sourceCustomerId)
+        ? globalThis.String(object.sourceCustomerId)
+        : isSet(object.source_customer_id)
+        ? globalThis.String(object.source_customer_id)
+        : "",
+      targetCustomerId: isSet(object.targetCustomerId)
+        ? globalThis.String(object.targetCustomerId)
+        : isSet(object.target_customer_id)
+        ? globalThis.String(object.target_customer_id)
+        : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: MergeCustomersRequest): unknown {
+    const obj: any = {};
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    if (message.sourceCustomerId !== "") {
+      obj.sourceCustomerId = message.sourceCustomerId;
+    }
+    if (message.targetCustomerId !== "") {
+      obj.targetCustomerId = message.targetCustomerId;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MergeCustomersRequest>): MergeCustomersRequest {
+    return MergeCustomersRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MergeCustomersRequest>): MergeCustomersRequest {
+    const message = createBaseMergeCustomersRequest();
+    message.accountId = object.accountId ?? "";
+    message.sourceCustomerId = object.sourceCustomerId ?? "";
+    message.targetCustomerId = object.targetCustomerId ?? "";
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseMergeCustomersResponse(): MergeCustomersResponse {
+  return { merge: undefined, source: undefined, target: undefined };
+}
+
+export const MergeCustomersResponse: MessageFns<MergeCustomersResponse> = {
+  encode(message: MergeCustomersResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.merge !== undefined) {
+      CustomerMerge.encode(message.merge, writer.uint32(10).fork()).join();
+    }
+    if (message.source !== undefined) {
+      Customer.encode(message.source, writer.uint32(18).fork()).join();
+    }
+    if (message.target !== undefined) {
+      Customer.encode(message.target, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MergeCustomersResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMergeCustomersResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.merge = CustomerMerge.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.source = Customer.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.target = Customer.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MergeCustomersResponse {
+    return {
+      merge: isSet(object.merge) ? CustomerMerge.fromJSON(object.merge) : undefined,
+      source: isSet(object.source) ? Customer.fromJSON(object.source) : undefined,
+      target: isSet(object.target) ? Customer.fromJSON(object.target) : undefined,
+    };
+  },
+
+  toJSON(message: MergeCustomersResponse): unknown {
+    const obj: any = {};
+    if (message.merge !== undefined) {
+      obj.merge = CustomerMerge.toJSON(message.merge);
+    }
+    if (message.source !== undefined) {
+      obj.source = Customer.toJSON(message.source);
+    }
+    if (message.target !== undefined) {
+      obj.target = Customer.toJSON(message.target);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MergeCustomersResponse>): MergeCustomersResponse {
+    return MergeCustomersResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MergeCustomersResponse>): MergeCustomersResponse {
+    const message = createBaseMergeCustomersResponse();
+    message.merge = (object.merge !== undefined && object.merge !== null)
+      ? CustomerMerge.fromPartial(object.merge)
+      : undefined;
+    message.source = (object.source !== undefined && object.source !== null)
+      ? Customer.fromPartial(object.source)
+      : undefined;
+    message.target = (object.target !== undefined && object.target !== null)
+      ? Customer.fromPartial(object.target)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseUnmergeCustomersRequest(): UnmergeCustomersRequest {
+  return { accountId: "", mergeId: "", reason: "" };
+}
+
+export const UnmergeCustomersRequest: MessageFns<UnmergeCustomersRequest> = {
+  encode(message: UnmergeCustomersRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accountId !== "") {
+      writer.uint32(10).string(message.accountId);
+    }
+    if (message.mergeId !== "") {
+      writer.uint32(18).string(message.mergeId);
+    }
+    if (message.reason !== "") {
+      writer.uint32(26).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UnmergeCustomersRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUnmergeCustomersRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.mergeId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UnmergeCustomersRequest {
+    return {
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+      mergeId: isSet(object.mergeId)
+        ? globalThis.String(object.mergeId)
+        : isSet(object.merge_id)
+        ? globalThis.String(object.merge_id)
+        : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: UnmergeCustomersRequest): unknown {
+    const obj: any = {};
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    if (message.mergeId !== "") {
+      obj.mergeId = message.mergeId;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<UnmergeCustomersRequest>): UnmergeCustomersRequest {
+    return UnmergeCustomersRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UnmergeCustomersRequest>): UnmergeCustomersRequest {
+    const message = createBaseUnmergeCustomersRequest();
+    message.accountId = object.accountId ?? "";
+    message.mergeId = object.mergeId ?? "";
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseUnmergeCustomersResponse(): UnmergeCustomersResponse {
+  return { merge: undefined, source: undefined, target: undefined };
+}
+
+export const UnmergeCustomersResponse: MessageFns<UnmergeCustomersResponse> = {
+  encode(message: UnmergeCustomersResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.merge !== undefined) {
+      CustomerMerge.encode(message.merge, writer.uint32(10).fork()).join();
+    }
+    if (message.source !== undefined) {
+      Customer.encode(message.source, writer.uint32(18).fork()).join();
+    }
+    if (message.target !== undefined) {
+      Customer.encode(message.target, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UnmergeCustomersResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUnmergeCustomersResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.merge = CustomerMerge.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.source = Customer.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.target = Customer.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UnmergeCustomersResponse {
+    return {
+      merge: isSet(object.merge) ? CustomerMerge.fromJSON(object.merge) : undefined,
+      source: isSet(object.source) ? Customer.fromJSON(object.source) : undefined,
+      target: isSet(object.target) ? Customer.fromJSON(object.target) : undefined,
+    };
+  },
+
+  toJSON(message: UnmergeCustomersResponse): unknown {
+    const obj: any = {};
+    if (message.merge !== undefined) {
+      obj.merge = CustomerMerge.toJSON(message.merge);
+    }
+    if (message.source !== undefined) {
+      obj.source = Customer.toJSON(message.source);
+    }
+    if (message.target !== undefined) {
+      obj.target = Customer.toJSON(message.target);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<UnmergeCustomersResponse>): UnmergeCustomersResponse {
+    return UnmergeCustomersResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UnmergeCustomersResponse>): UnmergeCustomersResponse {
+    const message = createBaseUnmergeCustomersResponse();
+    message.merge = (object.merge !== undefined && object.merge !== null)
+      ? CustomerMerge.fromPartial(object.merge)
+      : undefined;
+    message.source = (object.source !== undefined && object.source !== null)
+      ? Customer.fromPartial(object.source)
+      : undefined;
+    message.target = (object.target !== undefined && object.target !== null)
+      ? Customer.fromPartial(object.target)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseMergeSuggestion(): MergeSuggestion {
+  return {
+    id: "",
+    accountId: "",
+    customerAId: "",
+    customerBId: "",
+    reason: "",
+    identifierIds: [],
+    status: "",
+    createdAt: "",
+    decidedAt: "",
+    decidedBy: "",
+    mergeId: "",
+  };
+}
+
+export const MergeSuggestion: MessageFns<MergeSuggestion> = {
+  encode(message: MergeSuggestion, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.accountId !== "") {
+      writer.uint32(18).string(message.accountId);
+    }
+    if (message.customerAId !== "") {
+      writer.uint32(26).string(message.customerAId);
+    }
+    if (message.customerBId !== "") {
+      writer.uint32(34).string(message.customerBId);
+    }
+    if (message.reason !== "") {
+      writer.uint32(42).string(message.reason);
+    }
+    for (const v of message.identifierIds) {
+      writer.uint32(50).string(v!);
+    }
+    if (message.status !== "") {
+      writer.uint32(58).string(message.status);
+    }
+    if (message.createdAt !== "") {
+      writer.uint32(66).string(message.createdAt);
+    }
+    if (message.decidedAt !== "") {
+      writer.uint32(74).string(message.decidedAt);
+    }
+    if (message.decidedBy !== "") {
+      writer.uint32(82).string(message.decidedBy);
+    }
+    if (message.mergeId !== "") {
+      writer.uint32(90).string(message.mergeId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MergeSuggestion {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMergeSuggestion();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.customerAId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.customerBId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.identifierIds.push(reader.string());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.createdAt = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.decidedAt = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.decidedBy = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.mergeId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MergeSuggestion {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+      customerAId: isSet(object.customerAId)
+        ? globalThis.String(object.customerAId)
+        : isSet(object.customer_a_id)
+        ? globalThis.String(object.customer_a_id)
+        : "",
+      customerBId: isSet(object.customerBId)
+        ? globalThis.String(object.customerBId)
+        : isSet(object.customer_b_id)
+        ? globalThis.String(object.customer_b_id)
+        : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      identifierIds: globalThis.Array.isArray(object?.identifierIds)
+        ? object.identifierIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.identifier_ids)
+        ? object.identifier_ids.map((e: any) => globalThis.String(e))
+        : [],
+      status: isSet(object.status) ? globalThis.String(object.status) : "",
+      createdAt: isSet(object.createdAt)
+        ? globalThis.String(object.createdAt)
+        : isSet(object.created_at)
+        ? globalThis.String(object.created_at)
+        : "",
+      decidedAt: isSet(object.decidedAt)
+        ? globalThis.String(object.decidedAt)
+        : isSet(object.decided_at)
+        ? globalThis.String(object.decided_at)
+        : "",
+      decidedBy: isSet(object.decidedBy)
+        ? globalThis.String(object.decidedBy)
+        : isSet(object.decided_by)
+        ? globalThis.String(object.decided_by)
+        : "",
+      mergeId: isSet(object.mergeId)
+        ? globalThis.String(object.mergeId)
+        : isSet(object.merge_id)
+        ? globalThis.String(object.merge_id)
+        : "",
+    };
+  },
+
+  toJSON(message: MergeSuggestion): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    if (message.customerAId !== "") {
+      obj.customerAId = message.customerAId;
+    }
+    if (message.customerBId !== "") {
+      obj.customerBId = message.customerBId;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.identifierIds?.length) {
+      obj.identifierIds = message.identifierIds;
+    }
+    if (message.status !== "") {
+      obj.status = message.status;
+    }
+    if (message.createdAt !== "") {
+      obj.createdAt = message.createdAt;
+    }
+    if (message.decidedAt !== "") {
+      obj.decidedAt = message.decidedAt;
+    }
+    if (message.decidedBy !== "") {
+      obj.decidedBy = message.decidedBy;
+    }
+    if (message.mergeId !== "") {
+      obj.mergeId = message.mergeId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MergeSuggestion>): MergeSuggestion {
+    return MergeSuggestion.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MergeSuggestion>): MergeSuggestion {
+    const message = createBaseMergeSuggestion();
+    message.id = object.id ?? "";
+    message.accountId = object.accountId ?? "";
+    message.customerAId = object.customerAId ?? "";
+    message.customerBId = object.customerBId ?? "";
+    message.reason = object.reason ?? "";
+    message.identifierIds = object.identifierIds?.map((e) => e) || [];
+    message.status = object.status ?? "";
+    message.createdAt = object.createdAt ?? "";
+    message.decidedAt = object.decidedAt ?? "";
+    message.decidedBy = object.decidedBy ?? "";
+    message.mergeId = object.mergeId ?? "";
+    return message;
+  },
+};
+
+function createBaseListMergeSuggestionsRequest(): ListMergeSuggestionsRequest {
+  return { accountId: "", status: "", customerId: "", limit: 0 };
+}
+
+export const ListMergeSuggestionsRequest: MessageFns<ListMergeSuggestionsRequest> = {
+  encode(message: ListMergeSuggestionsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accountId !== "") {
+      writer.uint32(10).string(message.accountId);
+    }
+    if (message.status !== "") {
+      writer.uint32(18).string(message.status);
+    }
+    if (message.customerId !== "") {
+      writer.uint32(26).string(message.customerId);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(32).int32(message.limit);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListMergeSuggestionsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListMergeSuggestionsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.customerId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.limit = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListMergeSuggestionsRequest {
+    return {
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+      status: isSet(object.status) ? globalThis.String(object.status) : "",
+      customerId: isSet(object.customerId)
+        ? globalThis.String(object.customerId)
+        : isSet(object.customer_id)
+        ? globalThis.String(object.customer_id)
+        : "",
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+    };
+  },
+
+  toJSON(message: ListMergeSuggestionsRequest): unknown {
+    const obj: any = {};
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    if (message.status !== "") {
+      obj.status = message.status;
+    }
+    if (message.customerId !== "") {
+      obj.customerId = message.customerId;
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListMergeSuggestionsRequest>): ListMergeSuggestionsRequest {
+    return ListMergeSuggestionsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListMergeSuggestionsRequest>): ListMergeSuggestionsRequest {
+    const message = createBaseListMergeSuggestionsRequest();
+    message.accountId = object.accountId ?? "";
+    message.status = object.status ?? "";
+    message.customerId = object.customerId ?? "";
+    message.limit = object.limit ?? 0;
+    return message;
+  },
+};
+
+function createBaseListMergeSuggestionsResponse(): ListMergeSuggestionsResponse {
+  return { suggestions: [] };
+}
+
+export const ListMergeSuggestionsResponse: MessageFns<ListMergeSuggestionsResponse> = {
+  encode(message: ListMergeSuggestionsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.suggestions) {
+      MergeSuggestion.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListMergeSuggestionsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListMergeSuggestionsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.suggestions.push(MergeSuggestion.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListMergeSuggestionsResponse {
+    return {
+      suggestions: globalThis.Array.isArray(object?.suggestions)
+        ? object.suggestions.map((e: any) => MergeSuggestion.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ListMergeSuggestionsResponse): unknown {
+    const obj: any = {};
+    if (message.suggestions?.length) {
+      obj.suggestions = message.suggestions.map((e) => MergeSuggestion.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListMergeSuggestionsResponse>): ListMergeSuggestionsResponse {
+    return ListMergeSuggestionsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListMergeSuggestionsResponse>): ListMergeSuggestionsResponse {
+    const message = createBaseListMergeSuggestionsResponse();
+    message.suggestions = object.suggestions?.map((e) => MergeSuggestion.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseDismissMergeSuggestionRequest(): DismissMergeSuggestionRequest {
+  return { accountId: "", suggestionId: "" };
+}
+
+export const DismissMergeSuggestionRequest: MessageFns<DismissMergeSuggestionRequest> = {
+  encode(message: DismissMergeSuggestionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accountId !== "") {
+      writer.uint32(10).string(message.accountId);
+    }
+    if (message.suggestionId !== "") {
+      writer.uint32(18).string(message.suggestionId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DismissMergeSuggestionRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDismissMergeSuggestionRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.suggestionId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DismissMergeSuggestionRequest {
+    return {
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+      suggestionId: isSet(object.suggestionId)
+        ? globalThis.String(object.suggestionId)
+        : isSet(object.suggestion_id)
+        ? globalThis.String(object.suggestion_id)
+        : "",
+    };
+  },
+
+  toJSON(message: DismissMergeSuggestionRequest): unknown {
+    const obj: any = {};
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    if (message.suggestionId !== "") {
+      obj.suggestionId = message.suggestionId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DismissMergeSuggestionRequest>): DismissMergeSuggestionRequest {
+    return DismissMergeSuggestionRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DismissMergeSuggestionRequest>): DismissMergeSuggestionRequest {
+    const message = createBaseDismissMergeSuggestionRequest();
+    message.accountId = object.accountId ?? "";
+    message.suggestionId = object.suggestionId ?? "";
+    return message;
+  },
+};
+
+function createBaseDismissMergeSuggestionResponse(): DismissMergeSuggestionResponse {
+  return { suggestion: undefined };
+}
+
+export const DismissMergeSuggestionResponse: MessageFns<DismissMergeSuggestionResponse> = {
+  encode(message: DismissMergeSuggestionResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.suggestion !== undefined) {
+      MergeSuggestion.encode(message.suggestion, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DismissMergeSuggestionResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDismissMergeSuggestionResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.suggestion = MergeSuggestion.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DismissMergeSuggestionResponse {
+    return { suggestion: isSet(object.suggestion) ? MergeSuggestion.fromJSON(object.suggestion) : undefined };
+  },
+
+  toJSON(message: DismissMergeSuggestionResponse): unknown {
+    const obj: any = {};
+    if (message.suggestion !== undefined) {
+      obj.suggestion = MergeSuggestion.toJSON(message.suggestion);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DismissMergeSuggestionResponse>): DismissMergeSuggestionResponse {
+    return DismissMergeSuggestionResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DismissMergeSuggestionResponse>): DismissMergeSuggestionResponse {
+    const message = createBaseDismissMergeSuggestionResponse();
+    message.suggestion = (object.suggestion !== undefined && object.suggestion !== null)
+      ? MergeSuggestion.fromPartial(object.suggestion)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseCustomerErasure(): CustomerErasure {
+  return {
+    id: "",
+    accountId: "",
+    customerId: "",
+    erasedCustomerIds: [],
+    reason: "",
+    erasedBy: "",
+    erasedAt: "",
+    identifiersRemoved: 0,
+    consentsRemoved: 0,
+    mergeSuggestionsRemoved: 0,
+    mergesClosed: 0,
+    profileFieldsCleared: 0,
+    eventsRedacted: 0,
+  };
+}
+
+export const CustomerErasure: MessageFns<CustomerErasure> = {
+  encode(message: CustomerErasure, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.accountId !== "") {
+      writer.uint32(18).string(message.accountId);
+    }
+    if (message.customerId !== "") {
+      writer.uint32(26).string(message.customerId);
+    }
+    for (const v of message.erasedCustomerIds) {
+      writer.uint32(34).string(v!);
+    }
+    if (message.reason !== "") {
+      writer.uint32(42).string(message.reason);
+    }
+    if (message.erasedBy !== "") {
+      writer.uint32(50).string(message.erasedBy);
+    }
+    if (message.erasedAt !== "") {
+      writer.uint32(58).string(message.erasedAt);
+    }
+    if (message.identifiersRemoved !== 0) {
+      writer.uint32(64).int32(message.identifiersRemoved);
+    }
+    if (message.consentsRemoved !== 0) {
+      writer.uint32(72).int32(message.consentsRemoved);
+    }
+    if (message.mergeSuggestionsRemoved !== 0) {
+      writer.uint32(80).int32(message.mergeSuggestionsRemoved);
+    }
+    if (message.mergesClosed !== 0) {
+      writer.uint32(88).int32(message.mergesClosed);
+    }
+    if (message.profileFieldsCleared !== 0) {
+      writer.uint32(96).int32(message.profileFieldsCleared);
+    }
+    if (message.eventsRedacted !== 0) {
+      writer.uint32(104).int32(message.eventsRedacted);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CustomerErasure {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCustomerErasure();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.customerId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.erasedCustomerIds.push(reader.string());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.erasedBy = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.erasedAt = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.identifiersRemoved = reader.int32();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.consentsRemoved = reader.int32();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.mergeSuggestionsRemoved = reader.int32();
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.mergesClosed = reader.int32();
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.profileFieldsCleared = reader.int32();
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.eventsRedacted = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CustomerErasure {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+      customerId: isSet(object.customerId)
+        ? globalThis.String(object.customerId)
+        : isSet(object.customer_id)
+        ? globalThis.String(object.customer_id)
+        : "",
+      erasedCustomerIds: globalThis.Array.isArray(object?.erasedCustomerIds)
+        ? object.erasedCustomerIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.erased_customer_ids)
+        ? object.erased_customer_ids.map((e: any) => globalThis.String(e))
+        : [],
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      erasedBy: isSet(object.erasedBy)
+        ? globalThis.String(object.erasedBy)
+        : isSet(object.erased_by)
+        ? globalThis.String(object.erased_by)
+        : "",
+      erasedAt: isSet(object.erasedAt)
+        ? globalThis.String(object.erasedAt)
+        : isSet(object.erased_at)
+        ? globalThis.String(object.erased_at)
+        : "",
+      identifiersRemoved: isSet(object.identifiersRemoved)
+        ? globalThis.Number(object.identifiersRemoved)
+        : isSet(object.identifiers_removed)
+        ? globalThis.Number(object.identifiers_removed)
+        : 0,
+      consentsRemoved: isSet(object.consentsRemoved)
+        ? globalThis.Number(object.consentsRemoved)
+        : isSet(object.consents_removed)
+        ? globalThis.Number(object.consents_removed)
+        : 0,
+      mergeSuggestionsRemoved: isSet(object.mergeSuggestionsRemoved)
+        ? globalThis.Number(object.mergeSuggestionsRemoved)
+        : isSet(object.merge_suggestions_removed)
+        ? globalThis.Number(object.merge_suggestions_removed)
+        : 0,
+      mergesClosed: isSet(object.mergesClosed)
+        ? globalThis.Number(object.mergesClosed)
+        : isSet(object.merges_closed)
+        ? globalThis.Number(object.merges_closed)
+        : 0,
+      profileFieldsCleared: isSet(object.profileFieldsCleared)
+        ? globalThis.Number(object.profileFieldsCleared)
+        : isSet(object.profile_fields_cleared)
+        ? globalThis.Number(object.profile_fields_cleared)
+        : 0,
+      eventsRedacted: isSet(object.eventsRedacted)
+        ? globalThis.Number(object.eventsRedacted)
+        : isSet(object.events_redacted)
+        ? globalThis.Number(object.events_redacted)
+        : 0,
+    };
+  },
+
+  toJSON(message: CustomerErasure): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    if (message.customerId !== "") {
+      obj.customerId = message.customerId;
+    }
+    if (message.erasedCustomerIds?.length) {
+      obj.erasedCustomerIds = message.erasedCustomerIds;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.erasedBy !== "") {
+      obj.erasedBy = message.erasedBy;
+    }
+    if (message.erasedAt !== "") {
+      obj.erasedAt = message.erasedAt;
+    }
+    if (message.identifiersRemoved !== 0) {
+      obj.identifiersRemoved = Math.round(message.identifiersRemoved);
+    }
+    if (message.consentsRemoved !== 0) {
+      obj.consentsRemoved = Math.round(message.consentsRemoved);
+    }
+    if (message.mergeSuggestionsRemoved !== 0) {
+      obj.mergeSuggestionsRemoved = Math.round(message.mergeSuggestionsRemoved);
+    }
+    if (message.mergesClosed !== 0) {
+      obj.mergesClosed = Math.round(message.mergesClosed);
+    }
+    if (message.profileFieldsCleared !== 0) {
+      obj.profileFieldsCleared = Math.round(message.profileFieldsCleared);
+    }
+    if (message.eventsRedacted !== 0) {
+      obj.eventsRedacted = Math.round(message.eventsRedacted);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CustomerErasure>): CustomerErasure {
+    return CustomerErasure.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CustomerErasure>): CustomerErasure {
+    const message = createBaseCustomerErasure();
+    message.id = object.id ?? "";
+    message.accountId = object.accountId ?? "";
+    message.customerId = object.customerId ?? "";
+    message.erasedCustomerIds = object.erasedCustomerIds?.map((e) => e) || [];
+    message.reason = object.reason ?? "";
+    message.erasedBy = object.erasedBy ?? "";
+    message.erasedAt = object.erasedAt ?? "";
+    message.identifiersRemoved = object.identifiersRemoved ?? 0;
+    message.consentsRemoved = object.consentsRemoved ?? 0;
+    message.mergeSuggestionsRemoved = object.mergeSuggestionsRemoved ?? 0;
+    message.mergesClosed = object.mergesClosed ?? 0;
+    message.profileFieldsCleared = object.profileFieldsCleared ?? 0;
+    message.eventsRedacted = object.eventsRedacted ?? 0;
+    return message;
+  },
+};
+
+function createBaseEraseCustomerRequest(): EraseCustomerRequest {
+  return { accountId: "", customerId: "", reason: "" };
+}
+
+export const EraseCustomerRequest: MessageFns<EraseCustomerRequest> = {
+  encode(message: EraseCustomerRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accountId !== "") {
+      writer.uint32(10).string(message.accountId);
+    }
+    if (message.customerId !== "") {
+      writer.uint32(18).string(message.customerId);
+    }
+    if (message.reason !== "") {
+      writer.uint32(26).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EraseCustomerRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEraseCustomerRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.customerId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EraseCustomerRequest {
+    return {
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+      customerId: isSet(object.customerId)
+        ? globalThis.String(object.customerId)
+        : isSet(object.customer_id)
+        ? globalThis.String(object.customer_id)
+        : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: EraseCustomerRequest): unknown {
+    const obj: any = {};
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    if (message.customerId !== "") {
+      obj.customerId = message.customerId;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<EraseCustomerRequest>): EraseCustomerRequest {
+    return EraseCustomerRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<EraseCustomerRequest>): EraseCustomerRequest {
+    const message = createBaseEraseCustomerRequest();
+    message.accountId = object.accountId ?? "";
+    message.customerId = object.customerId ?? "";
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseEraseCustomerResponse(): EraseCustomerResponse {
+  return { erasure: undefined, customer: undefined };
+}
+
+export const EraseCustomerResponse: MessageFns<EraseCustomerResponse> = {
+  encode(message: EraseCustomerResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.erasure !== undefined) {
+      CustomerErasure.encode(message.erasure, writer.uint32(10).fork()).join();
+    }
+    if (message.customer !== undefined) {
+      Customer.encode(message.customer, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EraseCustomerResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEraseCustomerResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.erasure = CustomerErasure.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.customer = Customer.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EraseCustomerResponse {
+    return {
+      erasure: isSet(object.erasure) ? CustomerErasure.fromJSON(object.erasure) : undefined,
+      customer: isSet(object.customer) ? Customer.fromJSON(object.customer) : undefined,
+    };
+  },
+
+  toJSON(message: EraseCustomerResponse): unknown {
+    const obj: any = {};
+    if (message.erasure !== undefined) {
+      obj.erasure = CustomerErasure.toJSON(message.erasure);
+    }
+    if (message.customer !== undefined) {
+      obj.customer = Customer.toJSON(message.customer);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<EraseCustomerResponse>): EraseCustomerResponse {
+    return EraseCustomerResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<EraseCustomerResponse>): EraseCustomerResponse {
+    const message = createBaseEraseCustomerResponse();
+    message.erasure = (object.erasure !== undefined && object.erasure !== null)
+      ? CustomerErasure.fromPartial(object.erasure)
+      : undefined;
+    message.customer = (object.customer !== undefined && object.customer !== null)
+      ? Customer.fromPartial(object.customer)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseSetConsentRequest(): SetConsentRequest {
+  return {
+    accountId: "",
+    customerId: "",
+    channel: Channel.CHANNEL_UNSPECIFIED,
+    status: ConsentStatus.CONSENT_STATUS_UNSPECIFIED,
+    source: ConsentSource.CONSENT_SOURCE_UNSPECIFIED,
+  };
+}
+
+export const SetConsentRequest: MessageFns<SetConsentRequest> = {
+  encode(message: SetConsentRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accountId !== "") {
+      writer.uint32(10).string(message.accountId);
+    }
+    if (message.customerId !== "") {
+      writer.uint32(18).string(message.customerId);
+    }
+    if (message.channel !== Channel.CHANNEL_UNSPECIFIED) {
+      writer.uint32(24).int32(channelToNumber(message.channel));
+    }
+    if (message.status !== ConsentStatus.CONSENT_STATUS_UNSPECIFIED) {
+      writer.uint32(32).int32(consentStatusToNumber(message.status));
+    }
+    if (message.source !== ConsentSource.CONSENT_SOURCE_UNSPECIFIED) {
+      writer.uint32(40).int32(consentSourceToNumber(message.source));
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetConsentRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetConsentRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.customerId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.channel = channelFromJSON(reader.int32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.status = consentStatusFromJSON(reader.int32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.source = consentSourceFromJSON(reader.int32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetConsentRequest {
+    return {
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+      customerId: isSet(object.customerId)
+        ? globalThis.String(object.customerId)
+        : isSet(object.customer_id)
+        ? globalThis.String(object.customer_id)
+        : "",
+      channel: isSet(object.channel) ? channelFromJSON(object.channel) : Channel.CHANNEL_UNSPECIFIED,
+      status: isSet(object.status) ? consentStatusFromJSON(object.status) : ConsentStatus.CONSENT_STATUS_UNSPECIFIED,
+      source: isSet(object.source) ? consentSourceFromJSON(object.source) : ConsentSource.CONSENT_SOURCE_UNSPECIFIED,
+    };
+  },
+
+  toJSON(message: SetConsentRequest): unknown {
+    const obj: any = {};
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    if (message.customerId !== "") {
+      obj.customerId = message.customerId;
+    }
+    if (message.channel !== Channel.CHANNEL_UNSPECIFIED) {
+      obj.channel = channelToJSON(message.channel);
+    }
+    if (message.status !== ConsentStatus.CONSENT_STATUS_UNSPECIFIED) {
+      obj.status = consentStatusToJSON(message.status);
+    }
+    if (message.source !== ConsentSource.CONSENT_SOURCE_UNSPECIFIED) {
+      obj.source = consentSourceToJSON(message.source);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SetConsentRequest>): SetConsentRequest {
+    return SetConsentRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SetConsentRequest>): SetConsentRequest {
+    const message = createBaseSetConsentRequest();
+    message.accountId = object.accountId ?? "";
+    message.customerId = object.customerId ?? "";
+    message.channel = object.channel ?? Channel.CHANNEL_UNSPECIFIED;
+    message.status = object.status ?? ConsentStatus.CONSENT_STATUS_UNSPECIFIED;
+    message.source = object.source ?? ConsentSource.CONSENT_SOURCE_UNSPECIFIED;
+    return message;
+  },
+};
+
+function createBaseSetConsentResponse(): SetConsentResponse {
+  return { consent: undefined, changed: false, customer: undefined };
+}
+
+export const SetConsentResponse: MessageFns<SetConsentResponse> = {
+  encode(message: SetConsentResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.consent !== undefined) {
+      Consent.encode(message.consent, writer.uint32(10).fork()).join();
+    }
+    if (message.changed !== false) {
+      writer.uint32(16).bool(message.changed);
+    }
+    if (message.customer !== undefined) {
+      Customer.encode(message.customer, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetConsentResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetConsentResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.consent = Consent.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.changed = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.customer = Customer.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetConsentResponse {
+    return {
+      consent: isSet(object.consent) ? Consent.fromJSON(object.consent) : undefined,
+      changed: isSet(object.changed) ? globalThis.Boolean(object.changed) : false,
+      customer: isSet(object.customer) ? Customer.fromJSON(object.customer) : undefined,
+    };
+  },
+
+  toJSON(message: SetConsentResponse): unknown {
+    const obj: any = {};
+    if (message.consent !== undefined) {
+      obj.consent = Consent.toJSON(message.consent);
+    }
+    if (message.changed !== false) {
+      obj.changed = message.changed;
+    }
+    if (message.customer !== undefined) {
+      obj.customer = Customer.toJSON(message.customer);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SetConsentResponse>): SetConsentResponse {
+    return SetConsentResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SetConsentResponse>): SetConsentResponse {
+    const message = createBaseSetConsentResponse();
+    message.consent = (object.consent !== undefined && object.consent !== null)
+      ? Consent.fromPartial(object.consent)
+      : undefined;
+    message.changed = object.changed ?? false;
+    message.customer = (object.customer !== undefined && object.customer !== null)
+      ? Customer.fromPartial(object.customer)
+      : undefined;
+    return message;
+  },
+};
+
 /** Identity owns accounts, properties, teams, users (agents) and customers with their identifiers. */
 export type IdentityServiceService = typeof IdentityServiceService;
 export const IdentityServiceService = {
@@ -3109,6 +6187,24 @@ export const IdentityServiceService = {
     responseSerialize: (value: ResolveCustomersResponse): Buffer =>
       Buffer.from(ResolveCustomersResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ResolveCustomersResponse => ResolveCustomersResponse.decode(value),
+  },
+  /**
+   * The one customer of one person's several identifiers (a web form's phone and email). Identity never merges by
+   * itself: when they belong to different customers, the answer is the customer holding the strongest identifier
+   * (verified first, then phone, email, social id, device fingerprint; on a tie the customer seen first), and a merge
+   * suggestion (identity.customer.merge_suggested) is recorded for it and each other holder, unless that pair has an
+   * open or a dismissed one. Identifiers nobody holds yet are added to the answer; none held at all creates a
+   * customer (identity.customer.created). Safe under concurrency like ResolveCustomer.
+   */
+  resolvePerson: {
+    path: "/domiq.identity.v1.IdentityService/ResolvePerson" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ResolvePersonRequest): Buffer => Buffer.from(ResolvePersonRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ResolvePersonRequest => ResolvePersonRequest.decode(value),
+    responseSerialize: (value: ResolvePersonResponse): Buffer =>
+      Buffer.from(ResolvePersonResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ResolvePersonResponse => ResolvePersonResponse.decode(value),
   },
   getCustomer: {
     path: "/domiq.identity.v1.IdentityService/GetCustomer" as const,
@@ -3191,6 +6287,100 @@ export const IdentityServiceService = {
     responseSerialize: (value: ListUsersResponse): Buffer => Buffer.from(ListUsersResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListUsersResponse => ListUsersResponse.decode(value),
   },
+  /**
+   * Merges the source customer into the target: the source's identifiers move to the target, the source becomes
+   * status "merged" (merged_into_id = target; GetCustomer still answers it), the target gains the source's tags,
+   * segments and risk flags, and per channel an opt-out of either side. Everything moved or changed is recorded in
+   * the merge, which UnmergeCustomers undoes. Publishes identity.customer.merged. A merged customer (either side) or
+   * an erased one: FAILED_PRECONDITION; the customer itself: INVALID_ARGUMENT (target_customer_id).
+   */
+  mergeCustomers: {
+    path: "/domiq.identity.v1.IdentityService/MergeCustomers" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: MergeCustomersRequest): Buffer =>
+      Buffer.from(MergeCustomersRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): MergeCustomersRequest => MergeCustomersRequest.decode(value),
+    responseSerialize: (value: MergeCustomersResponse): Buffer =>
+      Buffer.from(MergeCustomersResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): MergeCustomersResponse => MergeCustomersResponse.decode(value),
+  },
+  /**
+   * Undoes one merge: the identifiers it moved go back to the source, the source's status comes back, and what it
+   * added to the target's tags, segments and risk flags is taken off again (anything changed on the target since
+   * stays as it is now); consents it changed on the target are restored unless recorded again since. Publishes
+   * identity.customer.unmerged. Undone already, or the target merged into another customer since (undo that merge
+   * first): FAILED_PRECONDITION.
+   */
+  unmergeCustomers: {
+    path: "/domiq.identity.v1.IdentityService/UnmergeCustomers" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: UnmergeCustomersRequest): Buffer =>
+      Buffer.from(UnmergeCustomersRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): UnmergeCustomersRequest => UnmergeCustomersRequest.decode(value),
+    responseSerialize: (value: UnmergeCustomersResponse): Buffer =>
+      Buffer.from(UnmergeCustomersResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): UnmergeCustomersResponse => UnmergeCustomersResponse.decode(value),
+  },
+  /**
+   * Suggestions recorded when the identifiers of one person (ResolveCustomers with same_person) belonged to
+   * different customers: identity never merges by itself. Newest first.
+   */
+  listMergeSuggestions: {
+    path: "/domiq.identity.v1.IdentityService/ListMergeSuggestions" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListMergeSuggestionsRequest): Buffer =>
+      Buffer.from(ListMergeSuggestionsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListMergeSuggestionsRequest => ListMergeSuggestionsRequest.decode(value),
+    responseSerialize: (value: ListMergeSuggestionsResponse): Buffer =>
+      Buffer.from(ListMergeSuggestionsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListMergeSuggestionsResponse => ListMergeSuggestionsResponse.decode(value),
+  },
+  /** Marks an open suggestion dismissed (the two are different people): the pair is not suggested again. */
+  dismissMergeSuggestion: {
+    path: "/domiq.identity.v1.IdentityService/DismissMergeSuggestion" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DismissMergeSuggestionRequest): Buffer =>
+      Buffer.from(DismissMergeSuggestionRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DismissMergeSuggestionRequest => DismissMergeSuggestionRequest.decode(value),
+    responseSerialize: (value: DismissMergeSuggestionResponse): Buffer =>
+      Buffer.from(DismissMergeSuggestionResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DismissMergeSuggestionResponse =>
+      DismissMergeSuggestionResponse.decode(value),
+  },
+  /**
+   * GDPR erasure: deletes the customer's identifiers and consents, empties its identity graph and profile (name,
+   * company, avatar, metadata) and tags, redacts the personal values of its events in identity's event_log, and does
+   * the same for every customer merged into it; keeps a non-personal audit row (who, when, why, how much). Publishes identity.customer.erased per customer, so every
+   * service forgets it. Its identifiers resolve to a new customer afterwards. Erasing an erased customer answers the
+   * first erasure again; a merged customer: FAILED_PRECONDITION (erase the customer it was merged into).
+   */
+  eraseCustomer: {
+    path: "/domiq.identity.v1.IdentityService/EraseCustomer" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: EraseCustomerRequest): Buffer => Buffer.from(EraseCustomerRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): EraseCustomerRequest => EraseCustomerRequest.decode(value),
+    responseSerialize: (value: EraseCustomerResponse): Buffer =>
+      Buffer.from(EraseCustomerResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): EraseCustomerResponse => EraseCustomerResponse.decode(value),
+  },
+  /**
+   * Records the customer's consent for one channel (the latest word counts). Publishes
+   * identity.customer.consent_changed unless the status and source are what is recorded already.
+   */
+  setConsent: {
+    path: "/domiq.identity.v1.IdentityService/SetConsent" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SetConsentRequest): Buffer => Buffer.from(SetConsentRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SetConsentRequest => SetConsentRequest.decode(value),
+    responseSerialize: (value: SetConsentResponse): Buffer => Buffer.from(SetConsentResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SetConsentResponse => SetConsentResponse.decode(value),
+  },
 } as const;
 
 export interface IdentityServiceServer extends UntypedServiceImplementation {
@@ -3205,6 +6395,15 @@ export interface IdentityServiceServer extends UntypedServiceImplementation {
    * same customer. At most 500 identities.
    */
   resolveCustomers: handleUnaryCall<ResolveCustomersRequest, ResolveCustomersResponse>;
+  /**
+   * The one customer of one person's several identifiers (a web form's phone and email). Identity never merges by
+   * itself: when they belong to different customers, the answer is the customer holding the strongest identifier
+   * (verified first, then phone, email, social id, device fingerprint; on a tie the customer seen first), and a merge
+   * suggestion (identity.customer.merge_suggested) is recorded for it and each other holder, unless that pair has an
+   * open or a dismissed one. Identifiers nobody holds yet are added to the answer; none held at all creates a
+   * customer (identity.customer.created). Safe under concurrency like ResolveCustomer.
+   */
+  resolvePerson: handleUnaryCall<ResolvePersonRequest, ResolvePersonResponse>;
   getCustomer: handleUnaryCall<GetCustomerRequest, GetCustomerResponse>;
   /**
    * GetCustomer for many customers of one account in one call and one query (the ResMan connector's push rounds).
@@ -3218,6 +6417,42 @@ export interface IdentityServiceServer extends UntypedServiceImplementation {
   createTeam: handleUnaryCall<CreateTeamRequest, CreateTeamResponse>;
   createUser: handleUnaryCall<CreateUserRequest, CreateUserResponse>;
   listUsers: handleUnaryCall<ListUsersRequest, ListUsersResponse>;
+  /**
+   * Merges the source customer into the target: the source's identifiers move to the target, the source becomes
+   * status "merged" (merged_into_id = target; GetCustomer still answers it), the target gains the source's tags,
+   * segments and risk flags, and per channel an opt-out of either side. Everything moved or changed is recorded in
+   * the merge, which UnmergeCustomers undoes. Publishes identity.customer.merged. A merged customer (either side) or
+   * an erased one: FAILED_PRECONDITION; the customer itself: INVALID_ARGUMENT (target_customer_id).
+   */
+  mergeCustomers: handleUnaryCall<MergeCustomersRequest, MergeCustomersResponse>;
+  /**
+   * Undoes one merge: the identifiers it moved go back to the source, the source's status comes back, and what it
+   * added to the target's tags, segments and risk flags is taken off again (anything changed on the target since
+   * stays as it is now); consents it changed on the target are restored unless recorded again since. Publishes
+   * identity.customer.unmerged. Undone already, or the target merged into another customer since (undo that merge
+   * first): FAILED_PRECONDITION.
+   */
+  unmergeCustomers: handleUnaryCall<UnmergeCustomersRequest, UnmergeCustomersResponse>;
+  /**
+   * Suggestions recorded when the identifiers of one person (ResolveCustomers with same_person) belonged to
+   * different customers: identity never merges by itself. Newest first.
+   */
+  listMergeSuggestions: handleUnaryCall<ListMergeSuggestionsRequest, ListMergeSuggestionsResponse>;
+  /** Marks an open suggestion dismissed (the two are different people): the pair is not suggested again. */
+  dismissMergeSuggestion: handleUnaryCall<DismissMergeSuggestionRequest, DismissMergeSuggestionResponse>;
+  /**
+   * GDPR erasure: deletes the customer's identifiers and consents, empties its identity graph and profile (name,
+   * company, avatar, metadata) and tags, redacts the personal values of its events in identity's event_log, and does
+   * the same for every customer merged into it; keeps a non-personal audit row (who, when, why, how much). Publishes identity.customer.erased per customer, so every
+   * service forgets it. Its identifiers resolve to a new customer afterwards. Erasing an erased customer answers the
+   * first erasure again; a merged customer: FAILED_PRECONDITION (erase the customer it was merged into).
+   */
+  eraseCustomer: handleUnaryCall<EraseCustomerRequest, EraseCustomerResponse>;
+  /**
+   * Records the customer's consent for one channel (the latest word counts). Publishes
+   * identity.customer.consent_changed unless the status and source are what is recorded already.
+   */
+  setConsent: handleUnaryCall<SetConsentRequest, SetConsentResponse>;
 }
 
 export interface IdentityServiceClient extends Client {
@@ -3260,6 +6495,29 @@ export interface IdentityServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ResolveCustomersResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * The one customer of one person's several identifiers (a web form's phone and email). Identity never merges by
+   * itself: when they belong to different customers, the answer is the customer holding the strongest identifier
+   * (verified first, then phone, email, social id, device fingerprint; on a tie the customer seen first), and a merge
+   * suggestion (identity.customer.merge_suggested) is recorded for it and each other holder, unless that pair has an
+   * open or a dismissed one. Identifiers nobody holds yet are added to the answer; none held at all creates a
+   * customer (identity.customer.created). Safe under concurrency like ResolveCustomer.
+   */
+  resolvePerson(
+    request: ResolvePersonRequest,
+    callback: (error: ServiceError | null, response: ResolvePersonResponse) => void,
+  ): ClientUnaryCall;
+  resolvePerson(
+    request: ResolvePersonRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ResolvePersonResponse) => void,
+  ): ClientUnaryCall;
+  resolvePerson(
+    request: ResolvePersonRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ResolvePersonResponse) => void,
+  ): ClientUnaryCall;
   getCustomer(
     request: GetCustomerRequest,
     callback: (error: ServiceError | null, response: GetCustomerResponse) => void,
@@ -3384,6 +6642,126 @@ export interface IdentityServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListUsersResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Merges the source customer into the target: the source's identifiers move to the target, the source becomes
+   * status "merged" (merged_into_id = target; GetCustomer still answers it), the target gains the source's tags,
+   * segments and risk flags, and per channel an opt-out of either side. Everything moved or changed is recorded in
+   * the merge, which UnmergeCustomers undoes. Publishes identity.customer.merged. A merged customer (either side) or
+   * an erased one: FAILED_PRECONDITION; the customer itself: INVALID_ARGUMENT (target_customer_id).
+   */
+  mergeCustomers(
+    request: MergeCustomersRequest,
+    callback: (error: ServiceError | null, response: MergeCustomersResponse) => void,
+  ): ClientUnaryCall;
+  mergeCustomers(
+    request: MergeCustomersRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: MergeCustomersResponse) => void,
+  ): ClientUnaryCall;
+  mergeCustomers(
+    request: MergeCustomersRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: MergeCustomersResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Undoes one merge: the identifiers it moved go back to the source, the source's status comes back, and what it
+   * added to the target's tags, segments and risk flags is taken off again (anything changed on the target since
+   * stays as it is now); consents it changed on the target are restored unless recorded again since. Publishes
+   * identity.customer.unmerged. Undone already, or the target merged into another customer since (undo that merge
+   * first): FAILED_PRECONDITION.
+   */
+  unmergeCustomers(
+    request: UnmergeCustomersRequest,
+    callback: (error: ServiceError | null, response: UnmergeCustomersResponse) => void,
+  ): ClientUnaryCall;
+  unmergeCustomers(
+    request: UnmergeCustomersRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: UnmergeCustomersResponse) => void,
+  ): ClientUnaryCall;
+  unmergeCustomers(
+    request: UnmergeCustomersRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: UnmergeCustomersResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Suggestions recorded when the identifiers of one person (ResolveCustomers with same_person) belonged to
+   * different customers: identity never merges by itself. Newest first.
+   */
+  listMergeSuggestions(
+    request: ListMergeSuggestionsRequest,
+    callback: (error: ServiceError | null, response: ListMergeSuggestionsResponse) => void,
+  ): ClientUnaryCall;
+  listMergeSuggestions(
+    request: ListMergeSuggestionsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListMergeSuggestionsResponse) => void,
+  ): ClientUnaryCall;
+  listMergeSuggestions(
+    request: ListMergeSuggestionsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListMergeSuggestionsResponse) => void,
+  ): ClientUnaryCall;
+  /** Marks an open suggestion dismissed (the two are different people): the pair is not suggested again. */
+  dismissMergeSuggestion(
+    request: DismissMergeSuggestionRequest,
+    callback: (error: ServiceError | null, response: DismissMergeSuggestionResponse) => void,
+  ): ClientUnaryCall;
+  dismissMergeSuggestion(
+    request: DismissMergeSuggestionRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DismissMergeSuggestionResponse) => void,
+  ): ClientUnaryCall;
+  dismissMergeSuggestion(
+    request: DismissMergeSuggestionRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DismissMergeSuggestionResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * GDPR erasure: deletes the customer's identifiers and consents, empties its identity graph and profile (name,
+   * company, avatar, metadata) and tags, redacts the personal values of its events in identity's event_log, and does
+   * the same for every customer merged into it; keeps a non-personal audit row (who, when, why, how much). Publishes identity.customer.erased per customer, so every
+   * service forgets it. Its identifiers resolve to a new customer afterwards. Erasing an erased customer answers the
+   * first erasure again; a merged customer: FAILED_PRECONDITION (erase the customer it was merged into).
+   */
+  eraseCustomer(
+    request: EraseCustomerRequest,
+    callback: (error: ServiceError | null, response: EraseCustomerResponse) => void,
+  ): ClientUnaryCall;
+  eraseCustomer(
+    request: EraseCustomerRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: EraseCustomerResponse) => void,
+  ): ClientUnaryCall;
+  eraseCustomer(
+    request: EraseCustomerRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: EraseCustomerResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Records the customer's consent for one channel (the latest word counts). Publishes
+   * identity.customer.consent_changed unless the status and source are what is recorded already.
+   */
+  setConsent(
+    request: SetConsentRequest,
+    callback: (error: ServiceError | null, response: SetConsentResponse) => void,
+  ): ClientUnaryCall;
+  setConsent(
+    request: SetConsentRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SetConsentResponse) => void,
+  ): ClientUnaryCall;
+  setConsent(
+    request: SetConsentRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SetConsentResponse) => void,
   ): ClientUnaryCall;
 }
 
