@@ -4,7 +4,8 @@
 //   test   install, start PostgreSQL if needed, run the whole vitest suite (unit, integration, end-to-end)
 //   bench  install, start infrastructure, run the benchmarks (test/bench/*.bench.ts, or those named; JSON lines on stdout)
 //   rotate-secrets  re-encrypt stored secrets under the current key of DOMIQ_ENCRYPTION_KEYS (docs/secrets.md)
-import { spawn, spawnSync } from 'node:child_process';
+//   annotate  annotate JSON-lines messages from stdin to stdout with the offline annotator (packages/annotator)
+import { spawn, spawnSync, type StdioOptions } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -14,19 +15,20 @@ const root = join(import.meta.dirname, '..');
 const command = process.argv[2] ?? 'start';
 const log = (msg: string) => process.stderr.write(`[domiq] ${msg}\n`);
 
-function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): number {
-  const r = spawnSync(cmd, args, { stdio: 'inherit', cwd: opts.cwd ?? root, env: opts.env ?? process.env });
+function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; stdio?: StdioOptions } = {}): number {
+  const r = spawnSync(cmd, args, { stdio: opts.stdio ?? 'inherit', cwd: opts.cwd ?? root, env: opts.env ?? process.env });
   return r.status ?? 1;
 }
 
-function ensureDependencies(): void {
+/** With `quiet`, the install's output goes to stderr and it leaves stdin alone (for commands whose stdout is data). */
+function ensureDependencies(quiet = false): void {
   const lock = readFileSync(join(root, 'pnpm-lock.yaml'));
   const stamp = join(root, 'node_modules', '.domiq-install-stamp');
   const hash = createHash('sha256').update(lock).update(process.version).digest('hex');
   if (existsSync(stamp) && readFileSync(stamp, 'utf8') === hash) return;
   log('installing dependencies (pnpm install --frozen-lockfile)');
   const pnpm = process.env.DOMIQ_PNPM ?? join(root, '.tooling', 'node_modules', 'pnpm', 'bin', 'pnpm.cjs');
-  if (run(process.execPath, [pnpm, 'install', '--frozen-lockfile', '--prefer-offline']) !== 0) {
+  if (run(process.execPath, [pnpm, 'install', '--frozen-lockfile', '--prefer-offline'], quiet ? { stdio: ['ignore', 2, 2] } : {}) !== 0) {
     log('pnpm install failed');
     process.exit(1);
   }
@@ -208,6 +210,12 @@ switch (command) {
     await tokenCommand(process.argv.slice(3));
     break;
   }
+  case 'annotate': {
+    // JSON lines in on stdin, out on stdout (streamed); nothing else may be written to stdout.
+    ensureDependencies(true);
+    process.exit(run(process.execPath, [join(root, 'packages', 'annotator', 'src', 'cli.ts'), ...process.argv.slice(3)]));
+    break;
+  }
   case 'rotate-secrets': {
     ensureDependencies();
     process.exit(run(process.execPath, [join(root, 'scripts', 'rotate-secrets.ts'), ...process.argv.slice(3)]));
@@ -231,6 +239,6 @@ switch (command) {
     break;
   }
   default:
-    log(`unknown command ${command}: use start, test, bench, typecheck, gen or rotate-secrets`);
+    log(`unknown command ${command}: use start, test, bench, typecheck, gen, rotate-secrets or annotate`);
     process.exit(2);
 }
