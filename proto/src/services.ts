@@ -38,7 +38,11 @@ export const registry: Record<ServiceName, ServiceEntry> = {
     name: 'identity', grpcPort: 50051, opsPort: 9101, addrVar: 'IDENTITY_GRPC_ADDR', grpcService: 'domiq.identity.v1.IdentityService', consumers: [], calls: [],
   }),
   conversations: entry({
-    name: 'conversations', grpcPort: 50052, opsPort: 9102, addrVar: 'CONVERSATIONS_GRPC_ADDR', grpcService: 'domiq.conversations.v1.ConversationsService', consumers: [{ durable: 'conversations-message-received', event: 'gatewayMessageReceived' }, { durable: 'conversations-delivery-updated', event: 'gatewayMessageDeliveryUpdated' }],
+    name: 'conversations', grpcPort: 50052, opsPort: 9102, addrVar: 'CONVERSATIONS_GRPC_ADDR', grpcService: 'domiq.conversations.v1.ConversationsService', consumers: [
+      { durable: 'conversations-message-received', event: 'gatewayMessageReceived' }, { durable: 'conversations-delivery-updated', event: 'gatewayMessageDeliveryUpdated' },
+      { durable: 'conversations-customer-merged', event: 'identityCustomerMerged' }, { durable: 'conversations-customer-unmerged', event: 'identityCustomerUnmerged' },
+      { durable: 'conversations-customer-erased', event: 'identityCustomerErased' }, { durable: 'conversations-message-annotate', event: 'messageCreated' },
+    ],
     calls: ['identity'],
   }),
   'routing-sla': entry({
@@ -55,7 +59,7 @@ export const registry: Record<ServiceName, ServiceEntry> = {
   }),
   'channel-gateway': entry({
     name: 'channel-gateway', grpcPort: 50056, opsPort: 9106, addrVar: 'CHANNEL_GATEWAY_GRPC_ADDR', grpcService: 'domiq.channel_gateway.v1.ChannelGatewayService',
-    consumers: [{ durable: 'channel-gateway-reply-requested', event: 'replyRequested' }], calls: [],
+    consumers: [{ durable: 'channel-gateway-reply-requested', event: 'replyRequested' }, { durable: 'channel-gateway-customer-data-erased', event: 'customerDataErased' }], calls: [],
   }),
 };
 

@@ -1,5 +1,5 @@
 // Events conversations owns (stream CONVERSATIONS).
-import { ConversationCreated, ConversationEscalated, ConversationStateChanged, ConversationUpdated, InternalNoteAdded, InternalNoteMentioned, MessageCreated, ReplyRequested } from '../../gen/domiq/conversations/v1/events.ts';
+import { ConversationCreated, ConversationEscalated, ConversationStateChanged, ConversationUpdated, CustomerDataErased, InternalNoteAdded, InternalNoteMentioned, MessageAnnotated, MessageCreated, ReplyRequested } from '../../gen/domiq/conversations/v1/events.ts';
 import { ownedEvents } from '../event-contract.ts';
 
 const event = ownedEvents('conversations');
@@ -13,4 +13,6 @@ export const conversationsEvents = {
   replyRequested: event('message.reply_requested', 'message', ReplyRequested),
   internalNoteAdded: event('internal_note.added', 'internal_note', InternalNoteAdded),
   internalNoteMentioned: event('internal_note.mentioned', 'internal_note', InternalNoteMentioned),
+  customerDataErased: event('customer.data_erased', 'customer', CustomerDataErased),
+  messageAnnotated: event('message.annotated', 'message', MessageAnnotated),
 } as const;

@@ -8,6 +8,7 @@ import { channelGatewayGrpcService } from './grpc/channel-gateway.server.ts';
 import { createInboundCommitter, createReceiptRecorder, createWebhookServer } from './http/webhook.http.ts';
 import { OutboundGuard, allowedTargetsConfig } from '@domiq/outbound';
 import { replyRequestedConsumer } from './events/reply-requested.consumer.ts';
+import { customerDataErasedConsumer } from './events/customer-data-erased.consumer.ts';
 import { OutboundDeliveryRunner } from './queue/outbound-delivery.runner.ts';
 import { WebhookRateLimiter } from './http/webhook-rate-limit.ts';
 import { createProviderRegistry } from './providers/registry.ts';
@@ -79,7 +80,7 @@ async function main(): Promise<void> {
       backoff: { initialDelayMs: config.OUTBOUND_RETRY_INITIAL_MS, maxDelayMs: config.OUTBOUND_RETRY_MAX_MS },
     },
   });
-  await platform.consume([replyRequestedConsumer()]);
+  await platform.consume([replyRequestedConsumer(), customerDataErasedConsumer()]);
   runner.start();
   // Before the ORM closes: attempts in flight record their outcome (or their lease runs out for the next claimer).
   platform.onStop(async () => {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChannelGatewayServiceClient } from '@domiq/proto/channel-gateway';
 import { events } from '@domiq/proto/events';
 import { expectEventually, publishTestEvent, readStream, registerTestSecret, startTestStack, type TestStack } from '@domiq/testkit';
-import { addTwilioSimFault, newAccountSid, registerTwilioSimAccount, twilioSimMessages } from '@domiq/twilio-sim';
+import { addTwilioSimFault, newAccountSid, registerTwilioSimAccount, sendInboundSms, twilioSimMessages } from '@domiq/twilio-sim';
 
 // The reply-delivery queue when a gateway dies mid-attempt: the claim committed before the provider was called, so
 // the row is found `sending` with its lease run out, and the next claimer looks at what the provider holds before it
@@ -115,3 +115,31 @@ describe('reply delivery across a gateway crash', () => {
     expect(await twilioSimMessages(stack.twilioSimUrl, { to })).toHaveLength(0);
   });
 });
+
+describe('an erased customer\'s messages (conversations.customer.data_erased)', () => {
+  it('forgets the inbound sender and text, the replies\' address and text, cancels a reply not sent yet, and redacts the gateway\'s events', async () => {
+    const from = customer();
+    const res = await sendInboundSms(`http://127.0.0.1:${stack.ports.gatewayHttp}/webhooks/twilio/outbound-sms`, TOKEN, { accountSid: twilioAccount, to: FROM, from, body: 'my card is 4242 4242 4242 4242' });
+    expect(res.status).toBe(200);
+    const [inbound] = await stack.db.query<{ id: string }>(`select id from channel_gateway.inbound_messages where provider_message_id = $1`, [res.messageSid]);
+    // A reply still waiting (due in an hour): erasure must keep it from ever being sent.
+    const waiting = replyRequested(from, 'Thanks, we got your card number');
+    await stack.db.query(
+      `insert into channel_gateway.outbound_messages (account_id, channel_id, conversation_id, message_id, to_address, body, next_attempt_at)
+       values ($1, $2, $3, $4, $5, $6, now() + interval '1 hour')`, [accountId, channelId, waiting.conversationId, waiting.messageId, from, waiting.content]);
+    await publishTestEvent(stack.nats.url, events.customerDataErased, {
+      accountId, customerId: crypto.randomUUID(), conversationIds: [], inboundIds: [inbound!.id], outboundMessageIds: [waiting.messageId], messagesErased: 2, erasedAt: new Date().toISOString(),
+    });
+    await expectEventually(async () => {
+      const [row] = await stack.db.query<{ from_address: string; body: string; raw: Record<string, unknown> }>(`select from_address, body, raw from channel_gateway.inbound_messages where id = $1`, [inbound!.id]);
+      expect(row).toEqual({ from_address: '[erased]', body: '[erased]', raw: {} });
+    });
+    const [reply] = await stack.db.query<{ to_address: string; body: string; state: string; error_code: string }>(
+      `select to_address, body, state, error_code from channel_gateway.outbound_messages where message_id = $1`, [waiting.messageId]);
+    expect(reply).toEqual({ to_address: '[erased]', body: '[erased]', state: 'failed', error_code: 'domiq.erased' });
+    expect(await stack.db.query(`select id from channel_gateway.event_log where payload::text like '%4242 4242%' or payload::text like $1`, [`%${from}%`])).toHaveLength(0);
+    // The dedupe key stays: Twilio retrying the same webhook stores nothing new.
+    expect((await stack.db.query(`select 1 from channel_gateway.inbound_messages where provider_message_id = $1`, [res.messageSid]))).toHaveLength(1);
+  });
+});
+

@@ -38,7 +38,7 @@ export interface InboundItem {
 }
 
 /** The per-customer lock every writer of a customer's threads takes (one writer per customer at a time). */
-const customerLockKey = (m: Pick<InboundMessage, 'accountId' | 'customerId'>) => `conversation|${m.accountId}|${m.customerId}`;
+export const customerLockKey = (m: Pick<InboundMessage, 'accountId' | 'customerId'>) => `conversation|${m.accountId}|${m.customerId}`;
 
 /**
  * Threads inbound messages into their customers' conversations (new, continued or reopened), stores them, and emits

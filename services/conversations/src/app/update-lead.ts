@@ -35,6 +35,8 @@ export interface UpdateLeadInput {
   expectedVersion: number | null;
   /** Who: "user:<id>", "service:<name>" or "annotator" (lead.updated_by and the event's source). */
   by: string;
+  /** Fields computed from the lead as the changes leave it (the annotator's one-line summary). */
+  derive?: (next: LeadFields) => Partial<LeadFields>;
 }
 
 /**
@@ -53,6 +55,7 @@ export async function updateLead(uow: UnitOfWork, input: UpdateLeadInput): Promi
   let applied;
   try {
     applied = applyLeadChanges(before, input.changes);
+    if (input.derive) applied = applyLeadChanges(before, { ...input.changes, ...input.derive(applied.next) });
   } catch (err) {
     if (err instanceof IllegalLeadChangeError) {
       // A status the rules refuse is the lead's state; contradictory values are the request's.

@@ -162,6 +162,8 @@ export const AiAnnotation = defineEntity({
     correctionNotes: p.text().nullable(),
     createdAt: p.datetime().defaultRaw('now()').onCreate(() => new Date()),
   },
+  // One machine annotation per message and model version: a replayed message.created annotates nothing twice.
+  uniques: [{ name: 'uq_ai_annotations_message_model', properties: ['messageId', 'modelVersion'] }],
   checks: [
     { name: 'ai_annotations_intent_check', expression: `intent in ('how_to_guidance', 'account_access_issue', 'transaction_system_failure', 'bug_technical_defect', 'urgent_high_risk', 'noise_low_intent', 'unknown')` },
     { name: 'ai_annotations_intent_confidence_check', expression: 'intent_confidence >= 0 and intent_confidence <= 1' },
@@ -234,9 +236,32 @@ export const Lead = defineEntity({
   ],
 });
 
+/**
+ * What a customer merge re-pointed here (identity.customer.merged): each conversation moved from the merge's source
+ * customer to its target, so the unmerge moves exactly those back (conversations the target started since stay). A
+ * row with conversation_id null is the merge itself, kept with undone_at when the unmerge came first (the two events
+ * travel on different subjects, so their order is not guaranteed): a merge already undone re-points nothing.
+ */
+export const CustomerRepoint = defineEntity({
+  name: 'CustomerRepoint',
+  tableName: 'customer_repoints',
+  properties: {
+    id: p.uuid().primary().defaultRaw('gen_random_uuid()'),
+    accountId: p.uuid(),
+    mergeId: p.uuid().index('idx_customer_repoints_merge'),
+    conversationId: p.uuid().nullable(),
+    fromCustomerId: p.uuid(),
+    toCustomerId: p.uuid(),
+    repointedAt: p.datetime().defaultRaw('now()').onCreate(() => new Date()),
+    undoneAt: p.datetime().nullable(),
+  },
+  uniques: [{ name: 'uq_customer_repoints_merge_conversation', properties: ['mergeId', 'conversationId'] }],
+});
+
 export type ConversationRow = InstanceType<typeof Conversation.class>;
 export type LeadRow = InstanceType<typeof Lead.class>;
 export type InternalNoteRow = InstanceType<typeof InternalNote.class>;
+export type AiAnnotationRow = InstanceType<typeof AiAnnotation.class>;
 export type MessageRow = InstanceType<typeof Message.class>;
 
-export const conversationsEntities = [Conversation, Message, Attachment, AiAnnotation, InternalNote, Lead];
+export const conversationsEntities = [Conversation, Message, Attachment, AiAnnotation, InternalNote, Lead, CustomerRepoint];

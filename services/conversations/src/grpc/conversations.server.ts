@@ -13,6 +13,7 @@ import { getLead, updateLead } from '../app/update-lead.ts';
 import { toLeadMsg } from '../app/lead-contract.ts';
 import { leadChangesOf } from './lead-changes.ts';
 import { searchMessages } from '../db/message-search.repository.ts';
+import { correctAnnotation } from '../app/correct-annotation.ts';
 import { addInternalNote, listInternalNotes, NOTE_VISIBILITIES, type Reader } from '../app/internal-notes.ts';
 import type { InternalNoteRow } from '../db/conversations.entities.ts';
 import type { InternalNote as InternalNoteMsg } from '@domiq/proto/conversations';
@@ -69,6 +70,7 @@ export const conversationsAccess: AccessTable<ConversationsServiceServer> = {
   addInternalNote: { roles: ['admin', 'supervisor', 'agent', 'engineer', 'property_manager'] },
   listInternalNotes: { roles: ['admin', 'supervisor', 'agent', 'engineer', 'property_manager'] },
   searchMessages: { roles: ['admin', 'supervisor', 'agent', 'engineer', 'property_manager'] },
+  correctAnnotation: { roles: ['admin', 'supervisor', 'agent'] },
 };
 
 /** A reply: plain text, within what every SMS provider accepts (1600 characters). */
@@ -176,6 +178,23 @@ export function conversationsGrpcService(orm: MikroORM): GrpcService {
     async listInternalNotes(req, ctx) {
       const conversationId = requireUuid(req.conversationId, 'conversation_id');
       return { notes: (await listInternalNotes(readModel(orm), userOf(ctx), conversationId)).map(toNoteMsg) };
+    },
+
+    async correctAnnotation(req, ctx) {
+      const annotationId = requireUuid(req.annotationId, 'annotation_id');
+      const severity = req.severity === undefined ? null : requireEnum(severities, req.severity, 'severity');
+      if (req.notes.length > 2000) throw new InvalidArgumentError('notes', 'must be at most 2000 characters');
+      const user = userOf(ctx);
+      const a = await inTransaction(orm, auditActor(ctx.caller), (uow) => correctAnnotation(uow, {
+        scope: user, annotationId, intent: req.intent ?? null, severity, sentiment: req.sentiment ?? null, notes: req.notes.trim(), correctedBy: user.userId,
+      }));
+      return {
+        annotation: {
+          id: a.id, messageId: a.messageId, intent: a.intent, intentConfidence: Number(a.intentConfidence), severity: severities.toProto(a.severity), sentiment: a.sentiment,
+          sentimentScore: Number(a.sentimentScore ?? 0), escalationRecommended: a.escalationRecommended, modelVersion: a.modelVersion, humanCorrected: a.humanCorrected,
+          correctedById: a.correctedById ?? '', correctedAt: a.correctedAt?.toISOString() ?? '', correctionNotes: a.correctionNotes ?? '',
+        },
+      };
     },
 
     async searchMessages(req, ctx) {

@@ -318,6 +318,38 @@ export interface SearchMessagesResponse {
   hits: SearchHit[];
 }
 
+export interface CorrectAnnotationRequest {
+  accountId: string;
+  annotationId: string;
+  intent?: string | undefined;
+  severity?: Severity | undefined;
+  sentiment?:
+    | string
+    | undefined;
+  /** Why (at most 2000 characters). */
+  notes: string;
+}
+
+export interface Annotation {
+  id: string;
+  messageId: string;
+  intent: string;
+  intentConfidence: number;
+  severity: Severity;
+  sentiment: string;
+  sentimentScore: number;
+  escalationRecommended: boolean;
+  modelVersion: string;
+  humanCorrected: boolean;
+  correctedById: string;
+  correctedAt: string;
+  correctionNotes: string;
+}
+
+export interface CorrectAnnotationResponse {
+  annotation?: Annotation | undefined;
+}
+
 function createBaseConversation(): Conversation {
   return {
     id: "",
@@ -4638,6 +4670,543 @@ export const SearchMessagesResponse: MessageFns<SearchMessagesResponse> = {
   },
 };
 
+function createBaseCorrectAnnotationRequest(): CorrectAnnotationRequest {
+  return { accountId: "", annotationId: "", intent: undefined, severity: undefined, sentiment: undefined, notes: "" };
+}
+
+export const CorrectAnnotationRequest: MessageFns<CorrectAnnotationRequest> = {
+  encode(message: CorrectAnnotationRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accountId !== "") {
+      writer.uint32(10).string(message.accountId);
+    }
+    if (message.annotationId !== "") {
+      writer.uint32(18).string(message.annotationId);
+    }
+    if (message.intent !== undefined) {
+      writer.uint32(26).string(message.intent);
+    }
+    if (message.severity !== undefined) {
+      writer.uint32(32).int32(severityToNumber(message.severity));
+    }
+    if (message.sentiment !== undefined) {
+      writer.uint32(42).string(message.sentiment);
+    }
+    if (message.notes !== "") {
+      writer.uint32(50).string(message.notes);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CorrectAnnotationRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCorrectAnnotationRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.annotationId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.intent = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.severity = severityFromJSON(reader.int32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.sentiment = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.notes = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CorrectAnnotationRequest {
+    return {
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+      annotationId: isSet(object.annotationId)
+        ? globalThis.String(object.annotationId)
+        : isSet(object.annotation_id)
+        ? globalThis.String(object.annotation_id)
+        : "",
+      intent: isSet(object.intent) ? globalThis.String(object.intent) : undefined,
+      severity: isSet(object.severity) ? severityFromJSON(object.severity) : undefined,
+      sentiment: isSet(object.sentiment) ? globalThis.String(object.sentiment) : undefined,
+      notes: isSet(object.notes) ? globalThis.String(object.notes) : "",
+    };
+  },
+
+  toJSON(message: CorrectAnnotationRequest): unknown {
+    const obj: any = {};
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    if (message.annotationId !== "") {
+      obj.annotationId = message.annotationId;
+    }
+    if (message.intent !== undefined) {
+      obj.intent = message.intent;
+    }
+    if (message.severity !== undefined) {
+      obj.severity = severityToJSON(message.severity);
+    }
+    if (message.sentiment !== undefined) {
+      obj.sentiment = message.sentiment;
+    }
+    if (message.notes !== "") {
+      obj.notes = message.notes;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CorrectAnnotationRequest>): CorrectAnnotationRequest {
+    return CorrectAnnotationRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CorrectAnnotationRequest>): CorrectAnnotationRequest {
+    const message = createBaseCorrectAnnotationRequest();
+    message.accountId = object.accountId ?? "";
+    message.annotationId = object.annotationId ?? "";
+    message.intent = object.intent ?? undefined;
+    message.severity = object.severity ?? undefined;
+    message.sentiment = object.sentiment ?? undefined;
+    message.notes = object.notes ?? "";
+    return message;
+  },
+};
+
+function createBaseAnnotation(): Annotation {
+  return {
+    id: "",
+    messageId: "",
+    intent: "",
+    intentConfidence: 0,
+    severity: Severity.SEVERITY_UNSPECIFIED,
+    sentiment: "",
+    sentimentScore: 0,
+    escalationRecommended: false,
+    modelVersion: "",
+    humanCorrected: false,
+    correctedById: "",
+    correctedAt: "",
+    correctionNotes: "",
+  };
+}
+
+export const Annotation: MessageFns<Annotation> = {
+  encode(message: Annotation, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.messageId !== "") {
+      writer.uint32(18).string(message.messageId);
+    }
+    if (message.intent !== "") {
+      writer.uint32(26).string(message.intent);
+    }
+    if (message.intentConfidence !== 0) {
+      writer.uint32(33).double(message.intentConfidence);
+    }
+    if (message.severity !== Severity.SEVERITY_UNSPECIFIED) {
+      writer.uint32(40).int32(severityToNumber(message.severity));
+    }
+    if (message.sentiment !== "") {
+      writer.uint32(50).string(message.sentiment);
+    }
+    if (message.sentimentScore !== 0) {
+      writer.uint32(57).double(message.sentimentScore);
+    }
+    if (message.escalationRecommended !== false) {
+      writer.uint32(64).bool(message.escalationRecommended);
+    }
+    if (message.modelVersion !== "") {
+      writer.uint32(74).string(message.modelVersion);
+    }
+    if (message.humanCorrected !== false) {
+      writer.uint32(80).bool(message.humanCorrected);
+    }
+    if (message.correctedById !== "") {
+      writer.uint32(90).string(message.correctedById);
+    }
+    if (message.correctedAt !== "") {
+      writer.uint32(98).string(message.correctedAt);
+    }
+    if (message.correctionNotes !== "") {
+      writer.uint32(106).string(message.correctionNotes);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Annotation {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAnnotation();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.messageId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.intent = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 33) {
+              break;
+            }
+
+            message.intentConfidence = reader.double();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.severity = severityFromJSON(reader.int32());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.sentiment = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 57) {
+              break;
+            }
+
+            message.sentimentScore = reader.double();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.escalationRecommended = reader.bool();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.modelVersion = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.humanCorrected = reader.bool();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.correctedById = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.correctedAt = reader.string();
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.correctionNotes = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Annotation {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      messageId: isSet(object.messageId)
+        ? globalThis.String(object.messageId)
+        : isSet(object.message_id)
+        ? globalThis.String(object.message_id)
+        : "",
+      intent: isSet(object.intent) ? globalThis.String(object.intent) : "",
+      intentConfidence: isSet(object.intentConfidence)
+        ? globalThis.Number(object.intentConfidence)
+        : isSet(object.intent_confidence)
+        ? globalThis.Number(object.intent_confidence)
+        : 0,
+      severity: isSet(object.severity) ? severityFromJSON(object.severity) : Severity.SEVERITY_UNSPECIFIED,
+      sentiment: isSet(object.sentiment) ? globalThis.String(object.sentiment) : "",
+      sentimentScore: isSet(object.sentimentScore)
+        ? globalThis.Number(object.sentimentScore)
+        : isSet(object.sentiment_score)
+        ? globalThis.Number(object.sentiment_score)
+        : 0,
+      escalationRecommended: isSet(object.escalationRecommended)
+        ? globalThis.Boolean(object.escalationRecommended)
+        : isSet(object.escalation_recommended)
+        ? globalThis.Boolean(object.escalation_recommended)
+        : false,
+      modelVersion: isSet(object.modelVersion)
+        ? globalThis.String(object.modelVersion)
+        : isSet(object.model_version)
+        ? globalThis.String(object.model_version)
+        : "",
+      humanCorrected: isSet(object.humanCorrected)
+        ? globalThis.Boolean(object.humanCorrected)
+        : isSet(object.human_corrected)
+        ? globalThis.Boolean(object.human_corrected)
+        : false,
+      correctedById: isSet(object.correctedById)
+        ? globalThis.String(object.correctedById)
+        : isSet(object.corrected_by_id)
+        ? globalThis.String(object.corrected_by_id)
+        : "",
+      correctedAt: isSet(object.correctedAt)
+        ? globalThis.String(object.correctedAt)
+        : isSet(object.corrected_at)
+        ? globalThis.String(object.corrected_at)
+        : "",
+      correctionNotes: isSet(object.correctionNotes)
+        ? globalThis.String(object.correctionNotes)
+        : isSet(object.correction_notes)
+        ? globalThis.String(object.correction_notes)
+        : "",
+    };
+  },
+
+  toJSON(message: Annotation): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.messageId !== "") {
+      obj.messageId = message.messageId;
+    }
+    if (message.intent !== "") {
+      obj.intent = message.intent;
+    }
+    if (message.intentConfidence !== 0) {
+      obj.intentConfidence = floatToJson(message.intentConfidence);
+    }
+    if (message.severity !== Severity.SEVERITY_UNSPECIFIED) {
+      obj.severity = severityToJSON(message.severity);
+    }
+    if (message.sentiment !== "") {
+      obj.sentiment = message.sentiment;
+    }
+    if (message.sentimentScore !== 0) {
+      obj.sentimentScore = floatToJson(message.sentimentScore);
+    }
+    if (message.escalationRecommended !== false) {
+      obj.escalationRecommended = message.escalationRecommended;
+    }
+    if (message.modelVersion !== "") {
+      obj.modelVersion = message.modelVersion;
+    }
+    if (message.humanCorrected !== false) {
+      obj.humanCorrected = message.humanCorrected;
+    }
+    if (message.correctedById !== "") {
+      obj.correctedById = message.correctedById;
+    }
+    if (message.correctedAt !== "") {
+      obj.correctedAt = message.correctedAt;
+    }
+    if (message.correctionNotes !== "") {
+      obj.correctionNotes = message.correctionNotes;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Annotation>): Annotation {
+    return Annotation.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Annotation>): Annotation {
+    const message = createBaseAnnotation();
+    message.id = object.id ?? "";
+    message.messageId = object.messageId ?? "";
+    message.intent = object.intent ?? "";
+    message.intentConfidence = object.intentConfidence ?? 0;
+    message.severity = object.severity ?? Severity.SEVERITY_UNSPECIFIED;
+    message.sentiment = object.sentiment ?? "";
+    message.sentimentScore = object.sentimentScore ?? 0;
+    message.escalationRecommended = object.escalationRecommended ?? false;
+    message.modelVersion = object.modelVersion ?? "";
+    message.humanCorrected = object.humanCorrected ?? false;
+    message.correctedById = object.correctedById ?? "";
+    message.correctedAt = object.correctedAt ?? "";
+    message.correctionNotes = object.correctionNotes ?? "";
+    return message;
+  },
+};
+
+function createBaseCorrectAnnotationResponse(): CorrectAnnotationResponse {
+  return { annotation: undefined };
+}
+
+export const CorrectAnnotationResponse: MessageFns<CorrectAnnotationResponse> = {
+  encode(message: CorrectAnnotationResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.annotation !== undefined) {
+      Annotation.encode(message.annotation, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CorrectAnnotationResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCorrectAnnotationResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.annotation = Annotation.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CorrectAnnotationResponse {
+    return { annotation: isSet(object.annotation) ? Annotation.fromJSON(object.annotation) : undefined };
+  },
+
+  toJSON(message: CorrectAnnotationResponse): unknown {
+    const obj: any = {};
+    if (message.annotation !== undefined) {
+      obj.annotation = Annotation.toJSON(message.annotation);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CorrectAnnotationResponse>): CorrectAnnotationResponse {
+    return CorrectAnnotationResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CorrectAnnotationResponse>): CorrectAnnotationResponse {
+    const message = createBaseCorrectAnnotationResponse();
+    message.annotation = (object.annotation !== undefined && object.annotation !== null)
+      ? Annotation.fromPartial(object.annotation)
+      : undefined;
+    return message;
+  },
+};
+
 /** Conversations owns conversations, messages and the unified timeline. */
 export type ConversationsServiceService = typeof ConversationsServiceService;
 export const ConversationsServiceService = {
@@ -4798,6 +5367,21 @@ export const ConversationsServiceService = {
       Buffer.from(SearchMessagesResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): SearchMessagesResponse => SearchMessagesResponse.decode(value),
   },
+  /**
+   * A human's correction of an annotation (intent, severity, sentiment; each optional), recorded with who, when and
+   * why (human_corrected); the conversation takes the corrected reading, and message.annotated is published again.
+   */
+  correctAnnotation: {
+    path: "/domiq.conversations.v1.ConversationsService/CorrectAnnotation" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CorrectAnnotationRequest): Buffer =>
+      Buffer.from(CorrectAnnotationRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CorrectAnnotationRequest => CorrectAnnotationRequest.decode(value),
+    responseSerialize: (value: CorrectAnnotationResponse): Buffer =>
+      Buffer.from(CorrectAnnotationResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CorrectAnnotationResponse => CorrectAnnotationResponse.decode(value),
+  },
 } as const;
 
 export interface ConversationsServiceServer extends UntypedServiceImplementation {
@@ -4845,6 +5429,11 @@ export interface ConversationsServiceServer extends UntypedServiceImplementation
    * the cost stays flat however common the words are). With group_by_conversation, the best hit per conversation.
    */
   searchMessages: handleUnaryCall<SearchMessagesRequest, SearchMessagesResponse>;
+  /**
+   * A human's correction of an annotation (intent, severity, sentiment; each optional), recorded with who, when and
+   * why (human_corrected); the conversation takes the corrected reading, and message.annotated is published again.
+   */
+  correctAnnotation: handleUnaryCall<CorrectAnnotationRequest, CorrectAnnotationResponse>;
 }
 
 export interface ConversationsServiceClient extends Client {
@@ -5059,6 +5648,25 @@ export interface ConversationsServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: SearchMessagesResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * A human's correction of an annotation (intent, severity, sentiment; each optional), recorded with who, when and
+   * why (human_corrected); the conversation takes the corrected reading, and message.annotated is published again.
+   */
+  correctAnnotation(
+    request: CorrectAnnotationRequest,
+    callback: (error: ServiceError | null, response: CorrectAnnotationResponse) => void,
+  ): ClientUnaryCall;
+  correctAnnotation(
+    request: CorrectAnnotationRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CorrectAnnotationResponse) => void,
+  ): ClientUnaryCall;
+  correctAnnotation(
+    request: CorrectAnnotationRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CorrectAnnotationResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -149,6 +149,46 @@ export interface InternalNoteMentioned {
   createdAt: string;
 }
 
+/**
+ * conversations.customer.data_erased: conversations forgot an erased customer (identity.customer.erased): message
+ * contents, addresses, notes and leads. Names (by id only) what other services hold about the same messages, so they
+ * forget it too: the gateway's inbound and outbound rows.
+ */
+export interface CustomerDataErased {
+  accountId: string;
+  customerId: string;
+  conversationIds: string[];
+  /** channel-gateway's inbound_messages ids of the customer's messages. */
+  inboundIds: string[];
+  /** The customer's replies (conversations message ids; the gateway's outbound_messages.message_id). */
+  outboundMessageIds: string[];
+  messagesErased: number;
+  erasedAt: string;
+}
+
+/** conversations.message.annotated: the annotator's (or a human's corrected) reading of an inbound message. */
+export interface MessageAnnotated {
+  accountId: string;
+  conversationId: string;
+  messageId: string;
+  annotationId: string;
+  /**
+   * The seed's seven intents (how_to_guidance, account_access_issue, transaction_system_failure, bug_technical_defect,
+   * urgent_high_risk, noise_low_intent, unknown).
+   */
+  intent: string;
+  intentConfidence: number;
+  severity: Severity;
+  /** positive, neutral, negative, angry. */
+  sentiment: string;
+  sentimentScore: number;
+  escalationRecommended: boolean;
+  suggestedSkills: string[];
+  modelVersion: string;
+  humanCorrected: boolean;
+  customerId: string;
+}
+
 function createBaseConversationCreated(): ConversationCreated {
   return {
     accountId: "",
@@ -1908,6 +1948,547 @@ export const InternalNoteMentioned: MessageFns<InternalNoteMentioned> = {
     return message;
   },
 };
+
+function createBaseCustomerDataErased(): CustomerDataErased {
+  return {
+    accountId: "",
+    customerId: "",
+    conversationIds: [],
+    inboundIds: [],
+    outboundMessageIds: [],
+    messagesErased: 0,
+    erasedAt: "",
+  };
+}
+
+export const CustomerDataErased: MessageFns<CustomerDataErased> = {
+  encode(message: CustomerDataErased, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accountId !== "") {
+      writer.uint32(10).string(message.accountId);
+    }
+    if (message.customerId !== "") {
+      writer.uint32(18).string(message.customerId);
+    }
+    for (const v of message.conversationIds) {
+      writer.uint32(26).string(v!);
+    }
+    for (const v of message.inboundIds) {
+      writer.uint32(34).string(v!);
+    }
+    for (const v of message.outboundMessageIds) {
+      writer.uint32(42).string(v!);
+    }
+    if (message.messagesErased !== 0) {
+      writer.uint32(48).int32(message.messagesErased);
+    }
+    if (message.erasedAt !== "") {
+      writer.uint32(58).string(message.erasedAt);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CustomerDataErased {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCustomerDataErased();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.customerId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.conversationIds.push(reader.string());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.inboundIds.push(reader.string());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.outboundMessageIds.push(reader.string());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.messagesErased = reader.int32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.erasedAt = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CustomerDataErased {
+    return {
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+      customerId: isSet(object.customerId)
+        ? globalThis.String(object.customerId)
+        : isSet(object.customer_id)
+        ? globalThis.String(object.customer_id)
+        : "",
+      conversationIds: globalThis.Array.isArray(object?.conversationIds)
+        ? object.conversationIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.conversation_ids)
+        ? object.conversation_ids.map((e: any) => globalThis.String(e))
+        : [],
+      inboundIds: globalThis.Array.isArray(object?.inboundIds)
+        ? object.inboundIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.inbound_ids)
+        ? object.inbound_ids.map((e: any) => globalThis.String(e))
+        : [],
+      outboundMessageIds: globalThis.Array.isArray(object?.outboundMessageIds)
+        ? object.outboundMessageIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.outbound_message_ids)
+        ? object.outbound_message_ids.map((e: any) => globalThis.String(e))
+        : [],
+      messagesErased: isSet(object.messagesErased)
+        ? globalThis.Number(object.messagesErased)
+        : isSet(object.messages_erased)
+        ? globalThis.Number(object.messages_erased)
+        : 0,
+      erasedAt: isSet(object.erasedAt)
+        ? globalThis.String(object.erasedAt)
+        : isSet(object.erased_at)
+        ? globalThis.String(object.erased_at)
+        : "",
+    };
+  },
+
+  toJSON(message: CustomerDataErased): unknown {
+    const obj: any = {};
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    if (message.customerId !== "") {
+      obj.customerId = message.customerId;
+    }
+    if (message.conversationIds?.length) {
+      obj.conversationIds = message.conversationIds;
+    }
+    if (message.inboundIds?.length) {
+      obj.inboundIds = message.inboundIds;
+    }
+    if (message.outboundMessageIds?.length) {
+      obj.outboundMessageIds = message.outboundMessageIds;
+    }
+    if (message.messagesErased !== 0) {
+      obj.messagesErased = Math.round(message.messagesErased);
+    }
+    if (message.erasedAt !== "") {
+      obj.erasedAt = message.erasedAt;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CustomerDataErased>): CustomerDataErased {
+    return CustomerDataErased.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CustomerDataErased>): CustomerDataErased {
+    const message = createBaseCustomerDataErased();
+    message.accountId = object.accountId ?? "";
+    message.customerId = object.customerId ?? "";
+    message.conversationIds = object.conversationIds?.map((e) => e) || [];
+    message.inboundIds = object.inboundIds?.map((e) => e) || [];
+    message.outboundMessageIds = object.outboundMessageIds?.map((e) => e) || [];
+    message.messagesErased = object.messagesErased ?? 0;
+    message.erasedAt = object.erasedAt ?? "";
+    return message;
+  },
+};
+
+function createBaseMessageAnnotated(): MessageAnnotated {
+  return {
+    accountId: "",
+    conversationId: "",
+    messageId: "",
+    annotationId: "",
+    intent: "",
+    intentConfidence: 0,
+    severity: Severity.SEVERITY_UNSPECIFIED,
+    sentiment: "",
+    sentimentScore: 0,
+    escalationRecommended: false,
+    suggestedSkills: [],
+    modelVersion: "",
+    humanCorrected: false,
+    customerId: "",
+  };
+}
+
+export const MessageAnnotated: MessageFns<MessageAnnotated> = {
+  encode(message: MessageAnnotated, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accountId !== "") {
+      writer.uint32(10).string(message.accountId);
+    }
+    if (message.conversationId !== "") {
+      writer.uint32(18).string(message.conversationId);
+    }
+    if (message.messageId !== "") {
+      writer.uint32(26).string(message.messageId);
+    }
+    if (message.annotationId !== "") {
+      writer.uint32(34).string(message.annotationId);
+    }
+    if (message.intent !== "") {
+      writer.uint32(42).string(message.intent);
+    }
+    if (message.intentConfidence !== 0) {
+      writer.uint32(49).double(message.intentConfidence);
+    }
+    if (message.severity !== Severity.SEVERITY_UNSPECIFIED) {
+      writer.uint32(56).int32(severityToNumber(message.severity));
+    }
+    if (message.sentiment !== "") {
+      writer.uint32(66).string(message.sentiment);
+    }
+    if (message.sentimentScore !== 0) {
+      writer.uint32(73).double(message.sentimentScore);
+    }
+    if (message.escalationRecommended !== false) {
+      writer.uint32(80).bool(message.escalationRecommended);
+    }
+    for (const v of message.suggestedSkills) {
+      writer.uint32(90).string(v!);
+    }
+    if (message.modelVersion !== "") {
+      writer.uint32(98).string(message.modelVersion);
+    }
+    if (message.humanCorrected !== false) {
+      writer.uint32(104).bool(message.humanCorrected);
+    }
+    if (message.customerId !== "") {
+      writer.uint32(114).string(message.customerId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MessageAnnotated {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMessageAnnotated();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.conversationId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.messageId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.annotationId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.intent = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 49) {
+              break;
+            }
+
+            message.intentConfidence = reader.double();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.severity = severityFromJSON(reader.int32());
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.sentiment = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 73) {
+              break;
+            }
+
+            message.sentimentScore = reader.double();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.escalationRecommended = reader.bool();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.suggestedSkills.push(reader.string());
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.modelVersion = reader.string();
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.humanCorrected = reader.bool();
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.customerId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MessageAnnotated {
+    return {
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+      conversationId: isSet(object.conversationId)
+        ? globalThis.String(object.conversationId)
+        : isSet(object.conversation_id)
+        ? globalThis.String(object.conversation_id)
+        : "",
+      messageId: isSet(object.messageId)
+        ? globalThis.String(object.messageId)
+        : isSet(object.message_id)
+        ? globalThis.String(object.message_id)
+        : "",
+      annotationId: isSet(object.annotationId)
+        ? globalThis.String(object.annotationId)
+        : isSet(object.annotation_id)
+        ? globalThis.String(object.annotation_id)
+        : "",
+      intent: isSet(object.intent) ? globalThis.String(object.intent) : "",
+      intentConfidence: isSet(object.intentConfidence)
+        ? globalThis.Number(object.intentConfidence)
+        : isSet(object.intent_confidence)
+        ? globalThis.Number(object.intent_confidence)
+        : 0,
+      severity: isSet(object.severity) ? severityFromJSON(object.severity) : Severity.SEVERITY_UNSPECIFIED,
+      sentiment: isSet(object.sentiment) ? globalThis.String(object.sentiment) : "",
+      sentimentScore: isSet(object.sentimentScore)
+        ? globalThis.Number(object.sentimentScore)
+        : isSet(object.sentiment_score)
+        ? globalThis.Number(object.sentiment_score)
+        : 0,
+      escalationRecommended: isSet(object.escalationRecommended)
+        ? globalThis.Boolean(object.escalationRecommended)
+        : isSet(object.escalation_recommended)
+        ? globalThis.Boolean(object.escalation_recommended)
+        : false,
+      suggestedSkills: globalThis.Array.isArray(object?.suggestedSkills)
+        ? object.suggestedSkills.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.suggested_skills)
+        ? object.suggested_skills.map((e: any) => globalThis.String(e))
+        : [],
+      modelVersion: isSet(object.modelVersion)
+        ? globalThis.String(object.modelVersion)
+        : isSet(object.model_version)
+        ? globalThis.String(object.model_version)
+        : "",
+      humanCorrected: isSet(object.humanCorrected)
+        ? globalThis.Boolean(object.humanCorrected)
+        : isSet(object.human_corrected)
+        ? globalThis.Boolean(object.human_corrected)
+        : false,
+      customerId: isSet(object.customerId)
+        ? globalThis.String(object.customerId)
+        : isSet(object.customer_id)
+        ? globalThis.String(object.customer_id)
+        : "",
+    };
+  },
+
+  toJSON(message: MessageAnnotated): unknown {
+    const obj: any = {};
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    if (message.conversationId !== "") {
+      obj.conversationId = message.conversationId;
+    }
+    if (message.messageId !== "") {
+      obj.messageId = message.messageId;
+    }
+    if (message.annotationId !== "") {
+      obj.annotationId = message.annotationId;
+    }
+    if (message.intent !== "") {
+      obj.intent = message.intent;
+    }
+    if (message.intentConfidence !== 0) {
+      obj.intentConfidence = floatToJson(message.intentConfidence);
+    }
+    if (message.severity !== Severity.SEVERITY_UNSPECIFIED) {
+      obj.severity = severityToJSON(message.severity);
+    }
+    if (message.sentiment !== "") {
+      obj.sentiment = message.sentiment;
+    }
+    if (message.sentimentScore !== 0) {
+      obj.sentimentScore = floatToJson(message.sentimentScore);
+    }
+    if (message.escalationRecommended !== false) {
+      obj.escalationRecommended = message.escalationRecommended;
+    }
+    if (message.suggestedSkills?.length) {
+      obj.suggestedSkills = message.suggestedSkills;
+    }
+    if (message.modelVersion !== "") {
+      obj.modelVersion = message.modelVersion;
+    }
+    if (message.humanCorrected !== false) {
+      obj.humanCorrected = message.humanCorrected;
+    }
+    if (message.customerId !== "") {
+      obj.customerId = message.customerId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MessageAnnotated>): MessageAnnotated {
+    return MessageAnnotated.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MessageAnnotated>): MessageAnnotated {
+    const message = createBaseMessageAnnotated();
+    message.accountId = object.accountId ?? "";
+    message.conversationId = object.conversationId ?? "";
+    message.messageId = object.messageId ?? "";
+    message.annotationId = object.annotationId ?? "";
+    message.intent = object.intent ?? "";
+    message.intentConfidence = object.intentConfidence ?? 0;
+    message.severity = object.severity ?? Severity.SEVERITY_UNSPECIFIED;
+    message.sentiment = object.sentiment ?? "";
+    message.sentimentScore = object.sentimentScore ?? 0;
+    message.escalationRecommended = object.escalationRecommended ?? false;
+    message.suggestedSkills = object.suggestedSkills?.map((e) => e) || [];
+    message.modelVersion = object.modelVersion ?? "";
+    message.humanCorrected = object.humanCorrected ?? false;
+    message.customerId = object.customerId ?? "";
+    return message;
+  },
+};
+
+function floatToJson(value: number | null | undefined): number | string | null | undefined {
+  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
