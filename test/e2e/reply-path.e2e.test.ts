@@ -168,6 +168,10 @@ describe('the reply path: SendReply -> Twilio -> status callbacks -> the message
     const second = await agent.sendReply({ accountId, conversationId: other.conversationId, content: 'Parking is free.', idempotencyKey: key() });
     await statusBecomes(other.conversationId, second.message!.id, 'delivered');
     expect(await sentTo(other.phone)).toHaveLength(1);
+    // The timed-out attempt was looked up before the second one sent (its outcome was unknown until then).
+    const [held] = await stack.db.query<{ attempts: number; outcome_unknown: boolean }>(`select attempts, outcome_unknown from channel_gateway.outbound_messages where message_id = $1`, [second.message!.id]);
+    expect(held).toEqual({ attempts: 2, outcome_unknown: false });
+    expect(stack.services['channel-gateway']!.lines.some((l) => l.includes(second.message!.id) && l.includes('"outcome_unknown":true'))).toBe(true);
   });
 
   it('moves a status only forward: duplicated and reordered callbacks end delivered, each receipt stored once', async () => {

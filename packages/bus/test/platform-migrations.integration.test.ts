@@ -86,6 +86,13 @@ describe('the bus migration set', () => {
     await expect(db.query(`update erasing.event_log set payload = '{}'`)).rejects.toThrow(/append-only: UPDATE refused/);
     await expect(db.query(`begin; select set_config('domiq.erasing_event_payloads', 'on', true); update erasing.event_log set event_type = 'z.z'; commit;`)).rejects.toThrow(/append-only: UPDATE refused/);
     await db.query('rollback').catch(() => undefined);
+    // Nor can a session that sets the flag itself forge a payload: only "[erased]" values of keys the payload had.
+    for (const forged of [`'{"content": "forged", "messageId": "m2"}'`, `'{"messageId": "m2"}'`, `payload || '{"extra": "[erased]"}'`]) {
+      await expect(db.query(`begin; select set_config('domiq.erasing_event_payloads', 'on', true); update erasing.event_log set payload = ${forged} where customer_id = '${other}'; commit;`))
+        .rejects.toThrow(/append-only: UPDATE refused/);
+      await db.query('rollback').catch(() => undefined);
+    }
+    expect((await db.query<{ payload: Record<string, string> }>(`select payload from erasing.event_log where customer_id = $1`, [other]))[0]!.payload).toEqual({ content: 'not theirs', messageId: 'm2' });
   });
 
   it('refuses a set whose names are not unique and ascending', async () => {

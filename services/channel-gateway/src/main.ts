@@ -58,6 +58,12 @@ async function main(): Promise<void> {
   const { config, logger } = platform;
   const box = SecretBox.fromConfig(config);
   const channels = new ChannelDirectory(platform.orm, box);
+  // A claim must outlive its attempt (a look-up and a send, each up to the timeout), or a second worker would take a
+  // live attempt over and could send the reply again.
+  if (config.OUTBOUND_LEASE_MS < 2 * config.OUTBOUND_TIMEOUT_MS + 1000) {
+    logger.fatal({ OUTBOUND_LEASE_MS: config.OUTBOUND_LEASE_MS, OUTBOUND_TIMEOUT_MS: config.OUTBOUND_TIMEOUT_MS }, 'OUTBOUND_LEASE_MS must be at least 2 x OUTBOUND_TIMEOUT_MS + 1000');
+    process.exit(78);
+  }
   const outboundHttp = new OutboundGuard({ allowedTargets: config.DOMIQ_ALLOWED_TARGETS, connectTimeoutMs: config.OUTBOUND_TIMEOUT_MS });
   const providers = createProviderRegistry({ twilio: { apiBaseUrl: config.TWILIO_API_BASE_URL, http: outboundHttp, timeoutMs: config.OUTBOUND_TIMEOUT_MS } });
   await platform.serveGrpc([channelGatewayGrpcService(platform.orm, box, channels, providers, logger)]);
@@ -76,7 +82,7 @@ async function main(): Promise<void> {
   const runner = new OutboundDeliveryRunner({
     orm: platform.orm, databaseUrl: config.DATABASE_URL, logger, workers: config.OUTBOUND_WORKERS, leaseMs: config.OUTBOUND_LEASE_MS, pollMs: config.OUTBOUND_POLL_MS,
     deps: {
-      orm: platform.orm, channels, providers, publicBaseUrl: config.PUBLIC_BASE_URL, maxAttempts: config.OUTBOUND_MAX_ATTEMPTS, logger,
+      orm: platform.orm, channels, providers, publicBaseUrl: config.PUBLIC_BASE_URL, maxAttempts: config.OUTBOUND_MAX_ATTEMPTS, logger, timeoutMs: config.OUTBOUND_TIMEOUT_MS,
       backoff: { initialDelayMs: config.OUTBOUND_RETRY_INITIAL_MS, maxDelayMs: config.OUTBOUND_RETRY_MAX_MS },
     },
   });

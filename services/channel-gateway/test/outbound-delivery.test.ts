@@ -19,7 +19,8 @@ let n = 0;
 beforeAll(async () => {
   stack = await startTestStack({
     services: ['channel-gateway'], twilioSim: true,
-    env: { OUTBOUND_LEASE_MS: '1500', OUTBOUND_TIMEOUT_MS: '20000', OUTBOUND_RETRY_INITIAL_MS: '50', OUTBOUND_RETRY_MAX_MS: '200', OUTBOUND_POLL_MS: '100' },
+    // A lease just over the minimum (2 x timeout + 1 s), so a dead worker's claim comes back within seconds.
+    env: { OUTBOUND_LEASE_MS: '5000', OUTBOUND_TIMEOUT_MS: '2000', OUTBOUND_RETRY_INITIAL_MS: '50', OUTBOUND_RETRY_MAX_MS: '200', OUTBOUND_POLL_MS: '100' },
   });
   accountId = crypto.randomUUID();
   twilioAccount = newAccountSid();
@@ -85,10 +86,21 @@ describe('reply delivery across a gateway crash', () => {
     const reply = replyRequested(to, 'Held while the gateway died');
     await addTwilioSimFault(stack.twilioSimUrl, { kind: 'timeout', to, times: 1 });
     await publishTestEvent(stack.nats.url, events.replyRequested, reply);
-    await expectEventually(async () => expect(await row(reply.messageId)).toMatchObject({ state: 'sending', attempts: 1 }));
+    await expectEventually(async () => expect(await row(reply.messageId)).toMatchObject({ state: 'sending', attempts: 1 }), { intervalMs: 20 });
+    // Killed while Twilio holds the request (well within the 2 s timeout): the attempt never records anything.
     await stack.services['channel-gateway']!.kill('SIGKILL');
+    const before = stack.services['channel-gateway']!.lines.length;
     await stack.start('channel-gateway');
-    await expectEventually(async () => expect(await row(reply.messageId)).toMatchObject({ state: 'accepted', attempts: 2 }), { timeoutMs: 20_000 });
+    // Taken over by the restarted process once the lease ran out, and looked up before it sent (on a loaded machine
+    // the kill can come after the first attempt's own timeout: then a later attempt is the one killed).
+    const done = await expectEventually(async () => {
+      const r = await row(reply.messageId);
+      expect(r).toMatchObject({ state: 'accepted' });
+      return r!;
+    }, { timeoutMs: 30_000 });
+    expect(done.attempts).toBeGreaterThanOrEqual(2);
+    const after = stack.services['channel-gateway']!.lines.slice(before).filter((l) => l.includes(reply.messageId));
+    expect(after.some((l) => l.includes('reply handed to the provider') && l.includes(`"attempt":${done.attempts}`))).toBe(true);
     const sent = await twilioSimMessages(stack.twilioSimUrl, { to });
     expect(sent).toHaveLength(1);
     expect(sent[0]!.body).toBe(reply.content);
@@ -127,8 +139,10 @@ describe('an erased customer\'s messages (conversations.customer.data_erased)', 
     await stack.db.query(
       `insert into channel_gateway.outbound_messages (account_id, channel_id, conversation_id, message_id, to_address, body, next_attempt_at)
        values ($1, $2, $3, $4, $5, $6, now() + interval '1 hour')`, [accountId, channelId, waiting.conversationId, waiting.messageId, from, waiting.content]);
+    // A reply requested before the erasure whose event is still on its way.
+    const inFlight = replyRequested(from, 'Your card ending 4242 is saved');
     await publishTestEvent(stack.nats.url, events.customerDataErased, {
-      accountId, customerId: crypto.randomUUID(), conversationIds: [], inboundIds: [inbound!.id], outboundMessageIds: [waiting.messageId], messagesErased: 2, erasedAt: new Date().toISOString(),
+      accountId, customerId: crypto.randomUUID(), conversationIds: [], inboundIds: [inbound!.id], outboundMessageIds: [waiting.messageId, inFlight.messageId], messagesErased: 3, erasedAt: new Date().toISOString(),
     });
     await expectEventually(async () => {
       const [row] = await stack.db.query<{ from_address: string; body: string; raw: Record<string, unknown> }>(`select from_address, body, raw from channel_gateway.inbound_messages where id = $1`, [inbound!.id]);
@@ -137,6 +151,14 @@ describe('an erased customer\'s messages (conversations.customer.data_erased)', 
     const [reply] = await stack.db.query<{ to_address: string; body: string; state: string; error_code: string }>(
       `select to_address, body, state, error_code from channel_gateway.outbound_messages where message_id = $1`, [waiting.messageId]);
     expect(reply).toEqual({ to_address: '[erased]', body: '[erased]', state: 'failed', error_code: 'domiq.erased' });
+    // The cancelled reply's failure is published, so conversations does not show it pending for ever.
+    await expectEventually(async () => expect((await deliveryUpdates(waiting.messageId)).map((u) => u.status)).toEqual(['failed']));
+    // The in-flight request arrives after the erasure: handled, and nothing is queued or sent.
+    const late = `conversations:late-${inFlight.messageId}`;
+    await publishTestEvent(stack.nats.url, events.replyRequested, inFlight, late);
+    await expectEventually(async () => expect(await stack.db.query(`select 1 from channel_gateway.processed_event where event_id = $1`, [late])).toHaveLength(1));
+    expect(await row(inFlight.messageId)).toBeUndefined();
+    expect(await twilioSimMessages(stack.twilioSimUrl, { to: from })).toHaveLength(0);
     expect(await stack.db.query(`select id from channel_gateway.event_log where payload::text like '%4242 4242%' or payload::text like $1`, [`%${from}%`])).toHaveLength(0);
     // The dedupe key stays: Twilio retrying the same webhook stores nothing new.
     expect((await stack.db.query(`select 1 from channel_gateway.inbound_messages where provider_message_id = $1`, [res.messageSid]))).toHaveLength(1);

@@ -114,7 +114,10 @@ describe('the annotator on inbound messages', () => {
       expect(e.map((x) => (x.data as { humanCorrected?: boolean }).humanCorrected ?? false)).toEqual([false, true]);
     });
     await expect(agent.correctAnnotation({ accountId, annotationId: a.id, intent: 'billing', notes: '' })).rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringContaining('intent') });
-    const outsider = await stack.client(ConversationsServiceClient, 'conversations', { accountId: crypto.randomUUID(), role: 'agent' });
-    await expect(outsider.correctAnnotation({ accountId: crypto.randomUUID(), annotationId: a.id, notes: '' })).rejects.toMatchObject({ code: status.PERMISSION_DENIED });
+    // Another account's agent, naming their own account: the annotation is not there for them.
+    const otherAccount = crypto.randomUUID();
+    const outsider = await stack.client(ConversationsServiceClient, 'conversations', { accountId: otherAccount, role: 'agent' });
+    await expect(outsider.correctAnnotation({ accountId: otherAccount, annotationId: a.id, intent: 'unknown', notes: '' })).rejects.toMatchObject({ code: status.NOT_FOUND });
+    expect((await stack.db.query<{ intent: string }>(`select intent from conversations.ai_annotations where id = $1`, [a.id]))[0]!.intent).toBe('transaction_system_failure');
   });
 });

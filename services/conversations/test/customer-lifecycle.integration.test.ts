@@ -41,10 +41,13 @@ async function receive(from: string, body = `hello ${n++} ${crypto.randomUUID()}
 const ownerOf = async (conversationId: string) =>
   (await stack.db.query<{ customer_id: string }>(`select customer_id from conversations.conversations where id = $1`, [conversationId]))[0]!.customer_id;
 
-const merge = (mergeId: string, source: string, target: string) =>
-  publishTestEvent(stack.nats.url, events.identityCustomerMerged, { accountId, sourceCustomerId: source, targetCustomerId: target, mergeId, mergedAt: new Date().toISOString() });
-const unmerge = (mergeId: string, source: string, target: string) =>
-  publishTestEvent(stack.nats.url, events.identityCustomerUnmerged, { accountId, sourceCustomerId: source, targetCustomerId: target, mergeId, unmergedAt: new Date().toISOString() });
+const merge = (mergeId: string, source: string, target: string, eventId?: string) =>
+  publishTestEvent(stack.nats.url, events.identityCustomerMerged, { accountId, sourceCustomerId: source, targetCustomerId: target, mergeId, mergedAt: new Date().toISOString() }, eventId);
+const unmerge = (mergeId: string, source: string, target: string, eventId?: string) =>
+  publishTestEvent(stack.nats.url, events.identityCustomerUnmerged, { accountId, sourceCustomerId: source, targetCustomerId: target, mergeId, unmergedAt: new Date().toISOString() }, eventId);
+/** Waits until conversations has handled the event with this id. */
+const handled = (eventId: string) => expectEventually(async () =>
+  expect(await stack.db.query(`select 1 from conversations.processed_event where event_id = $1`, [eventId])).toHaveLength(1));
 
 describe('customer merges in conversations', () => {
   it('re-points the source\'s conversations and leads to the target, and the unmerge moves exactly those back', async () => {
@@ -73,17 +76,18 @@ describe('customer merges in conversations', () => {
     const mergeId = crypto.randomUUID();
     await unmerge(mergeId, source.customerId, target.customerId);
     await expectEventually(async () => expect(await stack.db.query(`select 1 from conversations.customer_repoints where merge_id = $1 and undone_at is not null`, [mergeId])).toHaveLength(1));
-    await merge(mergeId, source.customerId, target.customerId);
-    await expectEventually(async () => expect(await stack.db.query(`select 1 from conversations.processed_event where consumer = 'conversations-customer-merged' and subject = 'identity.customer.merged'`)).not.toHaveLength(0));
-    await new Promise((r) => setTimeout(r, 300));
+    const late = `identity:late-merge-${mergeId}`;
+    await merge(mergeId, source.customerId, target.customerId, late);
+    await handled(late);
     expect(await ownerOf(source.conversationId)).toBe(source.customerId);
 
     const other = crypto.randomUUID();
     await merge(other, source.customerId, target.customerId);
     await expectEventually(async () => expect(await ownerOf(source.conversationId)).toBe(target.customerId));
     // The same merge again under another event id (a replay): nothing more is recorded.
-    await merge(other, source.customerId, target.customerId);
-    await new Promise((r) => setTimeout(r, 500));
+    const replay = `identity:replayed-merge-${other}`;
+    await merge(other, source.customerId, target.customerId, replay);
+    await handled(replay);
     const rows = await stack.db.query(`select 1 from conversations.customer_repoints where merge_id = $1`, [other]);
     expect(rows).toHaveLength(2);
   });

@@ -44,8 +44,8 @@ async function conversation(): Promise<string> {
 describe('internal notes', () => {
   it('adds a note with mentions: counted on the conversation, not in the timeline, one mention event per other user', async () => {
     const id = await conversation();
-    const { note } = await author.addInternalNote({ accountId, conversationId: id, content: 'Customer called twice; @Sam please check the ledger', visibility: 'team', mentions: [colleagueId, authorId, colleagueId] });
-    expect(note).toMatchObject({ authorId, visibility: 'team', mentions: [colleagueId, authorId] });
+    const { note } = await author.addInternalNote({ accountId, conversationId: id, content: 'Customer called twice; @Sam please check the ledger', visibility: 'all', mentions: [colleagueId, authorId, colleagueId] });
+    expect(note).toMatchObject({ authorId, visibility: 'all', mentions: [colleagueId, authorId] });
     const [row] = await stack.db.query<{ internal_note_count: number; message_count: number }>(`select internal_note_count, message_count from conversations.conversations where id = $1`, [id]);
     expect(row).toEqual({ internal_note_count: 1, message_count: 1 });
     expect((await author.listMessages({ accountId, conversationId: id })).messages).toHaveLength(1);
@@ -55,6 +55,17 @@ describe('internal notes', () => {
       return published.filter((m) => m.subject === 'conversations.internal_note.mentioned');
     });
     expect(mentions[0]!.data).toMatchObject({ mentionedUserId: colleagueId, authorId, excerpt: 'Customer called twice; @Sam please check the ledger' });
+
+    // A team note's mention carries no text (the mentioned user's role is not known here); a private one notifies nobody.
+    const team = await author.addInternalNote({ accountId, conversationId: id, content: 'team only: her deposit is late', visibility: 'team', mentions: [colleagueId] });
+    const hidden = await author.addInternalNote({ accountId, conversationId: id, content: 'private: call her back', visibility: 'private', mentions: [colleagueId] });
+    const later = await expectEventually(async () => {
+      const published = (await readStream(stack.nats.url, 'CONVERSATIONS')).filter((m) => [team.note!.id, hidden.note!.id].includes((m.data as { noteId?: string }).noteId ?? ''));
+      expect(published.filter((m) => m.subject === 'conversations.internal_note.added')).toHaveLength(2);
+      return published.filter((m) => m.subject === 'conversations.internal_note.mentioned');
+    });
+    expect(later.map((m) => m.data)).toEqual([expect.objectContaining({ noteId: team.note!.id, mentionedUserId: colleagueId })]);
+    expect(later[0]!.data).not.toHaveProperty('excerpt');
   });
 
   it('shows each note only to who may read it: private to its author, team to staff, all to property managers too', async () => {

@@ -5,8 +5,9 @@ import type { SqlMigration } from '@domiq/db';
  * values of the named top-level payload keys with "[erased]" in the rows of one customer (event_log.customer_id) or of
  * the given entities (a service that never knew the customer, e.g. the gateway's inbound messages), and records how
  * many rows it changed in `event_log_erasure` (ids and counts, nothing personal). Only the payload may change, and
- * only inside that function (a transaction-local setting it sets and clears): every other UPDATE, DELETE and TRUNCATE
- * is still refused. What was already published stays in the JetStream streams until their retention drops it.
+ * only inside that function (a transaction-local setting it sets and clears), and only to "[erased]" values of keys the
+ * payload had (the guard checks the change itself, as any session can set the setting): every other UPDATE, DELETE and
+ * TRUNCATE is still refused. What was already published stays in the JetStream streams until their retention drops it.
  */
 export const erasureMigration: SqlMigration = {
   name: '0002_erasure',
@@ -15,8 +16,15 @@ export const erasureMigration: SqlMigration = {
     return [
       `create or replace function ${s}.refuse_event_log_change() returns trigger language plpgsql as $$
 begin
+  -- The setting alone proves nothing (any session can set it): the change itself must be an erasure, the same keys
+  -- with every changed value "[erased]", every other column as it was.
   if tg_op = 'UPDATE' and current_setting('domiq.erasing_event_payloads', true) = 'on'
-     and (to_jsonb(new) - 'payload') = (to_jsonb(old) - 'payload') then
+     and (to_jsonb(new) - 'payload') = (to_jsonb(old) - 'payload')
+     and jsonb_typeof(new.payload) = 'object' and jsonb_typeof(old.payload) = 'object'
+     and (select coalesce(array_agg(k order by k), '{}') from jsonb_object_keys(new.payload) as k)
+         = (select coalesce(array_agg(k order by k), '{}') from jsonb_object_keys(old.payload) as k)
+     and not exists (select 1 from jsonb_each(new.payload) as n join jsonb_each(old.payload) as o on o.key = n.key
+                      where n.value is distinct from o.value and n.value <> to_jsonb('[erased]'::text)) then
     return new;
   end if;
   raise exception 'event_log is append-only: % refused', tg_op using errcode = 'raise_exception';

@@ -1,7 +1,8 @@
 import type { UnitOfWork } from '@domiq/bus';
 import { insertReceipts, markReceiptsApplied, repliesByProviderId, updateDeliveryStatuses } from '../db/outbound.repository.ts';
 import type { DeliveryReceipt, ProviderAdapter } from '../providers/provider.ts';
-import { emitReceipt } from './deliver-reply.ts';
+import { emitReceipt, receiptLockKey } from './deliver-reply.ts';
+import { lockAllForTransaction } from '@domiq/db';
 
 export interface ReceiptsOutcome {
   /** Receipts stored now (the provider's duplicates are not). */
@@ -16,6 +17,8 @@ export interface ReceiptsOutcome {
  * back at once) waits, and the send's record publishes it (app/deliver-reply.ts). Four statements whatever the count.
  */
 export async function recordReceipts(uow: UnitOfWork, channel: { accountId: string; channelId: string }, adapter: ProviderAdapter, receipts: readonly DeliveryReceipt[]): Promise<ReceiptsOutcome> {
+  // The same lock the send's record takes (app/deliver-reply.ts): whichever commits second sees the other's rows.
+  await lockAllForTransaction(uow.em, receipts.map((r) => receiptLockKey(adapter.id, r.providerMessageId)));
   const stored = await insertReceipts(uow.em, channel, adapter.id, receipts);
   const replies = await repliesByProviderId(uow.em, channel.accountId, adapter.id, [...new Set(stored.map((r) => r.providerMessageId))]);
   const applied: string[] = [];

@@ -99,7 +99,8 @@ export const OutboundMessage = defineEntity({
   },
   uniques: [
     { name: 'uq_outbound_messages_message', properties: ['accountId', 'messageId'] },
-    { name: 'uq_outbound_messages_provider_message', properties: ['provider', 'providerMessageId'] },
+    // Per account: one tenant's callbacks naming another's message id cannot take its slot.
+    { name: 'uq_outbound_messages_provider_message', properties: ['accountId', 'provider', 'providerMessageId'] },
   ],
   indexes: [{ name: 'idx_outbound_messages_due', properties: ['state', 'nextAttemptAt'] }],
   checks: [{ name: 'outbound_messages_state_check', expression: sqlIn('state', OUTBOUND_STATES) }],
@@ -126,7 +127,21 @@ export const DeliveryReceipt = defineEntity({
     applied: p.boolean().default(false),
     receivedAt: p.datetime().defaultRaw('now()').onCreate(() => new Date()),
   },
-  uniques: [{ name: 'uq_delivery_receipts_provider_status', properties: ['provider', 'providerMessageId', 'providerStatus'] }],
+  uniques: [{ name: 'uq_delivery_receipts_provider_status', properties: ['accountId', 'provider', 'providerMessageId', 'providerStatus'] }],
+});
+
+/**
+ * Replies of erased customers (conversations.customer.data_erased): a reply_requested for one of them that arrives
+ * after the erasure (it was already in flight) is not queued, so nothing personal is stored or sent again.
+ */
+export const ErasedMessage = defineEntity({
+  name: 'ErasedMessage',
+  tableName: 'erased_messages',
+  properties: {
+    accountId: p.uuid().primary(),
+    messageId: p.uuid().primary(),
+    erasedAt: p.datetime().defaultRaw('now()').onCreate(() => new Date()),
+  },
 });
 
 export type ChannelRow = InstanceType<typeof Channel.class>;
@@ -134,4 +149,4 @@ export type InboundMessageRow = InstanceType<typeof InboundMessage.class>;
 
 export type OutboundMessageRow = InstanceType<typeof OutboundMessage.class>;
 
-export const channelGatewayEntities = [Channel, InboundMessage, OutboundMessage, DeliveryReceipt];
+export const channelGatewayEntities = [Channel, InboundMessage, OutboundMessage, DeliveryReceipt, ErasedMessage];

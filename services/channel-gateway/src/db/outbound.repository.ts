@@ -24,6 +24,7 @@ export async function insertQueuedReplies(em: EntityManager, replies: readonly Q
     `insert into ${S}.outbound_messages (account_id, channel_id, conversation_id, message_id, to_address, body)
      select r.account_id, r.channel_id, r.conversation_id, r.message_id, r.to_address, r.body
        from json_to_recordset(?::json) as r(account_id uuid, channel_id uuid, conversation_id uuid, message_id uuid, to_address text, body text)
+      where not exists (select 1 from ${S}.erased_messages e where e.account_id = r.account_id and e.message_id = r.message_id)
      on conflict (account_id, message_id) do nothing
      returning id`,
     [JSON.stringify(replies.map((r) => ({
@@ -123,14 +124,14 @@ export interface StoredReceipt {
   receivedAt: Date;
 }
 
-/** Stores receipts, dropping the provider's duplicates; returns the new ones. One statement. */
+/** Stores receipts, dropping the provider's duplicates (per account); returns the new ones. One statement. */
 export async function insertReceipts(em: EntityManager, channel: { accountId: string; channelId: string }, provider: string, receipts: readonly ReceiptInput[]): Promise<StoredReceipt[]> {
   if (receipts.length === 0) return [];
   const rows = await query<{ id: string; provider_message_id: string; status: string; provider_status: string; error_code: string | null; received_at: Date | string }>(em,
     `insert into ${S}.delivery_receipts (account_id, channel_id, provider, provider_message_id, status, provider_status, error_code, raw)
      select ?, ?, ?, r.provider_message_id, r.status, r.provider_status, r.error_code, r.raw
        from json_to_recordset(?::json) as r(provider_message_id text, status text, provider_status text, error_code text, raw jsonb)
-     on conflict (provider, provider_message_id, provider_status) do nothing
+     on conflict (account_id, provider, provider_message_id, provider_status) do nothing
      returning id, provider_message_id, status, provider_status, error_code, received_at`,
     [channel.accountId, channel.channelId, provider, JSON.stringify(receipts.map((r) => ({
       provider_message_id: r.providerMessageId, status: r.status, provider_status: r.providerStatus, error_code: r.errorCode ?? null, raw: r.raw,

@@ -8,8 +8,9 @@ export function customerDataErasedConsumer() {
   return defineHandler<CustomerDataErased>({
     durable: 'channel-gateway-customer-data-erased',
     contract: events.customerDataErased,
-    async handle({ em, payload, logger }) {
-      const outcome = await forgetMessages(em, {
+    async handle(ctx) {
+      const { payload, logger } = ctx;
+      const outcome = await forgetMessages(ctx, {
         accountId: eventUuid(payload.accountId, 'account_id'),
         inboundIds: payload.inboundIds.map((id, i) => eventUuid(id, `inbound_ids[${i}]`)),
         outboundMessageIds: payload.outboundMessageIds.map((id, i) => eventUuid(id, `outbound_message_ids[${i}]`)),

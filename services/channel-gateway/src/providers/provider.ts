@@ -142,11 +142,11 @@ export interface ProviderAdapter<P extends ProviderId = ProviderId> {
   /** Sends one message; resolves to the provider's message id, throws ProviderDeliveryError. */
   deliver(credentials: ProviderTypes[P]['credentials'], outbound: OutboundMessage): Promise<{ providerMessageId: string }>;
   /**
-   * After an attempt whose outcome is unknown: the message the provider accepted from `from` to `to` with this body
-   * since `since`, or null when it has none (then sending again cannot duplicate it). Throws ProviderDeliveryError
-   * when it cannot tell (then nothing may be sent yet).
+   * After an attempt whose outcome is unknown: the messages the provider accepted from `from` to `to` with this body
+   * since `since`, newest first (none: sending again cannot duplicate it). Throws ProviderDeliveryError when it cannot
+   * tell (then nothing may be sent yet).
    */
-  findSent(credentials: ProviderTypes[P]['credentials'], outbound: OutboundMessage, since: Date): Promise<SentMessage | null>;
+  findSent(credentials: ProviderTypes[P]['credentials'], outbound: OutboundMessage, since: Date): Promise<SentMessage[]>;
   /** What one of the provider's error codes means, in words an agent understands (undefined for a code it does not know). */
   errorReason(code: string): string | undefined;
 }

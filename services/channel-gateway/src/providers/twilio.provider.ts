@@ -5,7 +5,7 @@ import { verifyTwilioSignature } from '@domiq/webhook-signatures';
 import { InvalidChannelError } from '../domain/channel.ts';
 import { parseFormBody, requiredField, singleField, type FormParams } from './form-body.ts';
 import {
-  InvalidInboundError, ProviderDeliveryError, type DeliveryReceipt, type DeliveryStatus, type ProviderAdapter, type ProviderInboundMessage, type WebhookRequest,
+  InvalidInboundError, ProviderDeliveryError, type DeliveryReceipt, type DeliveryStatus, type ProviderAdapter, type ProviderInboundMessage, type SentMessage, type WebhookRequest,
 } from './provider.ts';
 
 /** UpsertChannel's `credentials.twilio` (the proto TwilioCredentials message). */
@@ -169,12 +169,12 @@ function parseAnswer(text: string): Record<string, unknown> {
 
 function twilioError(status: number, answer: Record<string, unknown>): ProviderDeliveryError {
   const code = typeof answer.code === 'number' || typeof answer.code === 'string' ? String(answer.code) : undefined;
-  const detail = typeof answer.message === 'string' ? answer.message.slice(0, 300) : `HTTP ${status}`;
+  const detail = typeof answer.message === 'string' ? withoutNumbers(answer.message.slice(0, 300)) : `HTTP ${status}`;
   return new ProviderDeliveryError(`twilio: ${status} ${detail}`, status, code, status === 429 || status >= 500);
 }
 
-/** YYYY-MM-DD of a UTC day (Twilio's DateSent filters are by day). */
-const utcDay = (d: Date) => d.toISOString().slice(0, 10);
+/** Provider text can quote the customer's number: it goes to agents, logs and events without it. */
+const withoutNumbers = (text: string) => text.replace(/\+?\d[\d\s().-]{6,}\d/g, '[number]');
 
 /** A request's form, parsed once: verify and parseInbound / parseReceipt both read it (the body is never changed). */
 const forms = new WeakMap<Uint8Array, FormParams>();
@@ -261,22 +261,24 @@ export function createTwilioProvider(opts: TwilioProviderOptions = {}): Provider
       return { providerMessageId: answer.sid };
     },
 
-    // GET .../Messages.json?To=&From=&DateSent>=day: the account's messages between the two numbers since that day
-    // (newest first; one page of up to 1000 holds any realistic number of messages to one customer in a day or two).
+    // GET .../Messages.json?To=&From=: the account's messages between the two numbers, newest first. No DateSent
+    // filter: date_sent stays empty while a message waits in Twilio's queue (exactly when an answer gets lost), so
+    // the page is read by date_created instead; its first 200 reach far back for one customer.
     async findSent(credentials, outbound, since) {
-      const query = new URLSearchParams({ To: outbound.to, From: outbound.from, 'DateSent>': utcDay(new Date(since.getTime() - 86_400_000)), PageSize: '1000' });
+      const query = new URLSearchParams({ To: outbound.to, From: outbound.from, PageSize: '200' });
       const { status, answer } = await call(credentials, 'GET', `Messages.json?${query.toString()}`);
       if (status !== 200) throw twilioError(status, answer);
       if (!Array.isArray(answer.messages)) throw new ProviderDeliveryError('twilio: message list without messages', status, undefined, true);
       // Clocks differ: anything created up to a minute before the attempt counts.
       const from = since.getTime() - 60_000;
+      const found: SentMessage[] = [];
       for (const m of answer.messages as Array<Record<string, unknown>>) {
         const created = typeof m.date_created === 'string' ? Date.parse(m.date_created) : NaN;
         if (typeof m.sid !== 'string' || m.body !== outbound.body || !(created >= from)) continue;
         const providerStatus = typeof m.status === 'string' ? m.status : 'queued';
-        return { providerMessageId: m.sid, providerStatus, status: STATUS[providerStatus] ?? 'unknown' };
+        found.push({ providerMessageId: m.sid, providerStatus, status: STATUS[providerStatus] ?? 'unknown' });
       }
-      return null;
+      return found;
     },
   };
 }

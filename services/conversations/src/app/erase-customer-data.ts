@@ -41,10 +41,12 @@ export async function eraseCustomerData(uow: UnitOfWork, target: { accountId: st
   const inMessages = `message_id in (select (jsonb_array_elements_text(?::jsonb))::uuid)`;
   await query(em, `update ${S}.ai_annotations set entities = '{}', suggested_response = null, suspected_root_cause = null where account_id = ? and ${inMessages}`, [accountId, messageIds]);
   await query(em, `delete from ${S}.attachments where account_id = ? and ${inMessages}`, [accountId, messageIds]);
-  await query(em, `update ${S}.internal_notes set content = ? where account_id = ? and ${inConversations}`, [ERASED, accountId, ids]);
+  const notes = await query<{ id: string }>(em, `update ${S}.internal_notes set content = ? where account_id = ? and ${inConversations} returning id`, [ERASED, accountId, ids]);
   await query(em, `update ${S}.conversations set subject = null, summary = null where account_id = ? and customer_id = ?`, [accountId, customerId]);
   await query(em, `delete from ${S}.leads where account_id = ? and ${inConversations}`, [accountId, ids]);
-  const eventsRedacted = await erasePersonalEventData(em, 'conversations', { accountId, customerId }, PERSONAL_EVENT_KEYS);
+  // By customer, and by entity too: events written before a merge carry the customer the conversation had then.
+  const entityIds = [...conversations, ...messages.map((m) => m.id), ...notes.map((n) => n.id)];
+  const eventsRedacted = await erasePersonalEventData(em, 'conversations', { accountId, customerId, entityIds }, PERSONAL_EVENT_KEYS);
   const erasedAt = new Date();
   uow.emit(events.customerDataErased, {
     accountId, customerId, conversationIds: conversations,

@@ -50,11 +50,15 @@ export async function addInternalNote(uow: UnitOfWork, input: AddNoteInput): Pro
   uow.emit(events.internalNoteAdded, {
     accountId: c.accountId, conversationId: c.id, noteId: note.id, authorId: input.authorId, visibility: input.visibility, mentions, createdAt: now.toISOString(),
   }, meta);
-  for (const user of mentions.filter((u) => u !== input.authorId)) {
-    uow.emit(events.internalNoteMentioned, {
-      accountId: c.accountId, conversationId: c.id, noteId: note.id, authorId: input.authorId, mentionedUserId: user, excerpt: input.content.slice(0, 200),
-      createdAt: now.toISOString(),
-    }, meta);
+  // A private note notifies nobody (only its author may read it); a team note's mention carries no text, as the
+  // mentioned user's role is not known here (only staff may read it); a note for all quotes its beginning.
+  if (input.visibility !== 'private') {
+    for (const user of mentions.filter((u) => u !== input.authorId)) {
+      uow.emit(events.internalNoteMentioned, {
+        accountId: c.accountId, conversationId: c.id, noteId: note.id, authorId: input.authorId, mentionedUserId: user,
+        excerpt: input.visibility === 'all' ? input.content.slice(0, 200) : '', createdAt: now.toISOString(),
+      }, meta);
+    }
   }
   return note;
 }

@@ -5,6 +5,7 @@ import { severities, type Severity } from '@domiq/proto/vocabulary';
 import type { Annotation } from '@domiq/annotator';
 import type { LeadFields } from '../domain/lead.ts';
 import { updateLead } from './update-lead.ts';
+import { FailedPreconditionError, InvalidArgumentError } from '@domiq/grpc';
 
 const S = '"conversations"';
 
@@ -54,7 +55,7 @@ export function leadSummary(fields: LeadFields, tourTime: string | undefined): s
  * message does not overwrite a real intent), fills the lead with what the message states (source "annotator"), and
  * publishes message.annotated. Set-based for the rows of the batch; the lead, rarely stated, per conversation.
  */
-export async function recordAnnotations(em: EntityManager, items: readonly AnnotatedMessage[]): Promise<number> {
+export async function recordAnnotations(em: EntityManager, items: readonly AnnotatedMessage[], onLeadConflict?: (messageId: string, problem: string) => void): Promise<number> {
   if (items.length === 0) return 0;
   const rows = items.map(({ accountId, messageId, annotation: a }) => ({
     id: crypto.randomUUID(), account_id: accountId, message_id: messageId, intent: a.intent, intent_confidence: a.intent_confidence, severity: a.severity,
@@ -72,6 +73,8 @@ export async function recordAnnotations(em: EntityManager, items: readonly Annot
        from jsonb_to_recordset(?::jsonb) as r(id uuid, account_id uuid, message_id uuid, intent text, intent_confidence numeric, severity text, severity_confidence numeric,
             sentiment text, sentiment_score numeric, entities jsonb, suspected_root_cause text, suggested_action text, suggested_response text, suggested_skills jsonb,
             escalation_recommended boolean, model_version text, processing_time_ms int)
+      -- A message erased since its event was published is not read again.
+      where exists (select 1 from ${S}.messages m where m.id = r.message_id and m.account_id = r.account_id and m.content <> '[erased]')
      on conflict (message_id, model_version) do nothing
      returning id, message_id`,
     [JSON.stringify(rows)]);
@@ -111,11 +114,18 @@ export async function recordAnnotations(em: EntityManager, items: readonly Annot
     }, { entityId: i.messageId, accountId: i.accountId, conversationId: i.conversationId, customerId: i.customerId, actorType: 'ai' });
     const changes = leadChangesOf(a);
     if (i.propertyId && Object.keys(changes).length) {
-      await updateLead({ em, emit: i.emit }, {
-        scope: { accountId: i.accountId, propertyScope: null }, conversationId: i.conversationId, changes, expectedVersion: null, by: 'annotator',
-        // The summary reads the whole lead, what earlier messages stated too.
-        derive: (next) => ({ aiIntentSummary: leadSummary(next, a.lead.tour_time) }),
-      });
+      try {
+        await updateLead({ em, emit: i.emit }, {
+          scope: { accountId: i.accountId, propertyScope: null }, conversationId: i.conversationId, changes, expectedVersion: null, by: 'annotator',
+          // The summary reads the whole lead, what earlier messages stated too.
+          derive: (next) => ({ aiIntentSummary: leadSummary(next, a.lead.tour_time) }),
+        });
+      } catch (err) {
+        // What the message states contradicts the lead (rent_min above the stated budget, a leased lead): the lead
+        // keeps what an agent set; the annotation itself stands.
+        if (!(err instanceof InvalidArgumentError || err instanceof FailedPreconditionError)) throw err;
+        onLeadConflict?.(i.messageId, err.message);
+      }
     }
   }
   return fresh.length;

@@ -57,8 +57,8 @@ export async function undoCustomerMerge(em: EntityManager, m: CustomerMergeRef):
     [m.mergeId, m.accountId]);
   await query(em,
     `update ${S}.leads l set customer_id = c.customer_id from ${S}.conversations c
-      where c.id = l.conversation_id and c.id in (select (jsonb_array_elements_text(?::jsonb))::uuid)`,
-    [JSON.stringify(back.map((b) => b.id))]);
+      where c.id = l.conversation_id and l.account_id = ? and c.account_id = ? and c.id in (select (jsonb_array_elements_text(?::jsonb))::uuid)`,
+    [m.accountId, m.accountId, JSON.stringify(back.map((b) => b.id))]);
   await query(em, `update ${S}.customer_repoints set undone_at = now() where merge_id = ? and account_id = ? and undone_at is null`, [m.mergeId, m.accountId]);
   return back.length;
 }

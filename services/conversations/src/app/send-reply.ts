@@ -4,7 +4,9 @@ import { events } from '@domiq/proto/events';
 import { channels, type Channel } from '@domiq/proto/vocabulary';
 import { Message, type ConversationRow, type MessageRow } from '../db/conversations.entities.ts';
 import { replyTargetOf, type ReplyTarget } from '../db/reply-target.repository.ts';
-import { lockConversation, type ReadScope } from './conversation.queries.ts';
+import { getConversation, lockConversation, type ReadScope } from './conversation.queries.ts';
+import { customerLockKey } from './receive-inbound-messages.ts';
+import { lockForTransaction } from '@domiq/db';
 import { changeConversationState } from './change-conversation-state.ts';
 
 export interface SendReplyInput {
@@ -32,6 +34,10 @@ export interface SendReplyResult {
  */
 export async function sendReply(uow: UnitOfWork, input: SendReplyInput): Promise<SendReplyResult> {
   const { scope, conversationId } = input;
+  // The customer's thread lock first, as threading and erasure take it: a reply is never written into a conversation
+  // being erased, and the row lock below is always taken second.
+  const seen = await getConversation(uow.em, scope, conversationId);
+  await lockForTransaction(uow.em, customerLockKey({ accountId: seen.accountId, customerId: seen.customerId }));
   const c = await lockConversation(uow.em, scope, conversationId);
 
   const earlier = await uow.em.findOne(Message, { accountId: scope.accountId, idempotencyKey: input.idempotencyKey });

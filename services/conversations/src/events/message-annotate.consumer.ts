@@ -25,7 +25,7 @@ export function messageAnnotateConsumer(annotator: Annotator) {
       const stored = await recordAnnotations(em, items.flatMap(({ payload: m, prepared, emit }) => prepared ? [{
         accountId: eventUuid(m.accountId, 'account_id'), conversationId: eventUuid(m.conversationId, 'conversation_id'), customerId: eventUuid(m.customerId, 'customer_id'),
         propertyId: optionalEventUuid(m.propertyId, 'property_id'), messageId: eventUuid(m.messageId, 'message_id'), annotation: prepared, emit,
-      }] : []));
+      }] : []), (messageId, problem) => logger.warn({ message_id: messageId, problem }, 'lead not filled from the message: it contradicts the lead'));
       logger.debug({ annotated: stored }, 'messages annotated');
     },
   });
