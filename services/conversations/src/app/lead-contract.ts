@@ -1,5 +1,5 @@
 // The lead as the contract carries it (GetLead, UpdateLead and conversation.updated alike).
-import type { Lead as LeadMsg } from '@domiq/proto/conversations';
+import type { Lead as LeadMsg } from '@domiq/proto/conversations/lead';
 import { leadStatuses } from '@domiq/proto/vocabulary';
 import type { LeadFields } from '../domain/lead.ts';
 

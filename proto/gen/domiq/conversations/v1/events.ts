@@ -28,7 +28,7 @@ import {
   slaTierToJSON,
   slaTierToNumber,
 } from "../../common/v1/vocabulary.ts";
-import { Lead } from "./conversations.ts";
+import { Lead } from "./lead.ts";
 
 export const protobufPackage = "domiq.conversations.v1";
 
