@@ -42,6 +42,7 @@ export const registry: Record<ServiceName, ServiceEntry> = {
       { durable: 'conversations-message-received', event: 'gatewayMessageReceived' }, { durable: 'conversations-delivery-updated', event: 'gatewayMessageDeliveryUpdated' },
       { durable: 'conversations-customer-merged', event: 'identityCustomerMerged' }, { durable: 'conversations-customer-unmerged', event: 'identityCustomerUnmerged' },
       { durable: 'conversations-customer-erased', event: 'identityCustomerErased' }, { durable: 'conversations-message-annotate', event: 'messageCreated' },
+      { durable: 'conversations-consent-changed', event: 'identityCustomerConsentChanged' },
     ],
     calls: ['identity'],
   }),

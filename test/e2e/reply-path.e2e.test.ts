@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { status, type PromiseClient } from '@domiq/grpc';
 import { ChannelGatewayServiceClient } from '@domiq/proto/channel-gateway';
 import { ConversationsServiceClient, type Message } from '@domiq/proto/conversations';
+import { IdentityServiceClient } from '@domiq/proto/identity';
 import { events } from '@domiq/proto/events';
 import { expectEventually, isPortOpen, publishTestEvent, readStream, registerTestSecret, startTestStack, type TestStack } from '@domiq/testkit';
 import {
@@ -209,6 +210,25 @@ describe('the reply path: SendReply -> Twilio -> status callbacks -> the message
       expect(rows[0]!.n).toBe(1);
     });
     await new Promise((r) => setTimeout(r, 300));
+    expect(await sentTo(phone)).toHaveLength(1);
+  });
+});
+
+describe('consent', () => {
+  it('refuses a reply on a channel the customer opted out of (FAILED_PRECONDITION, nothing stored or sent), and sends once they opt in again', async () => {
+    const { conversationId, phone } = await customerWritesIn('STOP texting me please');
+    const { conversation } = await agent.getConversation({ accountId, conversationId });
+    const identity = await stack.client(IdentityServiceClient, 'identity', { accountId, role: 'agent' });
+    await identity.setConsent({ accountId, customerId: conversation!.customerId, channel: 'CHANNEL_SMS', status: 'CONSENT_STATUS_OPTED_OUT', source: 'CONSENT_SOURCE_SMS_STOP_KEYWORD' });
+    // Conversations learns it from identity.customer.consent_changed.
+    await expectEventually(async () => expect(await stack.db.query(`select status from conversations.customer_consents where customer_id = $1`, [conversation!.customerId])).toEqual([{ status: 'opted_out' }]));
+    const err = await agent.sendReply({ accountId, conversationId, content: 'Sorry to bother you', idempotencyKey: key() }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: status.FAILED_PRECONDITION, details: expect.stringContaining('opted out of sms') });
+    expect(await stack.db.query(`select 1 from conversations.messages where conversation_id = $1 and direction = 'outbound'`, [conversationId])).toHaveLength(0);
+    await identity.setConsent({ accountId, customerId: conversation!.customerId, channel: 'CHANNEL_SMS', status: 'CONSENT_STATUS_OPTED_IN', source: 'CONSENT_SOURCE_SMS_START_KEYWORD' });
+    await expectEventually(async () => expect(await stack.db.query(`select status from conversations.customer_consents where customer_id = $1`, [conversation!.customerId])).toEqual([{ status: 'opted_in' }]));
+    const { message } = await agent.sendReply({ accountId, conversationId, content: 'Welcome back!', idempotencyKey: key() });
+    await statusBecomes(conversationId, message!.id, 'delivered');
     expect(await sentTo(phone)).toHaveLength(1);
   });
 });

@@ -8,6 +8,7 @@ import { deliveryUpdatedConsumer } from './events/delivery-updated.consumer.ts';
 import { customerMergedConsumer, customerUnmergedConsumer } from './events/customer-merges.consumer.ts';
 import { customerErasedConsumer } from './events/customer-erased.consumer.ts';
 import { messageAnnotateConsumer } from './events/message-annotate.consumer.ts';
+import { consentChangedConsumer } from './events/consent-changed.consumer.ts';
 import { createAnnotator } from '@domiq/annotator';
 
 // `node src/main.ts` starts the service. Imported by anything else (scripts/compile-cache.ts, which fills Node's
@@ -26,7 +27,7 @@ async function main(): Promise<void> {
   await platform.consume([
     messageReceivedConsumer(identity.client), deliveryUpdatedConsumer(), customerMergedConsumer(), customerUnmergedConsumer(), customerErasedConsumer(),
     // The default annotator: offline, in-process (packages/annotator); one instance (and one NLP model) per process.
-    messageAnnotateConsumer(createAnnotator()),
+    messageAnnotateConsumer(createAnnotator()), consentChangedConsumer(),
   ]);
   platform.ready();
 }

@@ -4,6 +4,7 @@ import { events } from '@domiq/proto/events';
 import { channels, type Channel } from '@domiq/proto/vocabulary';
 import { Message, type ConversationRow, type MessageRow } from '../db/conversations.entities.ts';
 import { replyTargetOf, type ReplyTarget } from '../db/reply-target.repository.ts';
+import { optedOut } from './record-consent.ts';
 import { getConversation, lockConversation, type ReadScope } from './conversation.queries.ts';
 import { customerLockKey } from './receive-inbound-messages.ts';
 import { lockForTransaction } from '@domiq/db';
@@ -50,6 +51,8 @@ export async function sendReply(uow: UnitOfWork, input: SendReplyInput): Promise
 
   const target = await replyTargetOf(uow.em, c);
   if (!target) throw new FailedPreconditionError(`conversation ${conversationId} has no customer channel to reply on`);
+  const out = await optedOut(uow.em, c.accountId, c.customerId, target.channel);
+  if (out) throw new FailedPreconditionError(`the customer opted out of ${target.channel} messages on ${out.since.toISOString().slice(0, 10)}: nothing was sent`);
 
   const now = new Date();
   changeConversationState(uow, c, 'agent_reply', now);

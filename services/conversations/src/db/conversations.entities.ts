@@ -258,10 +258,26 @@ export const CustomerRepoint = defineEntity({
   uniques: [{ name: 'uq_customer_repoints_merge_conversation', properties: ['mergeId', 'conversationId'] }],
 });
 
+/**
+ * The customers' consent per channel as identity last published it (identity.customer.consent_changed): a read model,
+ * so a reply can be refused without a call to identity. Status null: no consent on record (an unmerge took it back).
+ */
+export const CustomerConsent = defineEntity({
+  name: 'CustomerConsent',
+  tableName: 'customer_consents',
+  properties: {
+    accountId: p.uuid().primary(),
+    customerId: p.uuid().primary(),
+    channel: p.string().length(30).primary(),
+    status: p.string().length(20).nullable(),
+    recordedAt: p.datetime(),
+  },
+});
+
 export type ConversationRow = InstanceType<typeof Conversation.class>;
 export type LeadRow = InstanceType<typeof Lead.class>;
 export type InternalNoteRow = InstanceType<typeof InternalNote.class>;
 export type AiAnnotationRow = InstanceType<typeof AiAnnotation.class>;
 export type MessageRow = InstanceType<typeof Message.class>;
 
-export const conversationsEntities = [Conversation, Message, Attachment, AiAnnotation, InternalNote, Lead, CustomerRepoint];
+export const conversationsEntities = [Conversation, Message, Attachment, AiAnnotation, InternalNote, Lead, CustomerRepoint, CustomerConsent];
