@@ -233,6 +233,24 @@ describe('consent', () => {
   });
 });
 
+describe('consent by SMS keyword', () => {
+  it('a customer texting STOP opts out of SMS (identity records it, replies are refused), and START opts back in', async () => {
+    const { conversationId, phone } = await customerWritesIn('Is parking included?');
+    const { conversation } = await agent.getConversation({ accountId, conversationId });
+    const consent = () => stack.db.query<{ status: string }>(`select status from conversations.customer_consents where customer_id = $1 and channel = 'sms'`, [conversation!.customerId]);
+    expect((await sendInboundSms(webhookUrl, TOKEN, { accountSid: twilioAccount, to: CHANNEL_NUMBER, from: phone, body: 'STOP' })).status).toBe(200);
+    await expectEventually(async () => expect(await consent()).toEqual([{ status: 'opted_out' }]));
+    const [recorded] = await stack.db.query<{ status: string; source: string }>(`select status, source from identity.customer_consents where customer_id = $1 and channel = 'sms'`, [conversation!.customerId]);
+    expect(recorded).toEqual({ status: 'opted_out', source: 'sms_stop_keyword' });
+    await expect(agent.sendReply({ accountId, conversationId, content: 'Yes, one space', idempotencyKey: key() })).rejects.toMatchObject({ code: status.FAILED_PRECONDITION });
+    expect((await sendInboundSms(webhookUrl, TOKEN, { accountSid: twilioAccount, to: CHANNEL_NUMBER, from: phone, body: 'start' })).status).toBe(200);
+    await expectEventually(async () => expect(await consent()).toEqual([{ status: 'opted_in' }]));
+    const { message } = await agent.sendReply({ accountId, conversationId, content: 'Yes, one space', idempotencyKey: key() });
+    await statusBecomes(conversationId, message!.id, 'delivered');
+    expect(await sentTo(phone)).toHaveLength(1);
+  });
+});
+
 describe('SendReply: bad input and other tenants change nothing', () => {
   async function nothingStored<T>(call: () => Promise<T>): Promise<unknown> {
     const before = await stack.db.query<{ n: number }>(`select count(*)::int as n from conversations.messages where direction = 'outbound'`);

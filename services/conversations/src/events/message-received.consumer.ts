@@ -7,6 +7,7 @@ import type { MessageReceived } from '@domiq/proto/channel-gateway/events';
 import { channels, slaTiers, type Channel, type SlaTier } from '@domiq/proto/vocabulary';
 import { identifierKindForChannel } from '../domain/conversation-threading.ts';
 import { receiveInboundMessages } from '../app/receive-inbound-messages.ts';
+import { consentKeyword } from '../domain/consent-keywords.ts';
 
 /** What prepareBatch learnt about one message's sender. */
 interface Sender {
@@ -56,6 +57,17 @@ export function messageReceivedConsumer(identity: PromiseClient<IdentityServiceC
           const customer = results[k]?.customer;
           if (!customer) throw new Error(`identity answered ${results.length} results for ${indexes.length} identities`);
           senders[n] = { channel: checked[n]!.channel, customerId: customer.id, slaTier: eventEnum(slaTiers, customer.slaTier, 'customer.sla_tier', 'standard' as const) };
+        });
+      }
+      // A whole-message STOP / START on SMS is the customer's consent: identity records it (idempotent: the same
+      // consent again changes nothing, so a redelivered batch is harmless), and conversations' read model follows.
+      for (const [n, { payload, channel, accountId }] of checked.entries()) {
+        const keyword = channel === 'sms' ? consentKeyword(payload.body) : null;
+        if (!keyword) continue;
+        await identity.setConsent({
+          accountId, customerId: senders[n]!.customerId, channel: 'CHANNEL_SMS',
+          status: keyword === 'opted_out' ? 'CONSENT_STATUS_OPTED_OUT' : 'CONSENT_STATUS_OPTED_IN',
+          source: keyword === 'opted_out' ? 'CONSENT_SOURCE_SMS_STOP_KEYWORD' : 'CONSENT_SOURCE_SMS_START_KEYWORD',
         });
       }
       return senders;

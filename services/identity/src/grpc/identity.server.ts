@@ -137,7 +137,8 @@ export const identityAccess: AccessTable<IdentityServiceServer> = {
   dismissMergeSuggestion: { roles: ['admin', 'supervisor'] },
   // An agent records what the customer told them. (The gateway would record SMS STOP keywords: it needs identity in
   // its registry `calls` and a place here first.)
-  setConsent: { roles: ['admin', 'supervisor', 'agent'] },
+  // conversations records an SMS STOP / START keyword the customer sent.
+  setConsent: { roles: ['admin', 'supervisor', 'agent'], services: ['conversations'] },
 };
 
 export function identityGrpcService(orm: MikroORM): GrpcService {
