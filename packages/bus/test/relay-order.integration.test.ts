@@ -404,7 +404,10 @@ describe('the commit horizon', () => {
       const before = r.status().horizonLooks;
       for (let t = 0; t < 5; t++) await commitThree(alpha!, entity, String(t), 3 * (t + 1));
       const after = r.status().horizonLooks;
-      expect(after.locks).toBe(before.locks);
+      // Each commit's NOTIFY finds its rows without a gap: one statement, no look at the locks. A look that a timer
+      // (the poll, the 30 s sweep) starts while one of the transactions holds its ids does see a gap and looks at the
+      // locks, which is right; on a loaded machine one such look can land in these few seconds (a CI run saw it).
+      expect(after.locks - before.locks).toBeLessThanOrEqual(1);
       expect(after.contiguous).toBeGreaterThanOrEqual(before.contiguous + 5);
       await expectExactlyOnceInIdOrder('contiguous');
     } finally {
