@@ -133,7 +133,7 @@ const always = new Set<string>([...SERVICE_NAMES, 'postgres', 'nats', 'resman-si
 for (const [process_, ms] of Object.entries(stack.burst.cpuMsPerMessage).filter(([p, ms]) => always.has(p) || ms >= 0.05)) {
   line({ bench: 'ingest', metric: 'cpu_per_message_by_process', process: process_, value: ms, unit: 'ms' });
 }
-for (const [phase, rows] of [['idle', stack.idle], ['after_load', stack.loaded]] as const) {
+for (const [phase, rows] of [['idle', stack.idle], ['loaded', stack.loaded]] as const) {
   for (const r of rows) line({ bench: 'memory', metric: 'rss', service: r.service, phase, value: r.rss, unit: 'MB', target: RSS_TARGET_MB, peak: r.peak, anon: r.anon });
 }
 line({ bench: 'ingest', metric: 'resman_logged', value: stack.logged.value, unit: 'count', accepted: stack.logged.sent });
