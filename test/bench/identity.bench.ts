@@ -9,7 +9,7 @@ import pg from 'pg';
 import { createClient } from '@domiq/grpc';
 import { IdentityServiceClient } from '@domiq/proto/identity';
 import { startTestStack, warmCompileCache } from '@domiq/testkit';
-import { knob, percentile, progress, round } from './measure.ts';
+import { knob, latencyStats, progress, round } from './measure.ts';
 
 const C = knob('BENCH_CUSTOMERS', 1_000_000);
 const R = knob('BENCH_RESOLVES', 1500);
@@ -20,10 +20,7 @@ const email = (c: number) => `prospect${c}@example.com`;
 warmCompileCache();
 const stack = await startTestStack({ services: ['identity'], env: { LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn' } });
 const line = (o: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(o)}\n`);
-const stats = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return { p50: round(percentile(s, 50)), p99: round(percentile(s, 99)) };
-};
+const stats = latencyStats;
 
 try {
   const accountId = await stack.createAccount('Bench Identity');

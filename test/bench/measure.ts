@@ -123,6 +123,12 @@ export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
+/** p50 and p99 of unsorted samples, rounded. */
+export function latencyStats(samples: readonly number[]): { p50: number; p99: number } {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return { p50: round(percentile(sorted, 50)), p99: round(percentile(sorted, 99)) };
+}
+
 function summarise(sentAt: Map<string, number>, rows: Array<{ sid: string; t: Date }>, startedAt: number): Result {
   const storedAt = new Map(rows.map((r) => [r.sid, r.t.getTime()]));
   const lat = [...sentAt.entries()].map(([sid, t]) => storedAt.get(sid)! - t).sort((a, b) => a - b);

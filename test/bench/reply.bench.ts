@@ -12,7 +12,7 @@ import { ChannelGatewayServiceClient } from '@domiq/proto/channel-gateway';
 import { ConversationsServiceClient } from '@domiq/proto/conversations';
 import { expectEventually, isPortOpen, startTestStack, warmCompileCache } from '@domiq/testkit';
 import { newAccountSid, registerTwilioSimAccount, sendInboundSms, twilioSimMessages } from '@domiq/twilio-sim';
-import { knob, percentile, progress, round } from './measure.ts';
+import { knob, latencyStats, progress, round } from './measure.ts';
 
 const N = knob('BENCH_REPLIES', 300);
 const RATE = knob('BENCH_REPLY_RATE', 20);
@@ -27,10 +27,7 @@ const stack = await startTestStack({
   env: { LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn' },
 });
 const line = (o: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(o)}\n`);
-const stats = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return { p50: round(percentile(s, 50)), p99: round(percentile(s, 99)) };
-};
+const stats = latencyStats;
 
 try {
   const accountId = await stack.createAccount('Bench Replies');

@@ -8,7 +8,7 @@
 import pg from 'pg';
 import { ConversationsServiceClient } from '@domiq/proto/conversations';
 import { startTestStack, warmCompileCache } from '@domiq/testkit';
-import { knob, percentile, progress, round } from './measure.ts';
+import { knob, latencyStats, progress, round } from './measure.ts';
 
 const M = knob('BENCH_SEARCH_MESSAGES', 1_000_000);
 const Q = knob('BENCH_SEARCH_QUERIES', 300);
@@ -32,10 +32,7 @@ const WORDS = `rent payment unit apartment lease tour available maintenance port
 warmCompileCache();
 const stack = await startTestStack({ services: ['identity', 'conversations'], env: { LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn' } });
 const line = (o: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(o)}\n`);
-const stats = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return { p50: round(percentile(s, 50)), p99: round(percentile(s, 99)) };
-};
+const stats = latencyStats;
 
 try {
   const accountId = await stack.createAccount('Bench Search');

@@ -8,6 +8,7 @@
 // polls until it is back.
 import pg from 'pg';
 import type { MikroORM } from '@domiq/db';
+import { WakeableLoop } from '@domiq/runtime';
 import type { Logger } from '@domiq/logging';
 import { Counter } from 'prom-client';
 import { deliverReply, type AttemptOutcome, type DeliveryDeps } from '../app/deliver-reply.ts';
@@ -35,32 +36,31 @@ export interface OutboundDeliveryRunnerOptions {
 export class OutboundDeliveryRunner {
   readonly #opts: OutboundDeliveryRunnerOptions;
   readonly #inflight = new Set<Promise<void>>();
-  #running = false;
-  #loop: Promise<void> | undefined;
-  #wake: (() => void) | undefined;
-  #woken = false;
+  readonly #loop: WakeableLoop;
   #listener: pg.Client | undefined;
 
   constructor(opts: OutboundDeliveryRunnerOptions) {
     this.#opts = opts;
+    this.#loop = new WakeableLoop({
+      name: 'reply delivery', pollMs: opts.pollMs, logger: opts.logger,
+      look: async () => {
+        await this.#listen().catch((err: unknown) => opts.logger.warn({ err: String(err) }, 'reply delivery: LISTEN failed; polling'));
+        return (await this.#dispatch()) > 0;
+      },
+    });
   }
 
   start(): void {
-    if (this.#opts.workers <= 0 || this.#running) return;
-    this.#running = true;
-    this.#loop = this.#run();
+    if (this.#opts.workers > 0) this.#loop.start();
   }
 
   wake(): void {
-    this.#woken = true;
-    this.#wake?.();
+    this.#loop.wake();
   }
 
   /** Stops claiming and waits for the attempts in flight (each bounded by the provider's timeouts). */
   async stop(): Promise<void> {
-    this.#running = false;
-    this.#wake?.();
-    await this.#loop;
+    await this.#loop.stop();
     await Promise.allSettled([...this.#inflight]);
     await this.#listener?.end().catch(() => undefined);
     this.#listener = undefined;
@@ -86,38 +86,11 @@ export class OutboundDeliveryRunner {
     }
   }
 
-  async #run(): Promise<void> {
-    const { logger, pollMs } = this.#opts;
-    let failures = 0;
-    while (this.#running) {
-      this.#woken = false;
-      try {
-        await this.#listen().catch((err: unknown) => logger.warn({ err: String(err) }, 'reply delivery: LISTEN failed; polling'));
-        await this.#dispatch();
-        failures = 0;
-      } catch (err) {
-        failures++;
-        logger.warn({ err: String(err), failures }, 'reply delivery: claiming failed, will retry');
-      }
-      if (!this.#running) break;
-      if (!failures && this.#woken) continue;
-      const delay = failures ? Math.min(5000, 100 * 2 ** failures) : pollMs;
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, delay);
-        this.#wake = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-      this.#wake = undefined;
-    }
-  }
-
-  /** Claims as many due replies as there are free slots and starts an attempt for each. */
-  async #dispatch(): Promise<void> {
+  /** Claims as many due replies as there are free slots and starts an attempt for each; returns how many (all busy: 1). */
+  async #dispatch(): Promise<number> {
     const { orm, workers, leaseMs } = this.#opts;
     const free = workers - this.#inflight.size;
-    if (free <= 0) return;
+    if (free <= 0) return 1;
     const claimed = await claimDueReplies(orm.em.fork({ clear: true }), free, leaseMs);
     for (const claim of claimed) {
       const task = this.#attempt(claim).then(() => {
@@ -126,6 +99,7 @@ export class OutboundDeliveryRunner {
       });
       this.#inflight.add(task);
     }
+    return claimed.length;
   }
 
   async #attempt(claim: ClaimedReply): Promise<void> {

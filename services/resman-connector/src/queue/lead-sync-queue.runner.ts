@@ -18,6 +18,7 @@
 // Woken by NOTIFY when the consumer's transaction enqueued rows (on every replica, at commit) and whenever one of its
 // pushes ends; polls every `pollMs` as the backstop (retries coming due, rows left by a dead worker, a lost NOTIFY).
 import type { MikroORM } from '@domiq/db';
+import { WakeableLoop } from '@domiq/runtime';
 import type { Logger } from '@domiq/logging';
 import type { AdvisoryLocks, LockLease } from '../db/advisory-locks.ts';
 import { findDueGroups, LEAD_SYNC_QUEUE_CHANNEL, type DueGroup } from '../db/lead-sync-queue.repository.ts';
@@ -55,74 +56,47 @@ export class LeadSyncQueueRunner {
   /** Accounts this process is pushing to. */
   readonly #busy = new Set<string>();
   readonly #inflight = new Set<Promise<void>>();
-  #running = false;
-  #loop: Promise<void> | undefined;
-  #wake: (() => void) | undefined;
-  /** A wake-up came while the loop was busy: look again before sleeping. */
-  #woken = false;
-  /** When a look found nothing to start: NOTIFYs of a busy consumer then wake it at most every MIN_LOOK_INTERVAL_MS. */
-  #lastIdleLook = 0;
   readonly #onNotify = () => this.wake();
+  /**
+   * Looks for work (after a dropped lock connection the look connects and LISTENs again); under load the consumer
+   * NOTIFYs for every batch, so a look that found nothing keeps the next one MIN_LOOK_INTERVAL_MS away.
+   */
+  readonly #loop: WakeableLoop;
 
   constructor(opts: LeadSyncQueueRunnerOptions) {
     this.#opts = opts;
+    this.#loop = new WakeableLoop({
+      name: 'lead-sync queue', pollMs: opts.pollMs, idleLookMs: MIN_LOOK_INTERVAL_MS, logger: opts.logger,
+      look: async () => {
+        await this.#listen();
+        return (await this.#dispatch()) > 0;
+      },
+    });
+  }
+
+  get #running(): boolean {
+    return this.#loop.running;
   }
 
   async start(): Promise<void> {
     if (this.#opts.workers <= 0 || this.#running) return;
-    this.#running = true;
     await this.#listen().catch((err: unknown) => this.#opts.logger.warn({ err: String(err) }, 'lead-sync queue: LISTEN failed; polling only until it works'));
-    this.#loop = this.#run();
+    this.#loop.start();
   }
 
   /** Look for work now (rows were queued, or a push ended). */
   wake(): void {
-    this.#woken = true;
-    this.#wake?.();
+    this.#loop.wake();
   }
 
   /** Stops taking work and waits for the pushes in flight (each bounded by the ResMan timeouts). */
   async stop(): Promise<void> {
-    this.#running = false;
-    this.#wake?.();
-    await this.#loop;
+    await this.#loop.stop();
     await Promise.allSettled([...this.#inflight]);
   }
 
   #listen(): Promise<void> {
     return this.#opts.locks.listen(LEAD_SYNC_QUEUE_CHANNEL, this.#onNotify);
-  }
-
-  async #run(): Promise<void> {
-    const { logger, pollMs } = this.#opts;
-    let failures = 0;
-    while (this.#running) {
-      // Under load the consumer NOTIFYs for every batch: when the last look found nothing to start, the next one waits
-      // a little, so a stream of wake-ups costs a bounded number of queries.
-      const idleFor = Date.now() - this.#lastIdleLook;
-      if (idleFor < MIN_LOOK_INTERVAL_MS) await new Promise((r) => setTimeout(r, MIN_LOOK_INTERVAL_MS - idleFor));
-      this.#woken = false;
-      try {
-        // Cheap when connected; after a dropped lock connection it connects (and LISTENs) again.
-        await this.#listen();
-        if ((await this.#dispatch()) === 0) this.#lastIdleLook = Date.now();
-        failures = 0;
-      } catch (err) {
-        failures++;
-        logger.warn({ err: String(err), failures }, 'lead-sync queue: looking for work failed, will retry');
-      }
-      if (!this.#running) break;
-      if (!failures && this.#woken) continue;
-      const delay = failures ? Math.min(5000, 100 * 2 ** failures) : pollMs;
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, delay);
-        this.#wake = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-      this.#wake = undefined;
-    }
   }
 
   /**
